@@ -1,0 +1,74 @@
+"""``classroom-monitor``: the one front door. Each command is a thin shell over a library call.
+
+Commands load lazily, so ``worker`` starts without importing Flask or TensorFlow and the core package
+``monitor`` never imports ``dashboard`` or ``training``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from monitor.config import ConfigError, load_settings
+
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "db": ("monitor.commands.db", "Create or upgrade the database."),
+    "worker": ("monitor.commands.worker", "Run a capture worker for one camera."),
+    "models": ("monitor.commands.models", "List and activate emotion model versions."),
+    "demo": ("monitor.commands.demo", "Dashboard plus a worker on the built-in synthetic sample."),
+    "export": ("monitor.reports.commands", "Export session reports (CSV, JSON, PDF, HTML, zip)."),
+    "dashboard": ("dashboard.commands", "Serve the teachers' web dashboard."),
+    "user": ("dashboard.commands", "Manage dashboard accounts."),
+    "purge": ("dashboard.commands", "Delete observations older than the retention period."),
+    "train": ("training.commands", "Train the emotion CNN."),
+    "evaluate": ("training.commands", "Evaluate an exported model on a dataset."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when invoked (click's documented pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module_name, _ = LAZY_COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            raise click.ClickException(f"'{cmd_name}' is not available: {exc}") from exc
+        return getattr(module, cmd_name.replace("-", "_"))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, LAZY_COMMANDS[name][1]) for name in sorted(LAZY_COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.option("--db", "db_url", help="Database URL or SQLite file path (env CLASSROOM_MONITOR_DB).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, db_url: str | None, verbose: bool) -> None:
+    """Classroom engagement monitoring: capture workers, teacher dashboard, reports and training."""
+    try:
+        settings = load_settings(config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = settings.replace(db_url=db_url, log_level="DEBUG" if verbose else None)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = settings
+
+
+def main() -> None:
+    cli(prog_name="classroom-monitor")

@@ -1,0 +1,115 @@
+"""Configuration, read once at start: defaults → TOML file → environment → command-line flags.
+
+Every setting has one name. In the file it is a top-level key (``db_url = "..."``); in the environment it is
+``CLASSROOM_MONITOR_<NAME>`` upper-cased (``CLASSROOM_MONITOR_DB_URL``; ``CLASSROOM_MONITOR_DB`` is accepted
+as a short alias); flags override both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CLASSROOM_MONITOR_"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_data_dir() -> Path:
+    """Where the default SQLite file lives: ``$XDG_DATA_HOME/classroom-monitor`` (``~/.local/share/...``)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "classroom-monitor"
+
+
+class ConfigError(Exception):
+    """A configuration file or value that cannot be used; the message is meant for the user."""
+
+
+@dataclass
+class EngagementWeights:
+    """Weights of the class engagement index (see monitor/engagement.py); they are renormalised to sum 1."""
+
+    presence: float = 0.3
+    attention: float = 0.5
+    expression: float = 0.2
+
+
+@dataclass
+class Settings:
+    db_url: str = field(default_factory=lambda: f"sqlite:///{default_data_dir() / 'classroom-monitor.db'}")
+    models_dir: Path = REPO_ROOT / "models"
+    redis_url: str | None = None
+    # emotion | attention (attention-only runs no emotion inference at all)
+    mode: str = "emotion"
+    detector: str = "blazeface"
+    detect_every: int = 3
+    sample_fps: float = 0.0  # 0: process every frame the source gives
+    batch_interval_s: float = 0.5
+    smoothing: float = 0.6  # weight of a track's history in its exponential moving average
+    expected_faces: int = 0  # class size for the presence term; 0: the most faces seen so far
+    engagement: EngagementWeights = field(default_factory=EngagementWeights)
+    read_timeout_s: float = 5.0
+    reconnect_max_s: float = 30.0
+    secret_key: str | None = None
+    retention_days: int = 0  # 0: keep forever
+    log_level: str = "INFO"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied; ``None`` values are ignored (flags that were not given)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, raw: Any, current: Any) -> Any:
+    if isinstance(current, bool):
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+    try:
+        if isinstance(current, int):
+            return int(raw)
+        if isinstance(current, float):
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: expected a number, got {raw!r}") from exc
+    if isinstance(current, Path):
+        return Path(str(raw)).expanduser()
+    return raw
+
+
+def load_settings(config_file: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, an optional TOML file and the environment."""
+    env = dict(os.environ) if env is None else env
+    settings = Settings()
+    values: dict[str, Any] = {}
+    path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
+    if path:
+        try:
+            values.update(tomllib.loads(Path(path).read_text()))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    if f"{ENV_PREFIX}DB" in env:
+        values["db_url"] = env[f"{ENV_PREFIX}DB"]
+    for f in dataclasses.fields(Settings):
+        key = f"{ENV_PREFIX}{f.name.upper()}"
+        if key in env:
+            values[f.name] = env[key]
+    for name, raw in values.items():
+        if name == "engagement":
+            if not isinstance(raw, dict):
+                raise ConfigError("engagement must be a table of weights (presence, attention, expression)")
+            try:
+                settings.engagement = EngagementWeights(**{k: float(v) for k, v in raw.items()})
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"engagement weights: {exc}") from exc
+            continue
+        if not hasattr(settings, name):
+            raise ConfigError(f"unknown setting {name!r}")
+        setattr(settings, name, _coerce(name, raw, getattr(settings, name)))
+    if settings.mode not in ("emotion", "attention"):
+        raise ConfigError(f"mode must be 'emotion' or 'attention', not {settings.mode!r}")
+    return settings

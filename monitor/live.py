@@ -1,0 +1,88 @@
+"""The live feed: one summary per processed frame, and the ways it reaches the dashboard.
+
+By default the dashboard polls the database for the newest frame of each running session (no extra
+service). Where a Redis URL is configured the worker also emits each summary through python-socketio's
+Redis manager (the message queue Flask-SocketIO listens on), so it reaches browsers without polling.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from monitor.labels import EMOTIONS
+
+LIVE_EVENT = "frame"
+log = logging.getLogger(__name__)
+
+
+def camera_room(camera_id: int) -> str:
+    """The Socket.IO room that carries one camera's live summaries."""
+    return f"camera-{camera_id}"
+
+
+def frame_summary(
+    *,
+    camera_id: int,
+    session_id: int,
+    ts: datetime,
+    frame_index: int,
+    tracks: Sequence[dict],
+    engagement: float | None,
+    mode: str,
+) -> dict:
+    """Build the JSON-ready live summary of one frame.
+
+    Each track dict has ``track_id``, ``box`` (x, y, w, h), ``attention`` and, in emotion mode, ``probs``
+    (7 floats in EMOTIONS order). The class distribution is the mean of the tracks' probabilities.
+    """
+    emotion = mode == "emotion"
+    rows = []
+    dist = [0.0] * len(EMOTIONS)
+    for t in tracks:
+        probs = t.get("probs") if emotion else None
+        row = {
+            "track_id": int(t["track_id"]),
+            "box": [int(v) for v in t["box"]],
+            "attention": round(float(t["attention"]), 3),
+        }
+        if probs is not None:
+            top = max(range(len(EMOTIONS)), key=lambda i: probs[i])
+            row.update(
+                label=EMOTIONS[top],
+                confidence=round(float(probs[top]), 4),
+                probs={e: round(float(p), 4) for e, p in zip(EMOTIONS, probs, strict=True)},
+            )
+            dist = [d + float(p) for d, p in zip(dist, probs, strict=True)]
+        rows.append(row)
+    n = len(rows)
+    distribution = None
+    if emotion and n:
+        distribution = {e: round(d / n, 4) for e, d in zip(EMOTIONS, dist, strict=True)}
+    return {
+        "camera_id": camera_id,
+        "session_id": session_id,
+        "ts": ts.isoformat(timespec="milliseconds"),
+        "frame_index": frame_index,
+        "faces": n,
+        "mode": mode,
+        "engagement": None if engagement is None else round(float(engagement), 4),
+        "distribution": distribution,
+        "tracks": rows,
+    }
+
+
+class LivePublisher:
+    """Emits frame summaries to Flask-SocketIO's Redis message queue (write-only, no Flask needed)."""
+
+    def __init__(self, redis_url: str, channel: str = "flask-socketio") -> None:
+        import socketio  # python-socketio; imported here so the worker only needs it with Redis
+
+        self._mgr = socketio.RedisManager(redis_url, channel=channel, write_only=True)
+
+    def publish(self, summary: dict) -> None:
+        try:
+            self._mgr.emit(LIVE_EVENT, summary, room=camera_room(summary["camera_id"]), namespace="/")
+        except Exception as exc:  # the live feed must never stop the worker
+            log.warning("live feed: could not publish to Redis: %s", exc)

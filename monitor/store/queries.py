@@ -1,0 +1,262 @@
+"""Read queries shared by the dashboard, the reports and the CLI.
+
+Timelines are built from the per-second rollups (3,600 rows for an hour), aggregated in Python so that the
+same code runs on every database; per-track timelines read the observations through their index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.labels import EMOTIONS
+from monitor.store.schema import (
+    PROB_COLUMNS,
+    Camera,
+    CameraAssignment,
+    ClassSession,
+    Observation,
+    SessionRollup,
+    TrackSummary,
+    WorkerStatus,
+    utcnow,
+)
+
+BUCKET_CHOICES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+TARGET_BUCKETS = 120
+
+
+def auto_bucket_seconds(duration_s: float, target: int = TARGET_BUCKETS) -> int:
+    """The smallest standard bucket that draws a session of ``duration_s`` in at most ``target`` buckets."""
+    for choice in BUCKET_CHOICES_S:
+        if duration_s / choice <= target:
+            return choice
+    return BUCKET_CHOICES_S[-1]
+
+
+@dataclass
+class TimelineBucket:
+    """One bucket of a class timeline. ``emotions`` is None in attention-only sessions or with no faces."""
+
+    start: datetime
+    frames: int
+    faces: int
+    faces_per_frame: float
+    attention: float | None
+    engagement: float | None
+    emotions: dict[str, float] | None = field(default=None)
+
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start.isoformat(timespec="milliseconds"),
+            "frames": self.frames,
+            "faces": self.faces,
+            "faces_per_frame": round(self.faces_per_frame, 3),
+            "attention": None if self.attention is None else round(self.attention, 4),
+            "engagement": None if self.engagement is None else round(self.engagement, 4),
+            "emotions": None if self.emotions is None else {k: round(v, 4) for k, v in self.emotions.items()},
+        }
+
+
+def session_end(cs: ClassSession) -> datetime:
+    """When a session ended, or now if it is still running."""
+    return cs.ended_at or utcnow()
+
+
+def session_timeline(
+    db: Session,
+    session_id: int,
+    bucket_s: int | None = None,
+    since: datetime | None = None,
+) -> tuple[int, list[TimelineBucket]]:
+    """Aggregate a session's per-second rollups into buckets of ``bucket_s`` seconds (auto when None).
+
+    Returns the bucket size used and the non-empty buckets in time order.
+    """
+    cs = db.get(ClassSession, session_id)
+    if cs is None:
+        raise LookupError(f"no session {session_id}")
+    if bucket_s is None:
+        bucket_s = auto_bucket_seconds((session_end(cs) - cs.started_at).total_seconds())
+    stmt = select(SessionRollup).where(SessionRollup.session_id == session_id)
+    if since is not None:
+        stmt = stmt.where(SessionRollup.bucket_start >= since)
+    rows = db.scalars(stmt.order_by(SessionRollup.bucket_start)).all()
+    origin = cs.started_at.replace(microsecond=0)  # rollups are whole seconds
+    buckets: dict[int, list[SessionRollup]] = {}
+    for row in rows:
+        key = int((row.bucket_start - origin).total_seconds() // bucket_s)
+        buckets.setdefault(key, []).append(row)
+    out = []
+    for key in sorted(buckets):
+        group = buckets[key]
+        frames = sum(r.frames for r in group)
+        faces = sum(r.faces for r in group)
+        emotions = None
+        if faces and group[0].p_happy is not None:
+            sums = [sum((getattr(r, c) or 0.0) for r in group) for c in PROB_COLUMNS]
+            total = sum(sums) or 1.0
+            emotions = {label: s / total for label, s in zip(EMOTIONS, sums, strict=True)}
+        out.append(
+            TimelineBucket(
+                start=origin + timedelta(seconds=key * bucket_s),
+                frames=frames,
+                faces=faces,
+                faces_per_frame=faces / frames if frames else 0.0,
+                attention=sum(r.attention_sum for r in group) / faces if faces else None,
+                engagement=sum(r.engagement_sum for r in group) / frames if frames else None,
+                emotions=emotions,
+            )
+        )
+    return bucket_s, out
+
+
+def track_summaries(db: Session, session_id: int) -> list[dict]:
+    """Per-track rows (anonymous ids): time in view, attention, mean emotion shares, dominant label."""
+    rows = db.scalars(
+        select(TrackSummary).where(TrackSummary.session_id == session_id).order_by(TrackSummary.track_id)
+    ).all()
+    out = []
+    for r in rows:
+        n = max(r.observations, 1)
+        emotions = None
+        if r.p_happy is not None:
+            emotions = {label: getattr(r, c) / n for label, c in zip(EMOTIONS, PROB_COLUMNS, strict=True)}
+        out.append(
+            {
+                "track_id": r.track_id,
+                "first_seen": r.first_seen.isoformat(timespec="milliseconds"),
+                "last_seen": r.last_seen.isoformat(timespec="milliseconds"),
+                "seconds_in_view": round((r.last_seen - r.first_seen).total_seconds(), 3),
+                "observations": r.observations,
+                "attention": round(r.attention_sum / n, 4),
+                "emotions": None if emotions is None else {k: round(v, 4) for k, v in emotions.items()},
+                "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
+            }
+        )
+    return out
+
+
+def track_timeline(db: Session, session_id: int, track_id: int, bucket_s: int) -> list[dict]:
+    """One track's observations averaged per bucket (reads observations, so for one track at a time)."""
+    cs = db.get(ClassSession, session_id)
+    if cs is None:
+        raise LookupError(f"no session {session_id}")
+    cols = [Observation.ts, Observation.attention, *(getattr(Observation, c) for c in PROB_COLUMNS)]
+    rows = db.execute(
+        select(*cols)
+        .where(Observation.session_id == session_id, Observation.track_id == track_id)
+        .order_by(Observation.ts)
+    ).all()
+    buckets: dict[int, list] = {}
+    for row in rows:
+        buckets.setdefault(int((row[0] - cs.started_at).total_seconds() // bucket_s), []).append(row)
+    out = []
+    for key in sorted(buckets):
+        group = buckets[key]
+        n = len(group)
+        emotions = None
+        if group[0][2] is not None:
+            emotions = {label: round(sum(r[2 + i] for r in group) / n, 4) for i, label in enumerate(EMOTIONS)}
+        out.append(
+            {
+                "start": (cs.started_at + timedelta(seconds=key * bucket_s)).isoformat(
+                    timespec="milliseconds"
+                ),
+                "observations": n,
+                "attention": round(sum(r[1] for r in group) / n, 4),
+                "emotions": emotions,
+            }
+        )
+    return out
+
+
+def camera_ids_for_user(db: Session, user_id: int) -> list[int]:
+    return list(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user_id)))
+
+
+def list_cameras(db: Session, camera_ids: list[int] | None = None) -> list[dict]:
+    """Cameras with their status, heartbeat and running session (``camera_ids=None``: all)."""
+    stmt = select(Camera).order_by(Camera.name)
+    if camera_ids is not None:
+        stmt = stmt.where(Camera.id.in_(camera_ids))
+    out = []
+    for cam in db.scalars(stmt):
+        running = running_session(db, cam.id)
+        ws = db.get(WorkerStatus, cam.id)
+        out.append(
+            {
+                "id": cam.id,
+                "name": cam.name,
+                "status": cam.status,
+                "status_detail": cam.status_detail,
+                "last_heartbeat": cam.last_heartbeat.isoformat(timespec="milliseconds")
+                if cam.last_heartbeat
+                else None,
+                "running_session": None if running is None else session_dict(running),
+                "faces_in_view": ws.faces_in_view if ws and running else 0,
+                "fps": ws.fps if ws else None,
+            }
+        )
+    return out
+
+
+def running_session(db: Session, camera_id: int) -> ClassSession | None:
+    return db.scalars(
+        select(ClassSession)
+        .where(ClassSession.camera_id == camera_id, ClassSession.ended_at.is_(None))
+        .order_by(ClassSession.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+def session_dict(cs: ClassSession) -> dict:
+    return {
+        "id": cs.id,
+        "camera_id": cs.camera_id,
+        "label": cs.label,
+        "started_at": cs.started_at.isoformat(timespec="milliseconds"),
+        "ended_at": cs.ended_at.isoformat(timespec="milliseconds") if cs.ended_at else None,
+        "in_progress": cs.ended_at is None,
+        "mode": cs.mode,
+        "model_version": cs.model_version,
+        "detector": cs.detector,
+        "frames": cs.frames,
+        "faces": cs.faces,
+        "tracks": cs.tracks,
+    }
+
+
+def list_sessions(
+    db: Session,
+    camera_ids: list[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+) -> list[dict]:
+    """Sessions newest first, filtered by cameras and by a start-time range [start, end)."""
+    stmt = select(ClassSession).order_by(ClassSession.started_at.desc()).limit(limit)
+    if camera_ids is not None:
+        stmt = stmt.where(ClassSession.camera_id.in_(camera_ids))
+    if start is not None:
+        stmt = stmt.where(ClassSession.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(ClassSession.started_at < end)
+    return [session_dict(cs) for cs in db.scalars(stmt)]
+
+
+def latest_frame(db: Session, session_id: int, after_frame: int = -1) -> list[Observation]:
+    """The observations of the newest stored frame of a session, if newer than ``after_frame``."""
+    newest = db.scalar(select(func.max(Observation.frame_index)).where(Observation.session_id == session_id))
+    if newest is None or newest <= after_frame:
+        return []
+    return list(
+        db.scalars(
+            select(Observation)
+            .where(Observation.session_id == session_id, Observation.frame_index == newest)
+            .order_by(Observation.track_id)
+        )
+    )

@@ -1,0 +1,202 @@
+"""Batched writes of a worker's results: observations, per-second rollups and per-track summaries.
+
+A background thread commits everything queued about every ``interval_s`` in one transaction, so frame
+processing never waits on the disk. ``close()`` (called on SIGTERM and at the end of the source) writes
+what is left; a SIGKILL loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.exc import OperationalError
+
+from monitor.labels import EMOTIONS
+from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup, TrackSummary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FrameRecord:
+    """Everything stored about one processed frame (arrays have one row per face)."""
+
+    ts: datetime
+    frame_index: int
+    track_ids: np.ndarray  # (n,) int
+    boxes: np.ndarray  # (n, 4) int x, y, w, h
+    attention: np.ndarray  # (n,) float in [0, 1]
+    probs: np.ndarray | None  # (n, 7) float, None in attention-only mode
+    engagement: float
+
+    def observation_rows(self, session_id: int) -> list[dict]:
+        rows = []
+        for i in range(len(self.track_ids)):
+            x, y, w, h = (int(v) for v in self.boxes[i])
+            row = {
+                "session_id": session_id,
+                "ts": self.ts,
+                "frame_index": self.frame_index,
+                "track_id": int(self.track_ids[i]),
+                "x": x,
+                "y": y,
+                "w": w,
+                "h": h,
+                "attention": float(self.attention[i]),
+                "top_label": None,
+                "confidence": None,
+            }
+            if self.probs is None:
+                row.update(dict.fromkeys(PROB_COLUMNS))
+            else:
+                p = self.probs[i]
+                top = int(np.argmax(p))
+                row.update({c: float(v) for c, v in zip(PROB_COLUMNS, p, strict=True)})
+                row.update(top_label=EMOTIONS[top], confidence=float(p[top]))
+            rows.append(row)
+        return rows
+
+
+class ObservationWriter:
+    """Queue frames from the capture loop; a thread writes them in batched transactions."""
+
+    def __init__(self, engine: Engine, session_id: int, interval_s: float = 0.5) -> None:
+        self.engine = engine
+        self.session_id = session_id
+        self.interval_s = interval_s
+        self.frames_written = 0
+        self.rows_written = 0
+        self.batches = 0
+        self.errors = 0
+        self._tracks_seen: set[int] = set()
+        self._queue: queue.SimpleQueue[FrameRecord] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._pending: list[FrameRecord] = []
+        self._lock = threading.Lock()  # one flush at a time
+        self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, frame: FrameRecord) -> None:
+        self._queue.put(frame)
+
+    def close(self) -> None:
+        """Write everything queued, then stop the thread."""
+        self._stop.set()
+        self._thread.join()
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is queued now, in one transaction; on failure keep it for the next try."""
+        with self._lock:
+            while True:
+                try:
+                    self._pending.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._pending:
+                return
+            batch = self._pending
+            try:
+                self._write(batch)
+            except OperationalError as exc:
+                self.errors += 1
+                log.warning("batch of %d frames not written yet, will retry: %s", len(batch), exc.orig)
+                return
+            self._pending = []
+            self.batches += 1
+            self.frames_written += len(batch)
+            self.rows_written += sum(len(f.track_ids) for f in batch)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.flush()
+
+    def _write(self, batch: list[FrameRecord]) -> None:
+        rows = [r for f in batch for r in f.observation_rows(self.session_id)]
+        rollups = _rollups(batch)
+        tracks = _track_deltas(batch)
+        new_tracks = set(tracks) - self._tracks_seen
+        with self.engine.begin() as conn:
+            if rows:
+                conn.execute(insert(Observation), rows)
+            for bucket, delta in rollups.items():
+                _upsert_add(
+                    conn, SessionRollup, {"session_id": self.session_id, "bucket_start": bucket}, delta
+                )
+            for track_id, (first, last, delta) in tracks.items():
+                key = {"session_id": self.session_id, "track_id": track_id}
+                if not _add_to(conn, TrackSummary, key, delta, last_seen=last):
+                    conn.execute(
+                        insert(TrackSummary), [{**key, "first_seen": first, "last_seen": last, **delta}]
+                    )
+            conn.execute(
+                update(ClassSession)
+                .where(ClassSession.id == self.session_id)
+                .values(
+                    frames=ClassSession.frames + len(batch),
+                    faces=ClassSession.faces + len(rows),
+                    tracks=ClassSession.tracks + len(new_tracks),
+                )
+            )
+        self._tracks_seen |= new_tracks
+
+
+def _sums(frame_probs: np.ndarray | None, attention: np.ndarray) -> dict[str, float | None]:
+    out: dict[str, float | None] = {"attention_sum": float(attention.sum())}
+    if frame_probs is None:
+        out.update(dict.fromkeys(PROB_COLUMNS))
+    else:
+        out.update({c: float(v) for c, v in zip(PROB_COLUMNS, frame_probs.sum(axis=0), strict=True)})
+    return out
+
+
+def _merge(into: dict, delta: dict) -> None:
+    for k, v in delta.items():
+        into[k] = v if into.get(k) is None else (into[k] if v is None else into[k] + v)
+
+
+def _rollups(batch: list[FrameRecord]) -> dict[datetime, dict]:
+    out: dict[datetime, dict] = defaultdict(dict)
+    for f in batch:
+        bucket = f.ts.replace(microsecond=0)
+        delta = {"frames": 1, "faces": len(f.track_ids), "engagement_sum": f.engagement}
+        delta.update(_sums(f.probs, f.attention))
+        _merge(out[bucket], delta)
+    return out
+
+
+def _track_deltas(batch: list[FrameRecord]) -> dict[int, tuple[datetime, datetime, dict]]:
+    out: dict[int, tuple[datetime, datetime, dict]] = {}
+    for f in batch:
+        for i, tid in enumerate(int(t) for t in f.track_ids):
+            probs = None if f.probs is None else f.probs[i : i + 1]
+            delta = {"observations": 1, **_sums(probs, f.attention[i : i + 1])}
+            if tid in out:
+                first, _, acc = out[tid]
+                _merge(acc, delta)
+                out[tid] = (first, f.ts, acc)
+            else:
+                out[tid] = (f.ts, f.ts, delta)
+    return out
+
+
+def _add_to(conn, table, key: dict, delta: dict, **assign) -> bool:
+    """``UPDATE table SET col = col + delta`` for the row at ``key``; False when there is no such row."""
+    values = {k: (getattr(table, k) + v) if v is not None else getattr(table, k) for k, v in delta.items()}
+    stmt = update(table).values(**values, **assign)
+    for k, v in key.items():
+        stmt = stmt.where(getattr(table, k) == v)
+    return conn.execute(stmt).rowcount > 0
+
+
+def _upsert_add(conn, table, key: dict, delta: dict) -> None:
+    # Portable upsert: this worker is the only writer of its session, so UPDATE-then-INSERT cannot race.
+    if not _add_to(conn, table, key, delta):
+        conn.execute(insert(table), [{**key, **delta}])
