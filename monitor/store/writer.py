@@ -19,7 +19,16 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import OperationalError
 
 from monitor.labels import EMOTIONS
-from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup, TrackSummary
+from monitor.store.schema import (
+    PROB_COLUMNS,
+    Camera,
+    ClassSession,
+    Observation,
+    SessionRollup,
+    TrackSummary,
+    WorkerStatus,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +76,10 @@ class FrameRecord:
 class ObservationWriter:
     """Queue frames from the capture loop; a thread writes them in batched transactions."""
 
-    def __init__(self, engine: Engine, session_id: int, interval_s: float = 0.5) -> None:
+    def __init__(self, engine: Engine, session_id: int, camera_id: int, interval_s: float = 0.5) -> None:
         self.engine = engine
         self.session_id = session_id
+        self.camera_id = camera_id
         self.interval_s = interval_s
         self.frames_written = 0
         self.rows_written = 0
@@ -79,12 +89,22 @@ class ObservationWriter:
         self._queue: queue.SimpleQueue[FrameRecord] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._pending: list[FrameRecord] = []
+        self._worker_status: dict | None = None
+        self._camera_status: tuple[str, str] | None = None
         self._lock = threading.Lock()  # one flush at a time
         self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
         self._thread.start()
 
     def add(self, frame: FrameRecord) -> None:
         self._queue.put(frame)
+
+    def set_worker_status(self, **fields) -> None:
+        """Heartbeat fields for ``worker_status``, written with the next batch."""
+        self._worker_status = fields
+
+    def set_camera_status(self, status: str, detail: str) -> None:
+        """Camera state (online, reconnecting, offline), written with the next batch."""
+        self._camera_status = (status, detail)
 
     def close(self) -> None:
         """Write everything queued, then stop the thread."""
@@ -100,16 +120,23 @@ class ObservationWriter:
                     self._pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if not self._pending:
+            worker_status, camera_status = self._worker_status, self._camera_status
+            if not self._pending and worker_status is None and camera_status is None:
                 return
             batch = self._pending
             try:
-                self._write(batch)
+                self._write(batch, worker_status, camera_status)
             except OperationalError as exc:
                 self.errors += 1
                 log.warning("batch of %d frames not written yet, will retry: %s", len(batch), exc.orig)
                 return
             self._pending = []
+            if self._worker_status is worker_status:
+                self._worker_status = None
+            if self._camera_status is camera_status:
+                self._camera_status = None
+            if not batch:
+                return
             self.batches += 1
             self.frames_written += len(batch)
             self.rows_written += sum(len(f.track_ids) for f in batch)
@@ -118,7 +145,9 @@ class ObservationWriter:
         while not self._stop.wait(self.interval_s):
             self.flush()
 
-    def _write(self, batch: list[FrameRecord]) -> None:
+    def _write(
+        self, batch: list[FrameRecord], worker_status: dict | None, camera_status: tuple[str, str] | None
+    ) -> None:
         rows = [r for f in batch for r in f.observation_rows(self.session_id)]
         rollups = _rollups(batch)
         tracks = _track_deltas(batch)
@@ -136,6 +165,19 @@ class ObservationWriter:
                     conn.execute(
                         insert(TrackSummary), [{**key, "first_seen": first, "last_seen": last, **delta}]
                     )
+            now = utcnow()
+            if worker_status is not None:
+                conn.execute(
+                    update(WorkerStatus)
+                    .where(WorkerStatus.camera_id == self.camera_id)
+                    .values(**worker_status, last_heartbeat=now)
+                )
+            cam_values: dict = {"last_heartbeat": now}
+            if camera_status is not None:
+                cam_values.update(status=camera_status[0], status_detail=camera_status[1])
+            conn.execute(update(Camera).where(Camera.id == self.camera_id).values(**cam_values))
+            if not batch:
+                return
             conn.execute(
                 update(ClassSession)
                 .where(ClassSession.id == self.session_id)

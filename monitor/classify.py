@@ -1,0 +1,88 @@
+"""``EmotionClassifier``: all faces of a frame in one LiteRT call on the exported model.
+
+The model directory holds ``model.tflite`` (input ``(N, 48, 48, 1)`` float32 in [0, 1], output ``(N, K)``
+probabilities) and ``labels.json``. A FER+ model with an 8th class (contempt) is folded onto the 7
+FER2013 labels so the store always sees the same classes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from monitor.labels import EMOTIONS
+from monitor.preprocess import FACE_SIZE, preprocess_faces
+
+
+class ModelError(Exception):
+    """A model directory or file that cannot be used; the message is meant for the user."""
+
+
+class EmotionClassifier:
+    def __init__(self, model_dir: str | Path, num_threads: int = 2) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.model_dir = Path(model_dir)
+        path = self.model_dir / "model.tflite" if self.model_dir.is_dir() else self.model_dir
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}")
+        self.version = (path.parent if path.name == "model.tflite" else path).name.removesuffix(".tflite")
+        try:
+            self._interp = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._interp.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"not a usable TFLite model: {path} ({exc})") from exc
+        inp = self._interp.get_input_details()[0]
+        out = self._interp.get_output_details()[0]
+        if tuple(inp["shape"][1:]) != (FACE_SIZE, FACE_SIZE, 1):
+            raise ModelError(f"model input must be (N, 48, 48, 1), got {tuple(inp['shape'])}: {path}")
+        self._in, self._out = inp["index"], out["index"]
+        self._batch = int(inp["shape"][0])
+        self._fold = self._label_map(path.parent / "labels.json", int(out["shape"][-1]))
+
+    @staticmethod
+    def _label_map(labels_file: Path, n_out: int) -> np.ndarray | None:
+        """Index array that reorders model outputs into EMOTIONS order (None: already in order)."""
+        labels = list(EMOTIONS)
+        if labels_file.is_file():
+            try:
+                labels = json.loads(labels_file.read_text())
+            except json.JSONDecodeError as exc:
+                raise ModelError(f"labels.json is not valid JSON: {labels_file}") from exc
+        if len(labels) != n_out:
+            raise ModelError(f"model has {n_out} outputs but labels.json lists {len(labels)}")
+        if labels == list(EMOTIONS):
+            return None
+        aliases = {"anger": "angry", "happiness": "happy", "sadness": "sad"}
+        labels = [aliases.get(label, label) for label in labels]
+        missing = set(EMOTIONS) - set(labels)
+        if missing:
+            raise ModelError(f"model labels lack {sorted(missing)}: {labels_file}")
+        return np.array([labels.index(e) for e in EMOTIONS])
+
+    def _resize(self, n: int) -> None:
+        if n != self._batch:
+            self._interp.resize_tensor_input(self._in, [n, FACE_SIZE, FACE_SIZE, 1])
+            self._interp.allocate_tensors()
+            self._batch = n
+
+    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities ``(N, 7)`` in EMOTIONS order for a preprocessed ``(N, 48, 48, 1)`` batch."""
+        n = len(batch)
+        if n == 0:
+            return np.empty((0, len(EMOTIONS)), np.float32)
+        self._resize(n)
+        self._interp.set_tensor(self._in, np.ascontiguousarray(batch, dtype=np.float32))
+        self._interp.invoke()
+        probs = self._interp.get_tensor(self._out).copy()
+        if self._fold is not None:
+            probs = probs[:, self._fold]
+            probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-9)
+        return probs
+
+    def predict(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Probabilities ``(N, 7)`` for face crops of any size (grey or BGR)."""
+        return self.predict_batch(preprocess_faces(crops))

@@ -1,0 +1,66 @@
+"""``classroom-monitor worker``: run one capture worker until the source ends or a signal arrives."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import click
+
+from monitor.capture import SourceError
+from monitor.classify import ModelError
+from monitor.config import Settings
+from monitor.detect import DETECTORS, DetectorError
+from monitor.store import DatabaseError
+
+
+@click.command()
+@click.option("--camera", required=True, help="Camera name (created on first use).")
+@click.option("--source", required=True, help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.")
+@click.option("--session", "session_label", help="Class session label (default: camera and start time).")
+@click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: blazeface).")
+@click.option("--sample-fps", type=click.FloatRange(min=0), help="Frames per second to process (0: all).")
+@click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many processed frames.")
+@click.option("--mode", type=click.Choice(["emotion", "attention"]), help="attention: no emotion inference.")
+@click.option("--model", type=click.Path(path_type=Path), help="Model directory (default: the active one).")
+@click.option("--detect-every", type=click.IntRange(min=1), help="Run the detector every N frames.")
+@click.option("--redis", "redis_url", help="Redis URL: also emit live summaries through the message queue.")
+@click.pass_obj
+def worker(
+    settings: Settings,
+    camera: str,
+    source: str,
+    session_label: str | None,
+    detector: str | None,
+    sample_fps: float | None,
+    max_frames: int | None,
+    mode: str | None,
+    model: Path | None,
+    detect_every: int | None,
+    redis_url: str | None,
+) -> None:
+    """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
+    from monitor.worker import CaptureWorker, WorkerError
+
+    settings = settings.replace(
+        detector=detector, sample_fps=sample_fps, mode=mode, detect_every=detect_every, redis_url=redis_url
+    )
+    if source == "sample" and sample_fps is None:
+        settings = settings.replace(sample_fps=10.0)
+    try:
+        w = CaptureWorker(settings, camera, source, session_label, max_frames, model)
+    except (WorkerError, SourceError, ModelError, DetectorError, DatabaseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    def stop(signum, _frame) -> None:
+        w.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(
+        f"camera {camera}: {w.source.kind} source {source}, {w.mode} mode, detector {w.detector.name}"
+        + (f", model {w.classifier.version}" if w.classifier else ""),
+        err=True,
+    )
+    summary = w.run()
+    click.echo(summary.line())
