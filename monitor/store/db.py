@@ -41,7 +41,7 @@ def make_engine(url: str | Path, *, writer: bool = False, pool_pre_ping: bool = 
     try:
         return create_engine(text, pool_pre_ping=pool_pre_ping, future=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise DatabaseError(f"no driver installed for {parsed.drivername!r} ({exc})") from exc
+        raise DatabaseError(f"cannot use database URL {text!r}: no driver for {parsed.drivername!r}") from exc
 
 
 def _sqlite_engine(url: str, database: str | None, *, writer: bool) -> Engine:

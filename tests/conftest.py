@@ -1,0 +1,77 @@
+"""Shared fixtures: a migrated database, the real clips in ../shared, a session the real worker recorded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+VIDEOS = SHARED_DATASETS / "videos"
+TALKING_HEAD = VIDEOS / "talking_head_phone.mp4"
+GROUP = VIDEOS / "group_3people.mp4"
+
+requires_videos = pytest.mark.skipif(
+    not TALKING_HEAD.is_file(), reason=f"real clips not found in {VIDEOS} (../shared is not beside the repo)"
+)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for running the CLI in a subprocess, isolated from the user's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLASSROOM_MONITOR_")}
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``classroom-monitor ARGS`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or cli_env(),
+        cwd=REPO,
+    )
+
+
+def migrated_db(path: Path) -> str:
+    from monitor.store.migrate import upgrade
+
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh SQLite database at the newest schema."""
+    return migrated_db(tmp_path / "test.db")
+
+
+@pytest.fixture(scope="session")
+def recorded_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
+    """(db_url, session_id) of the talking-head clip recorded by the real worker, once per test run."""
+    if not TALKING_HEAD.is_file():
+        pytest.skip(f"real clips not found in {VIDEOS}")
+    url = migrated_db(tmp_path_factory.mktemp("recorded") / "recorded.db")
+    proc = run_cli(
+        "--db", url, "worker", "--camera", "room-101", "--session", "Maths 7B", "--source", str(TALKING_HEAD)
+    )
+    assert proc.returncode == 0, proc.stderr
+    from sqlalchemy import select
+
+    from monitor.store import make_engine, session_factory
+    from monitor.store.schema import ClassSession
+
+    engine = make_engine(url)
+    with session_factory(engine)() as db:
+        session_id = db.scalar(select(ClassSession.id).order_by(ClassSession.id.desc()))
+    engine.dispose()
+    return url, session_id
