@@ -1,0 +1,62 @@
+"""EmotionClassifier: the exported model under LiteRT, one batched call per frame."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.classify import EmotionClassifier, ModelError
+from monitor.labels import EMOTIONS
+from monitor.registry import active_model_dir
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    return active_model_dir()
+
+
+def faces(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (rng.integers(40, 120),) * 2, dtype=np.uint8) for _ in range(n)]
+
+
+def test_a_batch_gives_one_distribution_per_face_equal_to_single_calls(model_dir: Path) -> None:
+    clf = EmotionClassifier(model_dir)
+    crops = faces(5)
+    batch = clf.predict(crops)
+    assert batch.shape == (5, len(EMOTIONS))
+    np.testing.assert_allclose(batch.sum(axis=1), 1.0, atol=1e-4)
+    singles = np.concatenate([clf.predict([c]) for c in crops])
+    np.testing.assert_allclose(batch, singles, atol=1e-5)
+    assert clf.predict([]).shape == (0, len(EMOTIONS))
+
+
+def test_outputs_are_reordered_by_labels_json(model_dir: Path, tmp_path: Path) -> None:
+    permuted = list(reversed(EMOTIONS))
+    copy = tmp_path / "permuted"
+    shutil.copytree(model_dir, copy)
+    (copy / "labels.json").write_text(json.dumps(permuted))
+    crops = faces(3, seed=1)
+    original = EmotionClassifier(model_dir).predict(crops)
+    relabelled = EmotionClassifier(copy).predict(crops)
+    # The same raw outputs, read under reversed names, land reversed in EMOTIONS order.
+    np.testing.assert_allclose(relabelled, original[:, ::-1], atol=1e-6)
+
+
+def test_bad_model_files_are_clear_errors(model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="model file not found"):
+        EmotionClassifier(tmp_path / "missing")
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    (truncated / "model.tflite").write_bytes((model_dir / "model.tflite").read_bytes()[:1000])
+    with pytest.raises(ModelError, match="not a usable TFLite model"):
+        EmotionClassifier(truncated)
+    wrong_labels = tmp_path / "labels"
+    shutil.copytree(model_dir, wrong_labels)
+    (wrong_labels / "labels.json").write_text('["happy", "sad"]')
+    with pytest.raises(ModelError, match="outputs but labels.json"):
+        EmotionClassifier(wrong_labels)
