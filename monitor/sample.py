@@ -38,16 +38,29 @@ def _portrait() -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(face), cv2.COLOR_RGB2BGR)
 
 
+def grid_seats(cols: int, rows: int, width: int, height: int, face: int) -> list[tuple[int, int, int, float]]:
+    """Seats on a regular grid (for benchmarks with many faces)."""
+    return [
+        (int((c + 0.5) * width / cols), int((r + 0.5) * height / rows), face, 0.9 * (r * cols + c))
+        for r in range(rows)
+        for c in range(cols)
+    ]
+
+
 class SyntheticClassroom:
-    def __init__(self) -> None:
+    def __init__(
+        self, width: int = WIDTH, height: int = HEIGHT, seats: list[tuple[int, int, int, float]] | None = None
+    ) -> None:
+        self.width, self.height = width, height
+        self.seats = seats or SEATS
         self.portrait = _portrait()
-        self.background = np.full((HEIGHT, WIDTH, 3), (92, 110, 128), np.uint8)
-        cv2.rectangle(self.background, (0, HEIGHT - 90), (WIDTH, HEIGHT), (60, 75, 95), -1)
+        self.background = np.full((height, width, 3), (92, 110, 128), np.uint8)
+        cv2.rectangle(self.background, (0, height - 90), (width, height), (60, 75, 95), -1)
 
     def render(self, t: float) -> np.ndarray:
         frame = self.background.copy()
         ph, pw = self.portrait.shape[:2]
-        for i, (cx, cy, size, phase) in enumerate(SEATS):
+        for i, (cx, cy, size, phase) in enumerate(self.seats):
             # Every ~20 s each student looks away for a few seconds (squeezed = turned head).
             turn = max(0.0, math.sin(t / 3.2 + phase * 1.7)) ** 8
             scale = size / ph * 1.6
@@ -60,7 +73,7 @@ class SyntheticClassroom:
             x = int(cx + 12 * math.sin(t * 0.9 + phase) - w / 2)
             y = int(cy + 6 * math.sin(t * 1.3 + phase) - h / 2)
             x0, y0 = max(x, 0), max(y, 0)
-            x1, y1 = min(x + w, WIDTH), min(y + h, HEIGHT)
+            x1, y1 = min(x + w, self.width), min(y + h, self.height)
             frame[y0:y1, x0:x1] = img[y0 - y : y1 - y, x0 - x : x1 - x]
         cv2.putText(frame, "SYNTHETIC SAMPLE", (12, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
         return frame

@@ -1,0 +1,159 @@
+"""Capture-worker speed and memory: prints one JSON object.
+
+End-to-end figures come from the real worker process (``classroom-monitor worker``, writing to SQLite),
+repeated and reported as medians; peak RSS is the largest child's ``ru_maxrss``. Per-stage timings (detection
+per frame, classification per face) are measured in-process on real frames.
+
+    .venv/bin/python benchmarks/worker.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
+
+from monitor.classify import EmotionClassifier  # noqa: E402
+from monitor.detect import make_detector  # noqa: E402
+from monitor.preprocess import crop_face  # noqa: E402
+from monitor.registry import active_model_dir  # noqa: E402
+from monitor.sample import SyntheticClassroom, grid_seats  # noqa: E402
+from monitor.store.migrate import upgrade  # noqa: E402
+
+
+def write_classroom_video(path: Path, frames: int = 300, fps: float = 25.0) -> Path:
+    """A 1280x720 synthetic clip with 15 faces (5 x 3 seats) for the large-class case."""
+    room = SyntheticClassroom(1280, 720, grid_seats(5, 3, 1280, 720, face=95))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (1280, 720))
+    for i in range(frames):
+        writer.write(room.render(i / fps))
+    writer.release()
+    return path
+
+
+def run_worker(source: Path, db: str, extra: list[str]) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--db",
+            db,
+            "worker",
+            "--camera",
+            source.stem,
+            "--source",
+            str(source),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    wall = time.perf_counter() - t0
+    line = proc.stdout.strip().splitlines()[-1]
+    frames = int(line.split(" frames")[0].rsplit(" ", 1)[-1])
+    faces = int(line.split(" faces")[0].rsplit(" ", 1)[-1])
+    fps = float(line.split(" fps")[0].rsplit(" ", 1)[-1])
+    return {"frames": frames, "faces": faces, "fps": fps, "wall_s": wall}
+
+
+def end_to_end(source: Path, repeats: int, extra: list[str]) -> dict:
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{tmp}/bench.db"
+        upgrade(db)
+        for _ in range(repeats):
+            runs.append(run_worker(source, db, extra))
+    fps = statistics.median(r["fps"] for r in runs)
+    faces_per_frame = runs[0]["faces"] / max(runs[0]["frames"], 1)
+    return {
+        "frames": runs[0]["frames"],
+        "faces_per_frame": round(faces_per_frame, 2),
+        "fps_median": round(fps, 1),
+        "faces_per_s_median": round(fps * faces_per_frame, 1),
+        "process_wall_s_median": round(statistics.median(r["wall_s"] for r in runs), 2),
+    }
+
+
+def read_frames(path: Path, limit: int = 120) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while len(out) < limit:
+        ok, img = cap.read()
+        if not ok:
+            break
+        out.append(img)
+    return out
+
+
+def stage_timings(frames: list[np.ndarray], classifier: EmotionClassifier) -> dict:
+    out = {}
+    for name in ("blazeface", "haar"):
+        det = make_detector(name)
+        det.detect(frames[0])
+        times = []
+        for f in frames:
+            t = time.perf_counter()
+            det.detect(f)
+            times.append((time.perf_counter() - t) * 1000)
+        out[f"detect_{name}_ms_per_frame_median"] = round(statistics.median(times), 2)
+    det = make_detector("blazeface")
+    crops = [crop_face(f, b) for f in frames for b in det.detect(f).boxes]
+    for batch in (1, 3, 15):
+        per_face = []
+        for i in range(0, len(crops) - batch, batch):
+            t = time.perf_counter()
+            classifier.predict(crops[i : i + batch])
+            per_face.append((time.perf_counter() - t) * 1000 / batch)
+        out[f"classify_ms_per_face_batch{batch}_median"] = round(statistics.median(per_face), 3)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    model = active_model_dir()
+    result: dict = {"model": model.name, "cpu_count": len(__import__("os").sched_getaffinity(0))}
+    with tempfile.TemporaryDirectory() as tmp:
+        large = write_classroom_video(Path(tmp) / "classroom_1280x720_15faces.mp4")
+        sources = {
+            "group_3people_640x360": VIDEOS / "group_3people.mp4",
+            "talking_head_596x336": VIDEOS / "talking_head_phone.mp4",
+            "synthetic_1280x720_15faces": large,
+        }
+        for name, path in sources.items():
+            if not path.is_file():
+                result[name] = {"skipped": f"{path} not found"}
+                continue
+            result[name] = end_to_end(path, args.repeats, [])
+        result["group_3people_640x360_attention_only"] = end_to_end(
+            sources["group_3people_640x360"], args.repeats, ["--mode", "attention"]
+        )
+        classifier = EmotionClassifier(model)
+        result["stages_group_640x360"] = stage_timings(
+            read_frames(sources["group_3people_640x360"]), classifier
+        )
+        result["stages_1280x720_15faces"] = stage_timings(read_frames(large, 60), classifier)
+    result["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
