@@ -56,6 +56,44 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for this test run (skips where it is not installed)."""
+    from tests.support.servers import PostgresServer, ServerUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real Redis server on loopback for this test run (skips where it is not installed)."""
+    from tests.support.servers import RedisServer, ServerUnavailable
+
+    try:
+        server = RedisServer().start()
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the newest schema, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return migrated_db(tmp_path / "test.db")
+    from monitor.store.migrate import upgrade
+
+    url = request.getfixturevalue("postgres").new_database()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
 def recorded_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
     """(db_url, session_id) of the talking-head clip recorded by the real worker, once per test run."""
     if not TALKING_HEAD.is_file():

@@ -10,8 +10,8 @@ from monitor.store import make_engine
 from monitor.store.schema import Base
 
 
-def test_migrations_match_the_schema(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_migrations_match_the_schema(any_db_url: str) -> None:
+    engine = make_engine(any_db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
