@@ -56,6 +56,7 @@ class FrameSource:
         spec: str,
         *,
         sample_fps: float = 0.0,
+        loop: bool = False,
         read_timeout_s: float = 5.0,
         reconnect_max_s: float = 30.0,
         on_status: StatusCallback | None = None,
@@ -64,6 +65,7 @@ class FrameSource:
         self.spec = spec
         self.kind = source_kind(spec)
         self.sample_fps = sample_fps
+        self.loop = loop
         self.read_timeout_s = read_timeout_s
         self.reconnect_max_s = reconnect_max_s
         self.on_status = on_status or (lambda status, detail: None)
@@ -131,6 +133,9 @@ class FrameSource:
         while not self.stop_event.is_set():
             ok, image = cap.read()
             if not ok or image is None:
+                if self.loop and index >= 0:
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # play again; time keeps running on
+                    continue
                 break
             index += 1
             pos_s = index / fps

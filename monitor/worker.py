@@ -75,6 +75,7 @@ class CaptureWorker:
         session_label: str | None = None,
         max_frames: int | None = None,
         model: Path | None = None,
+        loop: bool = False,
     ) -> None:
         self.settings = settings
         self.camera_name = camera
@@ -95,6 +96,7 @@ class CaptureWorker:
         self.source = FrameSource(
             source,
             sample_fps=settings.sample_fps,
+            loop=loop,
             read_timeout_s=settings.read_timeout_s,
             reconnect_max_s=settings.reconnect_max_s,
             on_status=self._on_source_status,

@@ -24,6 +24,7 @@ from monitor.store import DatabaseError
 @click.option("--mode", type=click.Choice(["emotion", "attention"]), help="attention: no emotion inference.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model directory (default: the active one).")
 @click.option("--detect-every", type=click.IntRange(min=1), help="Run the detector every N frames.")
+@click.option("--loop", is_flag=True, help="Play a video file again and again (demos, soak tests).")
 @click.option("--redis", "redis_url", help="Redis URL: also emit live summaries through the message queue.")
 @click.pass_obj
 def worker(
@@ -37,6 +38,7 @@ def worker(
     mode: str | None,
     model: Path | None,
     detect_every: int | None,
+    loop: bool,
     redis_url: str | None,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
@@ -48,7 +50,7 @@ def worker(
     if source == "sample" and sample_fps is None:
         settings = settings.replace(sample_fps=10.0)
     try:
-        w = CaptureWorker(settings, camera, source, session_label, max_frames, model)
+        w = CaptureWorker(settings, camera, source, session_label, max_frames, model, loop=loop)
     except (WorkerError, SourceError, ModelError, DetectorError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from exc
 
