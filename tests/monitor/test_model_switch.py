@@ -1,0 +1,63 @@
+"""``models activate`` switches running workers to the new model without a restart."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from monitor.registry import active_model_dir
+from tests.conftest import REPO, cli_env, run_cli
+
+
+def heartbeat_model(url: str) -> str | None:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT model_version FROM worker_status")).first()
+    engine.dispose()
+    return row[0] if row else None
+
+
+def test_activated_model_reaches_a_running_worker(db_url: str, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    for version in ("fer-a", "fer-b"):
+        shutil.copytree(active_model_dir(), models / version)
+    env = cli_env(CLASSROOM_MONITOR_MODELS_DIR=str(models))
+    listed = run_cli("--db", db_url, "models", "list", env=env)
+    assert listed.returncode == 0 and "fer-a" in listed.stdout and "fer-b" in listed.stdout
+    assert run_cli("--db", db_url, "models", "activate", "fer-a", env=env).returncode == 0
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--db", db_url, "worker", "--camera", "c", "--source", "sample"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and heartbeat_model(db_url) != "fer-a":
+            time.sleep(0.3)
+        assert heartbeat_model(db_url) == "fer-a"
+        assert run_cli("--db", db_url, "models", "activate", "fer-b", env=env).returncode == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and heartbeat_model(db_url) != "fer-b":
+            time.sleep(0.3)
+        assert heartbeat_model(db_url) == "fer-b"
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert "switched to model fer-b" in err
+
+
+def test_activating_an_unknown_version_is_a_clear_error(db_url: str) -> None:
+    proc = run_cli("--db", db_url, "models", "activate", "no-such-model")
+    assert proc.returncode != 0
+    assert "unknown model version" in proc.stderr and "Traceback" not in proc.stderr
