@@ -1,0 +1,79 @@
+"""Many sessions in one zip: choosing them (a camera, a date range) and streaming their reports in."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
+from monitor.reports.files import atomic_file, output_path
+from monitor.store.queries import session_dict
+from monitor.store.schema import Camera, ClassSession
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time()).astimezone()
+
+
+def find_sessions(
+    db: Session, camera: str | None = None, date_from: date | None = None, date_to: date | None = None
+) -> list[int]:
+    """Ids of the sessions of ``camera`` (by name) started within the local days ``date_from``..``date_to``
+    (both included), oldest first. ``ReportError`` for an unknown camera or when nothing matches."""
+    stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
+    if camera is not None:
+        cam_id = db.scalar(select(Camera.id).where(Camera.name == camera))
+        if cam_id is None:
+            known = ", ".join(db.scalars(select(Camera.name).order_by(Camera.name))) or "none"
+            raise ReportError(f"no camera named {camera!r} (cameras: {known})")
+        stmt = stmt.where(ClassSession.camera_id == cam_id)
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ReportError(f"--to {date_to} is before --from {date_from}")
+    if date_from is not None:
+        stmt = stmt.where(ClassSession.started_at >= _local_midnight(date_from))
+    if date_to is not None:
+        stmt = stmt.where(ClassSession.started_at < _local_midnight(date_to + timedelta(days=1)))
+    ids = list(db.scalars(stmt))
+    if not ids:
+        raise ReportError(
+            "no sessions match"
+            + (f" camera {camera!r}" if camera else "")
+            + (f" from {date_from}" if date_from else "")
+            + (f" to {date_to}" if date_to else "")
+        )
+    return ids
+
+
+def write_bulk_zip(
+    db: Session,
+    session_ids: Iterable[int],
+    fmts: Iterable[str],
+    path: str | Path,
+    *,
+    models_dir: Path | None = None,
+) -> Path:
+    """Write the reports of several sessions, each in every one of ``fmts``, into one zip at ``path``."""
+    fmts = [check_format(f) for f in dict.fromkeys(fmts)]
+    ids = list(dict.fromkeys(session_ids))
+    if not fmts:
+        raise ReportError("no report format given")
+    if not ids:
+        raise ReportError("no sessions to export")
+    sessions = [session_dict(get_session(db, sid)) for sid in ids]
+    target = output_path(path, "sessions.zip")
+    stamp = datetime.now().timetuple()[:6]
+    with atomic_file(target) as tmp, zipfile.ZipFile(tmp, "x", zipfile.ZIP_DEFLATED) as zf:
+        for session in sessions:
+            for fmt in fmts:
+                # Streamed member by member: a session of millions of rows never sits in memory.
+                info = zipfile.ZipInfo(report_filename(session, fmt), date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(info, "w", force_zip64=True) as member:
+                    for chunk in render(db, session["id"], fmt, models_dir=models_dir):
+                        member.write(chunk)
+    return target

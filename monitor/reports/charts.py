@@ -1,0 +1,187 @@
+"""The report's charts, drawn with matplotlib's object API on the Agg canvas (no pyplot, no display)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from matplotlib import dates as mdates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from monitor.labels import EMOTIONS
+from monitor.reports.content import ReportContent, local
+
+EMOTION_COLOURS: dict[str, str] = {
+    "angry": "#d1495b",
+    "disgust": "#8a7b3d",
+    "fear": "#8e6bbf",
+    "happy": "#f2b134",
+    "sad": "#3d7dca",
+    "surprise": "#3fb5b0",
+    "neutral": "#c4c8cc",
+}
+ENGAGEMENT_COLOUR = "#1b4f72"
+ATTENTION_COLOUR = "#e07a1f"
+LOW_COLOUR = "#f4c7c3"
+WIDTH_IN = 7.2
+DPI = 200
+
+
+@dataclass
+class Chart:
+    """One rendered chart: a PNG and the words that go with it."""
+
+    title: str
+    caption: str
+    png: bytes
+
+
+def _figure(height_in: float) -> Figure:
+    fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8, colors="#333333")
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _time_axis(ax, c: ReportContent) -> None:
+    tz = local(c.started).tzinfo
+    locator = mdates.AutoDateLocator(tz=tz, minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if c.duration_s < 600 else "%H:%M", tz=tz))
+    end = c.timeline[-1].start + timedelta(seconds=c.bucket_s)
+    ax.set_xlim(c.timeline[0].start, end)
+    ax.set_xlabel("local time", fontsize=8, color="#555555")
+
+
+def emotion_timeline(c: ReportContent) -> Chart:
+    """Stacked shares of the seven expressions per time bucket."""
+    fig = _figure(2.6)
+    ax = fig.add_subplot()
+    buckets = [b for b in c.timeline if b.emotions]
+    width = timedelta(seconds=c.bucket_s)
+    starts = [b.start for b in buckets]
+    bottom = [0.0] * len(buckets)
+    for label in EMOTIONS:
+        values = [b.emotions[label] for b in buckets]
+        ax.bar(
+            starts,
+            values,
+            width=width,
+            bottom=bottom,
+            align="edge",
+            color=EMOTION_COLOURS[label],
+            label=label,
+            linewidth=0,
+        )
+        bottom = [a + v for a, v in zip(bottom, values, strict=True)]
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    _time_axis(ax, c)
+    _style(ax)
+    ax.legend(
+        ncols=7,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=7.5,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
+    return Chart(
+        "Expressions over the session",
+        f"Share of each facial expression among the faces in view, per {c.bucket_s}-second interval.",
+        _png(fig),
+    )
+
+
+def engagement_line(c: ReportContent) -> Chart:
+    """Class engagement index and attention over time, with the lowest-attention periods shaded."""
+    fig = _figure(2.4)
+    ax = fig.add_subplot()
+    mid = timedelta(seconds=c.bucket_s / 2)
+    for p in c.low_periods:
+        ax.axvspan(p.start, p.end, color=LOW_COLOUR, alpha=0.7, linewidth=0)
+    for attr, colour, label, style in (
+        ("engagement", ENGAGEMENT_COLOUR, "engagement index", "-"),
+        ("attention", ATTENTION_COLOUR, "faces turned to the front", "--"),
+    ):
+        points = [(b.start + mid, getattr(b, attr)) for b in c.timeline if getattr(b, attr) is not None]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            ax.plot(
+                xs,
+                ys,
+                style,
+                color=colour,
+                linewidth=1.6,
+                label=label,
+                marker="o" if len(points) < 3 else None,
+                markersize=3,
+            )
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    _time_axis(ax, c)
+    _style(ax)
+    handles, labels = ax.get_legend_handles_labels()
+    if c.low_periods:
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color=LOW_COLOUR, alpha=0.7))
+        labels.append("lowest attention")
+    ax.legend(
+        handles, labels, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False
+    )
+    return Chart(
+        "Engagement over the session",
+        "Class engagement index (presence, attention and, where measured, expression, combined) and the "
+        f"share of faces turned to the front, per {c.bucket_s}-second interval."
+        if c.emotion
+        else "Class engagement index and the share of faces turned to the front of the room, per "
+        f"{c.bucket_s}-second interval.",
+        _png(fig),
+    )
+
+
+def emotion_distribution(c: ReportContent) -> Chart:
+    """Share of each expression over the whole session."""
+    shares = c.emotion_shares or {}
+    fig = _figure(2.0)
+    ax = fig.add_subplot()
+    labels = list(reversed(EMOTIONS))
+    values = [shares.get(label, 0.0) for label in labels]
+    bars = ax.barh(labels, values, color=[EMOTION_COLOURS[label] for label in labels], height=0.7)
+    ax.bar_label(bars, labels=[f"{v * 100:.0f}%" for v in values], padding=3, fontsize=7.5)
+    ax.set_xlim(0, max(max(values, default=0) * 1.15, 0.1))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    _style(ax)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    return Chart(
+        "Expressions over the whole session",
+        "Share of each facial expression among all faces seen.",
+        _png(fig),
+    )
+
+
+def report_charts(c: ReportContent) -> list[Chart]:
+    """The charts of a report, in reading order; none without data, no expression charts in attention mode."""
+    if not c.timeline:
+        return []
+    if c.emotion and c.emotion_shares:
+        return [emotion_timeline(c), engagement_line(c), emotion_distribution(c)]
+    return [engagement_line(c)]

@@ -1,0 +1,77 @@
+"""JSON: session metadata, headline figures, bucketed timeline, engagement series and per-track summaries.
+
+The shape is documented by ``report.schema.json`` (JSON Schema 2020-12) beside this file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from monitor.reports.content import ReportContent
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+REPORT_KIND = "classroom-monitor/session-report"
+REPORT_VERSION = 1
+
+
+def _ts(dt) -> str:
+    return dt.isoformat(timespec="milliseconds")
+
+
+def _r(value: float | None, ndigits: int = 4) -> float | None:
+    return None if value is None else round(value, ndigits)
+
+
+def report_dict(c: ReportContent) -> dict:
+    """The JSON report as plain data. Attention-only sessions carry no emotion keys at all."""
+    s = c.session
+    session = {
+        "id": s["id"],
+        "label": s["label"],
+        "camera": {"id": s["camera_id"], "name": c.camera},
+        "started_at": s["started_at"],
+        "ended_at": s["ended_at"],
+        "in_progress": c.in_progress,
+        "status": "in progress" if c.in_progress else "ended",
+        "data_until": _ts(c.data_until),
+        "duration_s": round(c.duration_s, 3),
+        "mode": s["mode"],
+        "detector": s["detector"],
+        "frames": s["frames"],
+        "faces": s["faces"],
+        "tracks": s["tracks"],
+        "model": c.model,
+    }
+    summary: dict = {
+        "mean_engagement": _r(c.mean_engagement),
+        "mean_attention": _r(c.mean_attention),
+        "engagement_by_third": [_r(v) for v in c.engagement_thirds],
+        "lowest_attention_periods": [
+            {"start": _ts(p.start), "end": _ts(p.end), "attention": _r(p.attention)} for p in c.low_periods
+        ],
+    }
+    buckets = [b.as_dict() for b in c.timeline]
+    if c.emotion:
+        shares = c.emotion_shares or {}
+        summary["emotion_shares"] = {k: _r(v) for k, v in shares.items()} if c.emotion_shares else None
+        summary["dominant_emotions"] = [
+            {"label": k, "share": _r(v)} for k, v in sorted(shares.items(), key=lambda kv: -kv[1])[:3]
+        ]
+    else:
+        for b in buckets:
+            b.pop("emotions", None)
+    return {
+        "report": {"kind": REPORT_KIND, "version": REPORT_VERSION, "generated_at": _ts(c.generated_at)},
+        "session": session,
+        "summary": summary,
+        "timeline": {"bucket_seconds": c.bucket_s, "buckets": buckets},
+        "engagement": [{"start": b["start"], "engagement": b["engagement"]} for b in buckets],
+        "class_only": c.class_only,
+        "tracks": c.tracks,
+        "note": c.note,
+    }
+
+
+def render_json(c: ReportContent) -> bytes:
+    return json.dumps(report_dict(c), indent=2, ensure_ascii=False).encode() + b"\n"
