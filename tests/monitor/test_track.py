@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.detections import Detections
-from monitor.track import FaceTracker, iou_matrix
+from monitor.track import FaceTracker, greedy_match, iou_matrix
 
 
 def dets(*boxes: tuple[float, float, float, float]) -> Detections:
@@ -57,3 +57,9 @@ def test_smoothing_blends_history() -> None:
     t.smooth(np.array([0.0, 0, 0, 1.0, 0, 0, 0]), 0.0, alpha=0.5)
     np.testing.assert_allclose(t.probs, [0.5, 0, 0, 0.5, 0, 0, 0])
     assert t.attention == 0.5
+
+
+def test_greedy_matching_takes_the_best_pairs_once() -> None:
+    iou = np.array([[0.9, 0.5], [0.8, 0.1], [0.0, 0.05]])
+    assert greedy_match(iou, 0.2) == [(0, 0)]  # row 1 wants column 0 too, but it is taken
+    assert greedy_match(np.array([[0.3, 0.6], [0.7, 0.2]]), 0.2) == [(1, 0), (0, 1)]
