@@ -1,0 +1,66 @@
+"""The teachers' web dashboard: a Flask app factory in the style of Flask's tutorial.
+
+``create_app`` wires one small module per concern: the database (``db``), accounts and CSRF (``auth``,
+``security``), the JSON API (``api``), the HTML pages (``pages``), exports (``exports``) and the live
+Socket.IO feed (``live``). The web process never imports the CNN or OpenCV.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from monitor.config import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the dashboard app.
+
+    ``settings`` is a :class:`monitor.config.Settings`, or a dict whose lower-case keys are Settings fields
+    (``db_url``, ``redis_url``, ``secret_key``...) and whose upper-case keys are Flask config values.
+    """
+    settings, flask_config = _split_settings(settings)
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+        LIVE_POLL_INTERVAL_S=0.3,
+        LOGIN_FAILURES_ALLOWED=5,
+        LOGIN_FAILURE_WINDOW_S=300,
+    )
+    app.config.update(flask_config)
+    app.extensions["monitor_settings"] = settings
+
+    from dashboard import api, auth, db, errors, exports, live, pages, security
+
+    db.init_app(app, settings.db_url)
+    security.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(api.bp)
+    live.init_app(app, settings)
+    return app
+
+
+def _split_settings(given: Settings | Mapping[str, Any] | None) -> tuple[Settings, dict[str, Any]]:
+    if given is None:
+        from monitor.config import load_settings
+
+        return load_settings(), {}
+    if isinstance(given, Settings):
+        return given, {}
+    names = {f.name for f in dataclasses.fields(Settings)}
+    fields = {k: v for k, v in given.items() if k in names}
+    unknown = [k for k in given if k not in names and not k.isupper()]
+    if unknown:
+        raise ValueError(f"unknown dashboard settings: {', '.join(sorted(unknown))}")
+    return Settings(**fields), {k: v for k, v in given.items() if k.isupper()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.labels import EMOTIONS
@@ -27,6 +27,7 @@ from monitor.store.schema import (
 
 BUCKET_CHOICES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 TARGET_BUCKETS = 120
+ROLLUP_COLUMNS = list(SessionRollup.__table__.columns)
 
 
 def auto_bucket_seconds(duration_s: float, target: int = TARGET_BUCKETS) -> int:
@@ -81,12 +82,13 @@ def session_timeline(
         raise LookupError(f"no session {session_id}")
     if bucket_s is None:
         bucket_s = auto_bucket_seconds((session_end(cs) - cs.started_at).total_seconds())
-    stmt = select(SessionRollup).where(SessionRollup.session_id == session_id)
+    # Plain rows, not ORM objects: ~10x faster for the 3,600 rollups of an hour.
+    stmt = select(*ROLLUP_COLUMNS).where(SessionRollup.session_id == session_id)
     if since is not None:
         stmt = stmt.where(SessionRollup.bucket_start >= since)
-    rows = db.scalars(stmt.order_by(SessionRollup.bucket_start)).all()
+    rows = db.execute(stmt.order_by(SessionRollup.bucket_start)).all()
     origin = cs.started_at.replace(microsecond=0)  # rollups are whole seconds
-    buckets: dict[int, list[SessionRollup]] = {}
+    buckets: dict[int, list] = {}
     for row in rows:
         key = int((row.bucket_start - origin).total_seconds() // bucket_s)
         buckets.setdefault(key, []).append(row)
@@ -249,14 +251,20 @@ def list_sessions(
 
 
 def latest_frame(db: Session, session_id: int, after_frame: int = -1) -> list[Observation]:
-    """The observations of the newest stored frame of a session, if newer than ``after_frame``."""
-    newest = db.scalar(select(func.max(Observation.frame_index)).where(Observation.session_id == session_id))
-    if newest is None or newest <= after_frame:
+    """The observations of the newest stored frame of a session, if newer than ``after_frame``.
+
+    Goes through the (session_id, ts) index: all faces of a frame share its timestamp. Sorted in Python:
+    ORDER BY track_id would lead SQLite to the (session_id, track_id) index and a scan of the session.
+    """
+    newest = db.execute(
+        select(Observation.ts, Observation.frame_index)
+        .where(Observation.session_id == session_id)
+        .order_by(Observation.ts.desc())
+        .limit(1)
+    ).first()
+    if newest is None or newest.frame_index <= after_frame:
         return []
-    return list(
-        db.scalars(
-            select(Observation)
-            .where(Observation.session_id == session_id, Observation.frame_index == newest)
-            .order_by(Observation.track_id)
-        )
-    )
+    found = db.scalars(
+        select(Observation).where(Observation.session_id == session_id, Observation.ts == newest.ts)
+    ).all()
+    return sorted(found, key=lambda o: o.track_id)

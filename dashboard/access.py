@@ -1,0 +1,40 @@
+"""Who may see what: teachers see their assigned cameras (and those cameras' sessions), admins see all.
+
+Anything outside a user's cameras answers 404, exactly like something that does not exist, so ids of
+other classes cannot be probed.
+"""
+
+from __future__ import annotations
+
+from flask import abort, g
+from sqlalchemy.orm import Session
+
+from monitor.store import queries
+from monitor.store.schema import Camera, ClassSession
+
+MAX_ID = 2**63 - 1
+
+
+def visible_camera_ids(db: Session, user=None) -> list[int] | None:
+    """The camera ids the user may see; ``None`` means all (admins)."""
+    user = user or g.user
+    return None if user.is_admin else queries.camera_ids_for_user(db, user.id)
+
+
+def can_see_camera(db: Session, camera_id: int, user=None) -> bool:
+    ids = visible_camera_ids(db, user)
+    return ids is None or camera_id in ids
+
+
+def camera_or_404(db: Session, camera_id: int) -> Camera:
+    cam = db.get(Camera, camera_id) if 0 < camera_id <= MAX_ID else None
+    if cam is None or not can_see_camera(db, camera_id):
+        abort(404, description=f"no camera {camera_id}")
+    return cam
+
+
+def session_or_404(db: Session, session_id: int) -> ClassSession:
+    cs = db.get(ClassSession, session_id) if 0 < session_id <= MAX_ID else None
+    if cs is None or not can_see_camera(db, cs.camera_id):
+        abort(404, description=f"no session {session_id}")
+    return cs

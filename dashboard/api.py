@@ -1,0 +1,218 @@
+"""The JSON API the pages use (documented in dashboard/API.md). Every route needs a login."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+from sqlalchemy import select
+
+from dashboard import access
+from dashboard.auth import admin_required
+from dashboard.db import audit, get_db, write_db
+from dashboard.params import bucket_arg, date_arg, int_arg
+from dashboard.privacy import Privacy
+from dashboard.security import csrf_token
+from dashboard.summaries import cameras_with_mood, live_snapshot, session_summary
+from monitor.store import queries
+from monitor.store.schema import Camera, CameraAssignment, TrackSummary, User
+from monitor.store.site_settings import all_settings, set_setting
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+MAX_RETENTION_DAYS = 36_500
+
+
+@bp.get("/me")
+def me() -> Any:
+    privacy = Privacy.load(get_db())
+    return jsonify(
+        username=g.user.username,
+        is_admin=g.user.is_admin,
+        csrf_token=csrf_token(),
+        privacy={"emotions": privacy.emotions, "tracks": privacy.tracks},
+    )
+
+
+@bp.get("/cameras")
+def cameras() -> Any:
+    db = get_db()
+    return jsonify(cameras=cameras_with_mood(db, access.visible_camera_ids(db), Privacy.load(db)))
+
+
+@bp.get("/cameras/<int:camera_id>")
+def camera(camera_id: int) -> Any:
+    db = get_db()
+    access.camera_or_404(db, camera_id)
+    return jsonify(cameras_with_mood(db, [camera_id], Privacy.load(db))[0])
+
+
+@bp.get("/cameras/<int:camera_id>/live")
+def camera_live(camera_id: int) -> Any:
+    db = get_db()
+    access.camera_or_404(db, camera_id)
+    return jsonify(camera_id=camera_id, **live_snapshot(db, camera_id, Privacy.load(db)))
+
+
+@bp.get("/sessions")
+def sessions() -> Any:
+    db = get_db()
+    camera_ids = access.visible_camera_ids(db)
+    camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
+    if camera_id is not None:
+        camera_ids = [camera_id] if camera_ids is None or camera_id in camera_ids else []
+    start, end = date_arg("from"), date_arg("to", end=True)
+    if start and end and end <= start:
+        abort(400, description="'to' must be after 'from'")
+    limit = int_arg("limit", low=1, high=5000, default=500)
+    return jsonify(sessions=queries.list_sessions(db, camera_ids, start, end, limit=limit))
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int) -> Any:
+    db = get_db()
+    cs = access.session_or_404(db, session_id)
+    return jsonify(
+        **queries.session_dict(cs),
+        camera_name=cs.camera.name,
+        summary=session_summary(db, cs, Privacy.load(db)),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/timeline")
+def timeline(session_id: int) -> Any:
+    db = get_db()
+    access.session_or_404(db, session_id)
+    bucket_s, buckets = queries.session_timeline(db, session_id, bucket_arg())
+    privacy = Privacy.load(db)
+    return jsonify(
+        session_id=session_id,
+        bucket_s=bucket_s,
+        buckets=[privacy.timeline_bucket(b.as_dict()) for b in buckets],
+    )
+
+
+def _tracks_allowed(privacy: Privacy) -> None:
+    if not privacy.tracks:
+        abort(404, description="per-track data is turned off on this site (class-only views)")
+
+
+@bp.get("/sessions/<int:session_id>/tracks")
+def tracks(session_id: int) -> Any:
+    db = get_db()
+    access.session_or_404(db, session_id)
+    privacy = Privacy.load(db)
+    _tracks_allowed(privacy)
+    rows = queries.track_summaries(db, session_id)
+    return jsonify(session_id=session_id, tracks=[privacy.track_row(r) for r in rows])
+
+
+@bp.get("/sessions/<int:session_id>/tracks/<int:track_id>/timeline")
+def track_timeline(session_id: int, track_id: int) -> Any:
+    db = get_db()
+    cs = access.session_or_404(db, session_id)
+    privacy = Privacy.load(db)
+    _tracks_allowed(privacy)
+    if track_id > access.MAX_ID or db.get(TrackSummary, (session_id, track_id)) is None:
+        abort(404, description=f"no track {track_id} in session {session_id}")
+    bucket_s = bucket_arg()
+    if bucket_s is None:
+        bucket_s = queries.auto_bucket_seconds((queries.session_end(cs) - cs.started_at).total_seconds())
+    rows = queries.track_timeline(db, session_id, track_id, bucket_s)
+    if not privacy.emotions:
+        rows = [{**r, "emotions": None} for r in rows]
+    return jsonify(session_id=session_id, track_id=track_id, bucket_s=bucket_s, buckets=rows)
+
+
+# ---- administration -------------------------------------------------------------------------------------
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="send a JSON object (Content-Type: application/json)")
+    return body
+
+
+def validate_settings(body: dict) -> dict[str, Any]:
+    """Check a settings change; 400 on any unknown key or bad value."""
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "mode":
+            if value not in ("emotion", "attention"):
+                abort(400, description="mode must be 'emotion' or 'attention'")
+        elif key == "class_only":
+            if not isinstance(value, bool):
+                abort(400, description="class_only must be true or false")
+        elif key == "retention_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETENTION_DAYS:
+                abort(
+                    400, description=f"retention_days must be a whole number from 0 to {MAX_RETENTION_DAYS}"
+                )
+        else:
+            abort(400, description=f"unknown setting {str(key)[:40]!r}")
+        out[key] = value
+    return out
+
+
+def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    with write_db() as db:
+        before = all_settings(db)
+        for key, value in changes.items():
+            set_setting(db, key, value)
+    changed = {k: v for k, v in changes.items() if before.get(k) != v}
+    if changed:
+        audit(g.user.username, "settings", json.dumps(changed, sort_keys=True))
+    return {**before, **changes}
+
+
+@bp.route("/settings", methods=["GET", "PUT"])
+@admin_required
+def settings() -> Any:
+    if request.method == "GET":
+        return jsonify(all_settings(get_db()))
+    return jsonify(save_settings(validate_settings(_json_body())))
+
+
+@bp.get("/users")
+@admin_required
+def users() -> Any:
+    db = get_db()
+    out = []
+    for u in db.scalars(select(User).order_by(User.username)):
+        out.append(
+            {
+                "id": u.id,
+                "username": u.username,
+                "is_admin": u.is_admin,
+                "camera_ids": sorted(queries.camera_ids_for_user(db, u.id)),
+            }
+        )
+    return jsonify(users=out)
+
+
+def set_assignment(user_id: int, camera_id: int, assigned: bool) -> bool:
+    """Give or take a camera from a user; returns whether anything changed. 404 for unknown ids."""
+    with write_db() as db:
+        user = db.get(User, user_id) if user_id <= access.MAX_ID else None
+        cam = db.get(Camera, camera_id) if camera_id <= access.MAX_ID else None
+        if user is None or cam is None:
+            abort(404, description="no such user or camera")
+        row = db.get(CameraAssignment, (user_id, camera_id))
+        if assigned and row is None:
+            db.add(CameraAssignment(user_id=user_id, camera_id=camera_id))
+        elif not assigned and row is not None:
+            db.delete(row)
+        else:
+            return False
+        names = (user.username, cam.name)
+    audit(g.user.username, "assign" if assigned else "unassign", f"user={names[0]} camera={names[1]}")
+    return True
+
+
+@bp.route("/users/<int:user_id>/cameras/<int:camera_id>", methods=["PUT", "DELETE"])
+@admin_required
+def assignment(user_id: int, camera_id: int) -> Any:
+    assigned = request.method == "PUT"
+    changed = set_assignment(user_id, camera_id, assigned)
+    return jsonify(user_id=user_id, camera_id=camera_id, assigned=assigned, changed=changed)

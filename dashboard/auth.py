@@ -1,0 +1,112 @@
+"""Accounts: log in and out, the current user, and the rule that everything but the login page needs one."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashboard.db import audit, get_db
+from dashboard.security import LoginLimiter, check_csrf, csrf_token
+from monitor.store.schema import User
+
+bp = Blueprint("auth", __name__)
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+# Checked against when the user name is unknown, so both cases cost one scrypt and take as long.
+_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+@bp.before_app_request
+def load_user_and_guard() -> Any:
+    """Load ``g.user``; refuse anonymous requests (API: 401 JSON, pages: redirect); check CSRF."""
+    user_id = session.get("user_id")
+    g.user = get_db().get(User, user_id) if isinstance(user_id, int) else None
+    if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.path.startswith("/api/"):
+            abort(401, description="log in first")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    check_csrf()
+    return None
+
+
+def admin_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not g.user.is_admin:
+            abort(403, description="administrators only")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page cannot bounce users to another site."""
+    if not target:
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        if g.user is not None:
+            return redirect(url_for("pages.index"))
+        csrf_token()
+        return render_template("login.html", next=request.args.get("next", ""))
+    limiter: LoginLimiter = current_app.extensions["login_limiter"]
+    username = request.form.get("username", "").strip()[:100]
+    password = request.form.get("password", "")
+    keys = (f"ip:{request.remote_addr}", f"user:{username.lower()}")
+    wait = limiter.retry_after(*keys)
+    if wait:
+        audit(username or None, "login_blocked", f"rate limit from {request.remote_addr}")
+        flash(f"Too many failed attempts. Try again in {wait} seconds.", "error")
+        return (
+            render_template("login.html", next=request.form.get("next", "")),
+            429,
+            {"Retry-After": str(wait)},
+        )
+    user = get_db().scalars(select(User).where(User.username == username)).first() if username else None
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok:
+        limiter.failed(*keys)
+        audit(username or None, "login_failed", f"from {request.remote_addr}")
+        flash("Wrong user name or password.", "error")
+        return render_template("login.html", next=request.form.get("next", "")), 401
+    limiter.reset(*keys)
+    session.clear()  # a fresh session (and CSRF token) at each login
+    session["user_id"] = user.id
+    csrf_token()
+    audit(user.username, "login", f"from {request.remote_addr}")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    audit(g.user.username, "logout")
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,141 @@
+"""``classroom-monitor dashboard | user | purge``: thin shells over the app factory and library calls."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from monitor.config import Settings
+from monitor.store import DatabaseError, make_engine, session_factory
+from monitor.store.schema import AuditLog, Camera, CameraAssignment, User
+
+
+def _ready_db(settings: Settings) -> None:
+    """Create or upgrade the schema (a no-op when current), so a first run needs no separate step."""
+    from monitor.commands.db import ensure_sqlite_dir
+    from monitor.store.migrate import upgrade
+
+    ensure_sqlite_dir(settings.db_url)
+    try:
+        upgrade(settings.db_url)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--db", "db_url", help="Database URL or SQLite file (overrides the global --db).")
+@click.pass_obj
+def dashboard(settings: Settings, host: str, port: int, db_url: str | None) -> None:
+    """Serve the teachers' web dashboard."""
+    from dashboard import create_app
+
+    settings = settings.replace(db_url=db_url)
+    _ready_db(settings)
+    app = create_app(settings)
+    socketio = app.extensions["socketio"]
+    click.echo(f"dashboard on http://{host}:{port}/ (database {settings.db_url})")
+    # Werkzeug with threads serves the WebSocket transport through simple-websocket.
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+
+
+@click.group()
+def user() -> None:
+    """Manage dashboard accounts."""
+
+
+def _session(settings: Settings):
+    _ready_db(settings)
+    return session_factory(make_engine(settings.db_url, writer=True))
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May see every camera, change settings and assign cameras.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def user_add(settings: Settings, name: str, admin: bool, password_stdin: bool) -> None:
+    """Create an account NAME (the password is asked for, or read with --password-stdin)."""
+    from dashboard.auth import hash_password
+
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.ClickException("user names are 1 to 100 characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("passwords need at least 8 characters")
+    with _session(settings).begin() as db:
+        if db.scalars(select(User).where(User.username == name)).first():
+            raise click.ClickException(f"user {name!r} exists already")
+        db.add(User(username=name, password_hash=hash_password(password), is_admin=admin))
+        db.add(AuditLog(actor="cli", action="user_add", detail=f"user={name} admin={admin}"))
+    click.echo(f"added {'admin' if admin else 'teacher'} {name}")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(settings: Settings) -> None:
+    """List accounts and their cameras."""
+    with _session(settings)() as db:
+        names = dict(db.execute(select(Camera.id, Camera.name)).all())
+        for u in db.scalars(select(User).order_by(User.username)):
+            cams = db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == u.id))
+            shown = "all cameras" if u.is_admin else ", ".join(sorted(names[c] for c in cams)) or "no cameras"
+            click.echo(f"{u.username}\t{'admin' if u.is_admin else 'teacher'}\t{shown}")
+
+
+@user.command("assign")
+@click.argument("name")
+@click.argument("camera")
+@click.option("--remove", is_flag=True, help="Take the camera away instead.")
+@click.pass_obj
+def user_assign(settings: Settings, name: str, camera: str, remove: bool) -> None:
+    """Let teacher NAME see CAMERA (a camera name or id)."""
+    with _session(settings).begin() as db:
+        u = db.scalars(select(User).where(User.username == name)).first()
+        if u is None:
+            raise click.ClickException(f"no user {name!r}")
+        cam = db.scalars(select(Camera).where(Camera.name == camera)).first()
+        if cam is None and camera.isdigit():
+            cam = db.get(Camera, int(camera))
+        if cam is None:
+            raise click.ClickException(f"no camera {camera!r} (cameras appear when a worker first runs)")
+        row = db.get(CameraAssignment, (u.id, cam.id))
+        if remove and row is not None:
+            db.delete(row)
+        elif not remove and row is None:
+            db.add(CameraAssignment(user_id=u.id, camera_id=cam.id))
+        action = "unassign" if remove else "assign"
+        db.add(AuditLog(actor="cli", action=action, detail=f"user={u.username} camera={cam.name}"))
+    click.echo(f"{name} {'no longer sees' if remove else 'now sees'} camera {cam.name}")
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(min=0), help="Keep this many days (default: the site setting).")
+@click.pass_obj
+def purge(settings: Settings, days: int | None) -> None:
+    """Delete observations, rollups and track summaries older than the retention period."""
+    from monitor.store.retention import purge_older_than
+    from monitor.store.site_settings import get_setting
+
+    _ready_db(settings)
+    engine = make_engine(settings.db_url, writer=True)
+    if days is None:
+        with session_factory(engine)() as db:
+            days = int(get_setting(db, "retention_days") or 0) or settings.retention_days
+    if not days:
+        click.echo("retention is 0 days (keep everything): nothing deleted; pass --days N to purge")
+        return
+    result = purge_older_than(engine, days)
+    with session_factory(engine).begin() as db:
+        db.add(AuditLog(actor="cli", action="purge", detail=str(result.as_dict())))
+    click.echo(
+        f"deleted {result.observations} observations, {result.rollups} rollups and "
+        f"{result.track_summaries} track summaries older than {result.cutoff:%Y-%m-%d %H:%M} UTC"
+    )

@@ -1,0 +1,137 @@
+"""The live feed: Flask-SocketIO (threading mode) pushes each camera's newest frame summary to its room.
+
+Without Redis, a background task polls the database about every 0.3 s for the newest frame of each
+running session and emits it; with ``redis_url`` set, workers emit through Redis (``monitor.live``) and
+Flask-SocketIO relays from the message queue. Browsers join a camera's room with a ``watch`` event, after
+the same access check as the pages. Connections without a logged-in session are refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app, session
+from flask_socketio import SocketIO, join_room, leave_room, rooms
+from sqlalchemy import select
+
+from dashboard.access import MAX_ID, can_see_camera
+from dashboard.db import Database, get_db
+from dashboard.privacy import Privacy
+from dashboard.summaries import frame_payload
+from monitor.config import Settings
+from monitor.live import LIVE_EVENT, camera_room
+from monitor.store.queries import latest_frame
+from monitor.store.schema import Camera, ClassSession, User
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask, settings: Settings) -> SocketIO:
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        message_queue=settings.redis_url or None,
+    )
+    poller = None
+    if not settings.redis_url:
+        poller = LivePoller(socketio, app.extensions["monitor_db"], app.config["LIVE_POLL_INTERVAL_S"])
+    app.extensions["live_poller"] = poller
+    app.extensions["socketio"] = socketio
+    _register_handlers(socketio)
+    return socketio
+
+
+def socketio_of(app: Flask) -> SocketIO:
+    return app.extensions["socketio"]
+
+
+def _current_user() -> User | None:
+    user_id = session.get("user_id")
+    return get_db().get(User, user_id) if isinstance(user_id, int) else None
+
+
+def _register_handlers(socketio: SocketIO) -> None:
+    @socketio.on("connect")
+    def on_connect(auth: Any = None) -> None:
+        if _current_user() is None:
+            raise ConnectionRefusedError("log in first")
+
+    @socketio.on("watch")
+    def on_watch(data: Any) -> dict:
+        """Join one camera's room (leaving any other); answers ``{"ok": bool, ...}`` as the ack."""
+        user = _current_user()
+        if user is None:
+            return {"ok": False, "error": "log in first"}
+        camera_id = data.get("camera_id") if isinstance(data, dict) else None
+        if isinstance(camera_id, bool) or not isinstance(camera_id, int) or not 0 < camera_id <= MAX_ID:
+            return {"ok": False, "error": "camera_id must be a positive whole number"}
+        db = get_db()
+        if db.get(Camera, camera_id) is None or not can_see_camera(db, camera_id, user):
+            return {"ok": False, "error": f"no camera {camera_id}"}
+        for room in rooms():
+            if room.startswith("camera-") and room != camera_room(camera_id):
+                leave_room(room)
+        join_room(camera_room(camera_id))
+        poller: LivePoller | None = current_app.extensions["live_poller"]
+        if poller is not None:
+            poller.start()
+        return {"ok": True, "camera_id": camera_id}
+
+    @socketio.on("unwatch")
+    def on_unwatch(_data: Any = None) -> dict:
+        for room in rooms():
+            if room.startswith("camera-"):
+                leave_room(room)
+        return {"ok": True}
+
+
+class LivePoller:
+    """Background task: emit the newest stored frame of every running session to its camera's room."""
+
+    def __init__(self, socketio: SocketIO, database: Database, interval_s: float = 0.3) -> None:
+        self.socketio = socketio
+        self.database = database
+        self.interval_s = interval_s
+        self._last_frame: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = False
+
+    def start(self) -> None:
+        with self._lock:
+            if not self._started:
+                self._started = True
+                self.socketio.start_background_task(self._run)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # a bad poll must not end the live feed; the next one may succeed
+                log.exception("live poll failed")
+            self._stop.wait(self.interval_s)
+
+    def poll_once(self) -> list[dict]:
+        """Emit (and return) the summaries of frames stored since the last poll."""
+        sent = []
+        with self.database.reader() as db:
+            privacy = Privacy.load(db)
+            running = db.scalars(select(ClassSession).where(ClassSession.ended_at.is_(None))).all()
+            live_ids = {cs.id for cs in running}
+            for sid in list(self._last_frame):
+                if sid not in live_ids:
+                    del self._last_frame[sid]
+            for cs in running:
+                rows = latest_frame(db, cs.id, self._last_frame.get(cs.id, -1))
+                if not rows:
+                    continue
+                self._last_frame[cs.id] = rows[0].frame_index
+                payload = frame_payload(db, cs, rows, privacy)
+                self.socketio.emit(LIVE_EVENT, payload, to=camera_room(cs.camera_id))
+                sent.append(payload)
+        return sent

@@ -1,0 +1,129 @@
+"""The HTML pages. They render the frame; numbers and charts come from the JSON API and the live feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from dashboard import access
+from dashboard.api import save_settings, set_assignment
+from dashboard.auth import admin_required
+from dashboard.db import get_db
+from dashboard.exports import FORMATS
+from dashboard.params import date_arg, int_arg
+from dashboard.privacy import Privacy
+from dashboard.summaries import cameras_with_mood
+from dashboard.vendor import missing_files
+from monitor.labels import EMOTIONS
+from monitor.store import queries
+from monitor.store.schema import Camera, User
+from monitor.store.site_settings import all_settings
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def inject_common() -> dict[str, Any]:
+    privacy = Privacy.load(get_db()) if g.get("user") else None
+    return {
+        "privacy": privacy,
+        "emotions": EMOTIONS,
+        "user": g.get("user"),
+        "vendor_missing": missing_files() if g.get("user") else [],
+    }
+
+
+@bp.get("/")
+def index() -> Any:
+    return redirect(url_for("pages.cameras"))
+
+
+@bp.get("/cameras")
+def cameras() -> Any:
+    db = get_db()
+    cams = cameras_with_mood(db, access.visible_camera_ids(db), Privacy.load(db))
+    return render_template("cameras.html", cameras=cams)
+
+
+@bp.get("/cameras/<int:camera_id>/live")
+def live(camera_id: int) -> Any:
+    cam = access.camera_or_404(get_db(), camera_id)
+    return render_template("live.html", camera=cam)
+
+
+@bp.get("/sessions")
+def sessions() -> Any:
+    db = get_db()
+    visible = access.visible_camera_ids(db)
+    stmt = select(Camera).order_by(Camera.name)
+    if visible is not None:
+        stmt = stmt.where(Camera.id.in_(visible))
+    cams = list(db.scalars(stmt))
+    camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
+    ids = visible if camera_id is None else ([camera_id] if visible is None or camera_id in visible else [])
+    start, end = date_arg("from"), date_arg("to", end=True)
+    rows = queries.list_sessions(db, ids, start, end, limit=500)
+    names = {c.id: c.name for c in cams}
+    return render_template(
+        "sessions.html",
+        sessions=rows,
+        cameras=cams,
+        names=names,
+        camera_id=camera_id,
+        date_from=request.args.get("from", ""),
+        date_to=request.args.get("to", ""),
+    )
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int) -> Any:
+    cs = access.session_or_404(get_db(), session_id)
+    return render_template(
+        "session.html",
+        cs=cs,
+        session=queries.session_dict(cs),
+        formats=FORMATS,
+        bucket_choices=queries.BUCKET_CHOICES_S,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings() -> Any:
+    db = get_db()
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "privacy":
+            try:
+                days = int(request.form.get("retention_days", "0"))
+            except ValueError:
+                days = -1
+            if not 0 <= days <= 36_500:
+                flash("Retention must be a whole number of days from 0 to 36500.", "error")
+                return redirect(url_for("pages.settings"))
+            save_settings(
+                {
+                    "mode": "attention" if request.form.get("mode") == "attention" else "emotion",
+                    "class_only": request.form.get("class_only") == "on",
+                    "retention_days": days,
+                }
+            )
+            flash("Privacy settings saved.", "info")
+        elif action in ("assign", "unassign"):
+            user_id = request.form.get("user_id", "")
+            camera_id = request.form.get("camera_id", "")
+            if not (user_id.isdigit() and camera_id.isdigit()):
+                abort(400, description="choose a user and a camera")
+            changed = set_assignment(int(user_id), int(camera_id), action == "assign")
+            flash("Assignment saved." if changed else "Nothing to change.", "info")
+        else:
+            abort(400, description="unknown action")
+        return redirect(url_for("pages.settings"))
+    users = list(db.scalars(select(User).order_by(User.username)))
+    cams = list(db.scalars(select(Camera).order_by(Camera.name)))
+    assigned = {u.id: set(queries.camera_ids_for_user(db, u.id)) for u in users}
+    return render_template(
+        "settings.html", site=all_settings(db), users=users, cameras=cams, assigned=assigned
+    )

@@ -1,0 +1,25 @@
+/* Cameras page: refresh status, faces and mood every few seconds. */
+"use strict";
+(function () {
+  const grid = document.getElementById("cameras");
+  async function refresh() {
+    let data;
+    try { data = await CM.getJSON(grid.dataset.api); } catch (e) { return; }
+    if (!data) return;
+    for (const cam of data.cameras) {
+      const card = grid.querySelector(`[data-camera-id="${cam.id}"]`);
+      if (!card) continue;
+      const set = (field, text) => { const el = card.querySelector(`[data-field="${field}"]`); if (el) el.textContent = text; };
+      const status = card.querySelector('[data-field="status"]');
+      status.className = "status " + cam.status;
+      set("status", cam.status);
+      set("last_heartbeat", CM.when(cam.last_heartbeat));
+      set("session", cam.running_session ? cam.running_session.label : "none running");
+      set("faces", cam.faces_in_view);
+      set("mood", cam.mood && cam.mood.label ? cam.mood.label : "–");
+      set("engagement", cam.mood ? CM.pct(cam.mood.engagement) : "–");
+    }
+  }
+  refresh();
+  setInterval(refresh, 3000);
+})();

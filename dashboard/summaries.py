@@ -1,0 +1,129 @@
+"""Numbers the pages and the API show that the core queries do not compute: class mood, session summary,
+and the live summary of a camera's newest frame."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.privacy import Privacy
+from monitor.labels import EMOTIONS
+from monitor.live import frame_summary
+from monitor.store import queries
+from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup
+
+MOOD_SECONDS = 10
+LIVE_WINDOW_S = 300
+LIVE_BUCKET_S = 5
+
+
+def _shares(sums: list[float | None]) -> dict[str, float] | None:
+    if not sums or sums[0] is None:
+        return None
+    values = [s or 0.0 for s in sums]
+    total = sum(values)
+    if total <= 0:
+        return None
+    return {e: round(v / total, 4) for e, v in zip(EMOTIONS, values, strict=True)}
+
+
+def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
+    """Dominant emotion and engagement over the last stored seconds of a running session."""
+    rows = db.scalars(
+        select(SessionRollup)
+        .where(SessionRollup.session_id == session_id)
+        .order_by(SessionRollup.bucket_start.desc())
+        .limit(MOOD_SECONDS)
+    ).all()
+    frames = sum(r.frames for r in rows)
+    emotions = _shares([sum(getattr(r, c) or 0.0 for r in rows) for c in PROB_COLUMNS]) if rows else None
+    if rows and rows[0].p_happy is None:
+        emotions = None
+    if not privacy.emotions:
+        emotions = None
+    return {
+        "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
+        "emotions": emotions,
+        "engagement": round(sum(r.engagement_sum for r in rows) / frames, 4) if frames else None,
+    }
+
+
+def cameras_with_mood(db: Session, camera_ids: list[int] | None, privacy: Privacy) -> list[dict]:
+    cams = queries.list_cameras(db, camera_ids)
+    for cam in cams:
+        running = cam["running_session"]
+        cam["mood"] = class_mood(db, running["id"], privacy) if running else None
+    return cams
+
+
+def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
+    """Whole-session numbers from the per-second rollups in one aggregate query."""
+    cols = [
+        SessionRollup.frames,
+        SessionRollup.faces,
+        SessionRollup.attention_sum,
+        SessionRollup.engagement_sum,
+    ]
+    cols += [getattr(SessionRollup, c) for c in PROB_COLUMNS]
+    row = db.execute(select(*(func.sum(c) for c in cols)).where(SessionRollup.session_id == cs.id)).one()
+    frames, faces, attention, engagement = (v or 0 for v in row[:4])
+    emotions = _shares(list(row[4:])) if privacy.emotions else None
+    duration = (queries.session_end(cs) - cs.started_at).total_seconds()
+    return {
+        "duration_s": round(duration, 1),
+        "frames": int(frames),
+        "faces": int(faces),
+        "tracks": cs.tracks,
+        "faces_per_frame": round(faces / frames, 3) if frames else None,
+        "attention": round(attention / faces, 4) if faces else None,
+        "engagement": round(engagement / frames, 4) if frames else None,
+        "emotions": emotions,
+        "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
+        "auto_bucket_s": queries.auto_bucket_seconds(duration),
+    }
+
+
+def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privacy: Privacy) -> dict:
+    """The live summary (``monitor.live.frame_summary``) of one stored frame, privacy applied."""
+    first = rows[0]
+    rollup = db.get(SessionRollup, (cs.id, first.ts.replace(microsecond=0)))
+    engagement = rollup.engagement_sum / rollup.frames if rollup and rollup.frames else None
+    emotion = cs.mode == "emotion" and first.p_happy is not None
+    tracks = [
+        {
+            "track_id": r.track_id,
+            "box": (r.x, r.y, r.w, r.h),
+            "attention": r.attention,
+            "probs": [getattr(r, c) for c in PROB_COLUMNS] if emotion else None,
+        }
+        for r in rows
+    ]
+    payload = frame_summary(
+        camera_id=cs.camera_id,
+        session_id=cs.id,
+        ts=first.ts,
+        frame_index=first.frame_index,
+        tracks=tracks,
+        engagement=engagement,
+        mode="emotion" if emotion else "attention",
+    )
+    return privacy.live_frame(payload)
+
+
+def live_snapshot(db: Session, camera_id: int, privacy: Privacy) -> dict:
+    """What the live page starts from: the running session, its last five minutes and its newest frame."""
+    cs = queries.running_session(db, camera_id)
+    if cs is None:
+        return {"session": None, "bucket_s": LIVE_BUCKET_S, "timeline": [], "frame": None}
+    newest = db.scalar(select(func.max(SessionRollup.bucket_start)).where(SessionRollup.session_id == cs.id))
+    since = newest - timedelta(seconds=LIVE_WINDOW_S) if newest else None
+    _, buckets = queries.session_timeline(db, cs.id, LIVE_BUCKET_S, since=since)
+    rows = queries.latest_frame(db, cs.id)
+    return {
+        "session": queries.session_dict(cs),
+        "bucket_s": LIVE_BUCKET_S,
+        "timeline": [privacy.timeline_bucket(b.as_dict()) for b in buckets],
+        "frame": frame_payload(db, cs, rows, privacy) if rows else None,
+    }
