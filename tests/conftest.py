@@ -86,11 +86,7 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database at the newest schema, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return migrated_db(tmp_path / "test.db")
-    from monitor.store.migrate import upgrade
-
-    url = request.getfixturevalue("postgres").new_database()
-    upgrade(url)
-    return url
+    return request.getfixturevalue("postgres").migrated_database()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,16 @@ from monitor.store.schema import AuditLog
 from tests.dashboard.helpers import csrf_of
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path, _template_db) -> str:
+    """Every API test runs on SQLite and on a real PostgreSQL server (issue: scale past one machine)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres").migrated_database()
+    path = tmp_path / "monitor.db"
+    path.write_bytes(_template_db.read_bytes())
+    return f"sqlite:///{path}"
+
+
 def audit_actions(world) -> list[str]:
     with world.Session() as db:
         return [a.action for a in db.scalars(select(AuditLog).order_by(AuditLog.id))]

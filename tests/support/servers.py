@@ -37,6 +37,7 @@ class PostgresServer:
         os.chmod(self.dir, 0o777)
         self.data = self.dir / "data"
         self._databases = 0
+        self._template: str | None = None
 
     def start(self) -> PostgresServer:
         if os.geteuid() == 0:
@@ -81,17 +82,28 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """A fresh empty database; returns its URL."""
+    def new_database(self, template: str | None = None) -> str:
+        """A fresh database (empty, or a copy of ``template``); returns its URL."""
         import psycopg
 
         self._databases += 1
         name = f"test_{self._databases}"
+        copy = f" TEMPLATE {template}" if template else ""
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(f"CREATE DATABASE {name}{copy}")
         return self.url(name)
+
+    def migrated_database(self) -> str:
+        """A fresh database at the newest schema: a copy of a template migrated once per server."""
+        if self._template is None:
+            from monitor.store.migrate import upgrade
+
+            url = self.new_database()
+            upgrade(url)
+            self._template = url.rsplit("/", 1)[1]
+        return self.new_database(template=self._template)
 
     def stop(self) -> None:
         subprocess.run(
