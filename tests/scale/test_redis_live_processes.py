@@ -1,0 +1,132 @@
+"""Across processes: a worker emits through Redis, a separate dashboard process delivers to a client."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import GROUP, REPO, cli_env, requires_videos
+from tests.support.mjpeg_server import free_port
+
+
+def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not come up")
+
+
+def logged_in_cookie(base: str, user: str, password: str) -> str:
+    http = requests.Session()
+    page = http.get(f"{base}/login", timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = http.post(
+        f"{base}/login",
+        data={"username": user, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert resp.status_code == 302, resp.text
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+
+@requires_videos
+def test_worker_frames_cross_redis_to_a_separate_dashboard_process(db_url: str, redis_server) -> None:
+    env = cli_env(CLASSROOM_MONITOR_REDIS_URL=redis_server.url)
+    add = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--db",
+            db_url,
+            "user",
+            "add",
+            "head",
+            "--admin",
+            "--password-stdin",
+        ],
+        input="s3cret-pass\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert add.returncode == 0, add.stderr
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dashboard = start("--db", db_url, "dashboard", "--port", str(port), env=env)
+    worker = start(
+        "--db",
+        db_url,
+        "worker",
+        "--camera",
+        "room-9",
+        "--source",
+        str(GROUP),
+        "--loop",
+        "--sample-fps",
+        "0",
+        env=env,
+    )
+    frames: list[dict] = []
+    got = threading.Event()
+    client = socketio.Client()
+
+    @client.on("frame")
+    def on_frame(data: dict) -> None:
+        frames.append(data)
+        if len(frames) >= 20:
+            got.set()
+
+    try:
+        wait_http(f"{base}/login")
+        client.connect(
+            base,
+            headers={"Cookie": logged_in_cookie(base, "head", "s3cret-pass")},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+        deadline = time.monotonic() + 60
+        ack = None
+        while time.monotonic() < deadline:  # the camera row appears when the worker starts
+            ack = client.call("watch", {"camera_id": 1}, timeout=5)
+            if ack.get("ok"):
+                break
+            time.sleep(0.5)
+        assert ack and ack["ok"], ack
+        assert got.wait(60), f"only {len(frames)} frames arrived"
+    finally:
+        client.disconnect()
+        for proc in (worker, dashboard):
+            proc.send_signal(signal.SIGTERM)
+        outs = [p.communicate(timeout=30) for p in (worker, dashboard)]
+    assert worker.returncode == 0, outs[0][1]
+    assert {f["camera_id"] for f in frames} == {1}
+    assert sum(2 <= f["faces"] <= 4 for f in frames) >= 0.8 * len(frames)
+    indices = [f["frame_index"] for f in frames]
+    assert len(set(indices)) == len(indices), "each frame is delivered once"
