@@ -1,0 +1,104 @@
+"""Four workers and a dashboard on one SQLite file for minutes: no lock errors, no lost batch."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import GROUP, REPO, TALKING_HEAD, cli_env, requires_videos
+from tests.scale.test_redis_live_processes import logged_in_cookie, start, wait_http
+from tests.support.mjpeg_server import free_port
+
+SECONDS = float(os.environ.get("CM_LOAD_SECONDS", "120"))
+
+
+@requires_videos
+def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None:
+    env = cli_env()
+    add = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--db",
+            db_url,
+            "user",
+            "add",
+            "ops",
+            "--admin",
+            "--password-stdin",
+        ],
+        input="load-test-pass\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert add.returncode == 0, add.stderr
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dashboard = start("--db", db_url, "dashboard", "--port", str(port), env=env)
+    workers = [
+        start(
+            "--db",
+            db_url,
+            "worker",
+            "--camera",
+            f"room-{i}",
+            "--source",
+            str(GROUP if i % 2 else TALKING_HEAD),
+            "--loop",
+            env=env,
+        )
+        for i in range(4)
+    ]
+    statuses: list[int] = []
+    try:
+        wait_http(f"{base}/login")
+        http = requests.Session()
+        http.headers["Cookie"] = logged_in_cookie(base, "ops", "load-test-pass")
+        deadline = time.monotonic() + SECONDS
+        while time.monotonic() < deadline:
+            statuses.append(http.get(f"{base}/api/cameras", timeout=30).status_code)
+            for s in http.get(f"{base}/api/sessions", timeout=30).json()["sessions"]:
+                statuses.append(http.get(f"{base}/api/sessions/{s['id']}/timeline", timeout=30).status_code)
+            time.sleep(0.5)
+        assert all(p.poll() is None for p in workers), "no worker may die under load"
+    finally:
+        for p in workers:
+            p.send_signal(signal.SIGTERM)
+        results = [p.communicate(timeout=120) for p in workers]
+        dashboard.send_signal(signal.SIGTERM)
+        _, dash_err = dashboard.communicate(timeout=30)
+    assert statuses and set(statuses) == {200}
+    assert "locked" not in dash_err
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                text("SELECT c.name, s.frames FROM class_sessions s JOIN cameras c ON c.id = s.camera_id")
+            ).all()
+        )
+        rolled = dict(
+            conn.execute(
+                text(
+                    "SELECT c.name, SUM(r.frames) FROM session_rollups r "
+                    "JOIN class_sessions s ON s.id = r.session_id "
+                    "JOIN cameras c ON c.id = s.camera_id GROUP BY c.name"
+                )
+            ).all()
+        )
+    engine.dispose()
+    for i, (p, (out, err)) in enumerate(zip(workers, results, strict=True)):
+        assert p.returncode == 0, err
+        assert "locked" not in err and "not written yet" not in err
+        processed = int(re.search(r"(\d+) frames", out).group(1))
+        assert processed > 0
+        assert stored[f"room-{i}"] == rolled[f"room-{i}"] == processed, "frames processed = frames stored"
