@@ -41,6 +41,42 @@ def run_cli(
     )
 
 
+def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``classroom-monitor ARGS`` as a background process (text pipes for its output)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or cli_env(),
+        cwd=REPO,
+    )
+
+
+def add_user(db_url: str, name: str, password: str, admin: bool = False) -> None:
+    """Create a dashboard account through the real CLI (password on stdin)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--db",
+            db_url,
+            "user",
+            "add",
+            name,
+            "--password-stdin",
+            *(["--admin"] if admin else []),
+        ],
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        env=cli_env(),
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def migrated_db(path: Path) -> str:
     from monitor.store.migrate import upgrade
 

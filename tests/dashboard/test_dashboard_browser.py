@@ -16,9 +16,8 @@ from werkzeug.serving import make_server
 
 from dashboard.vendor import missing_files
 from tests.dashboard.helpers import PASSWORD, write_frames
+from tests.support.browser import CHROMEDRIVER, CHROMIUM, start_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REPO = Path(__file__).resolve().parents[2]
 VIDEOS = REPO.parent / "shared/datasets/videos"
 SHOTS = os.environ.get("DASHBOARD_SCREENSHOTS")  # a folder to keep page screenshots in
@@ -48,26 +47,7 @@ def server(app):
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1280,1000",
-    ):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(tmp_path / "chromium-profile")
     yield driver
     driver.quit()
 

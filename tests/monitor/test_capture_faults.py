@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import REPO, TALKING_HEAD, cli_env, requires_videos
+from tests.conftest import TALKING_HEAD, cli_env, requires_videos, start_cli
 from tests.support.mjpeg_server import MjpegCamera, free_port, load_jpegs
 
 
@@ -54,23 +52,14 @@ def camera():
 def test_worker_reconnects_after_the_stream_vanishes_and_after_it_stalls(
     camera: MjpegCamera, db_url: str
 ) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "--db",
-            db_url,
-            "worker",
-            "--camera",
-            "hall",
-            "--source",
-            camera.url,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
+    proc = start_cli(
+        "--db",
+        db_url,
+        "worker",
+        "--camera",
+        "hall",
+        "--source",
+        camera.url,
         env=cli_env(CLASSROOM_MONITOR_READ_TIMEOUT_S="2", CLASSROOM_MONITOR_RECONNECT_MAX_S="2"),
     )
     try:
@@ -109,12 +98,14 @@ def test_worker_reconnects_after_the_stream_vanishes_and_after_it_stalls(
 
 def test_a_camera_down_at_start_is_retried_not_fatal(db_url: str) -> None:
     url = f"http://127.0.0.1:{free_port()}/stream.mjpg"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", db_url, "worker", "--camera", "gym", "--source", url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
+    proc = start_cli(
+        "--db",
+        db_url,
+        "worker",
+        "--camera",
+        "gym",
+        "--source",
+        url,
         env=cli_env(CLASSROOM_MONITOR_READ_TIMEOUT_S="1", CLASSROOM_MONITOR_RECONNECT_MAX_S="1"),
     )
     wait_for(lambda: camera_status(db_url) in ("reconnecting", "offline"), 30, "status while unreachable")

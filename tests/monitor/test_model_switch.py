@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from monitor.registry import active_model_dir
-from tests.conftest import REPO, cli_env, run_cli
+from tests.conftest import cli_env, run_cli, start_cli
 
 
 def heartbeat_model(url: str) -> str | None:
@@ -32,14 +30,7 @@ def test_activated_model_reaches_a_running_worker(db_url: str, tmp_path: Path) -
     assert listed.returncode == 0 and "fer-a" in listed.stdout and "fer-b" in listed.stdout
     assert run_cli("--db", db_url, "models", "activate", "fer-a", env=env).returncode == 0
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", db_url, "worker", "--camera", "c", "--source", "sample"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    proc = start_cli("--db", db_url, "worker", "--camera", "c", "--source", "sample", env=env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and heartbeat_model(db_url) != "fer-a":

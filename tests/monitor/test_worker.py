@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import GROUP, REPO, TALKING_HEAD, cli_env, requires_videos, run_cli
+from tests.conftest import GROUP, TALKING_HEAD, cli_env, requires_videos, run_cli, start_cli
 
 
 def rows(url: str, sql: str, **params) -> list[tuple]:
@@ -160,14 +158,7 @@ def test_rollups_and_track_summaries_agree_with_observations(recorded_session) -
 
 
 def test_sigterm_writes_every_processed_frame(db_url: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", db_url, "worker", "--camera", "demo", "--source", "sample"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-        cwd=REPO,
-    )
+    proc = start_cli("--db", db_url, "worker", "--camera", "demo", "--source", "sample", env=cli_env())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not rows(db_url, "SELECT id FROM observations LIMIT 1"):
         time.sleep(0.3)
@@ -187,24 +178,14 @@ def test_sigterm_writes_every_processed_frame(db_url: str) -> None:
 @requires_videos
 def test_several_workers_share_one_sqlite_file(db_url: str) -> None:
     procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "monitor",
-                "--db",
-                db_url,
-                "worker",
-                "--camera",
-                f"cam-{i}",
-                "--source",
-                str(GROUP if i % 2 else TALKING_HEAD),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli_env(),
-            cwd=REPO,
+        start_cli(
+            "--db",
+            db_url,
+            "worker",
+            "--camera",
+            f"cam-{i}",
+            "--source",
+            str(GROUP if i % 2 else TALKING_HEAD),
         )
         for i in range(3)
     ]

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from monitor.reports import render
+from tests.support.browser import start_chromium
 
 from .helpers import emotion_words
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def html(db, session_id: int) -> str:
@@ -49,32 +46,10 @@ def test_labels_are_escaped(db, seeded):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.TemporaryDirectory()
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile.name}",
-        "--window-size=1000,1400",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+def browser(tmp_path_factory):
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"), window="1000,1400")
     yield driver
     driver.quit()
-    profile.cleanup()
 
 
 def _open(browser, db, session_id: int, tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,19 +11,8 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import GROUP, REPO, cli_env, requires_videos
+from tests.conftest import GROUP, add_user, cli_env, requires_videos, start_cli
 from tests.support.mjpeg_server import free_port
-
-
-def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -57,30 +44,11 @@ def logged_in_cookie(base: str, user: str, password: str) -> str:
 @requires_videos
 def test_worker_frames_cross_redis_to_a_separate_dashboard_process(db_url: str, redis_server) -> None:
     env = cli_env(CLASSROOM_MONITOR_REDIS_URL=redis_server.url)
-    add = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "--db",
-            db_url,
-            "user",
-            "add",
-            "head",
-            "--admin",
-            "--password-stdin",
-        ],
-        input="s3cret-pass\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=REPO,
-    )
-    assert add.returncode == 0, add.stderr
+    add_user(db_url, "head", "s3cret-pass", admin=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    dashboard = start("--db", db_url, "dashboard", "--port", str(port), env=env)
-    worker = start(
+    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env)
+    worker = start_cli(
         "--db",
         db_url,
         "worker",

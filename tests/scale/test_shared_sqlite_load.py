@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import GROUP, REPO, TALKING_HEAD, cli_env, requires_videos
-from tests.scale.test_redis_live_processes import logged_in_cookie, start, wait_http
+from tests.conftest import GROUP, TALKING_HEAD, add_user, cli_env, requires_videos, start_cli
+from tests.scale.test_redis_live_processes import logged_in_cookie, wait_http
 from tests.support.mjpeg_server import free_port
 
 SECONDS = float(os.environ.get("CM_LOAD_SECONDS", "120"))
@@ -22,31 +20,12 @@ SECONDS = float(os.environ.get("CM_LOAD_SECONDS", "120"))
 @requires_videos
 def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None:
     env = cli_env()
-    add = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "--db",
-            db_url,
-            "user",
-            "add",
-            "ops",
-            "--admin",
-            "--password-stdin",
-        ],
-        input="load-test-pass\n",
-        text=True,
-        capture_output=True,
-        env=env,
-        cwd=REPO,
-    )
-    assert add.returncode == 0, add.stderr
+    add_user(db_url, "ops", "load-test-pass", admin=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    dashboard = start("--db", db_url, "dashboard", "--port", str(port), env=env)
+    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env)
     workers = [
-        start(
+        start_cli(
             "--db",
             db_url,
             "worker",

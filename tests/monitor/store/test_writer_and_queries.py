@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +14,7 @@ from monitor.store import make_engine, session_factory
 from monitor.store import queries as q
 from monitor.store.schema import Camera, ClassSession
 from monitor.store.writer import FrameRecord, ObservationWriter
-from tests.conftest import REPO, cli_env
+from tests.conftest import start_cli
 
 T0 = datetime(2026, 11, 21, 9, 0, 0, 250000, tzinfo=UTC)
 
@@ -95,13 +93,7 @@ def test_auto_bucket_keeps_timelines_readable(seconds: int, bucket: int) -> None
 
 
 def test_sigkill_leaves_a_consistent_database(db_url: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", db_url, "worker", "--camera", "k", "--source", "sample"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=cli_env(),
-        cwd=REPO,
-    )
+    proc = start_cli("--db", db_url, "worker", "--camera", "k", "--source", "sample")
     engine = create_engine(db_url)
     deadline = time.monotonic() + 60
     with engine.connect() as conn:
