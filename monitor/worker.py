@@ -13,11 +13,11 @@ import os
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -25,19 +25,18 @@ from monitor.capture import FrameSource, SourceError
 from monitor.classify import EmotionClassifier, ModelError
 from monitor.config import Settings
 from monitor.detect import make_detector
-from monitor.engagement import EngagementIndex, attention_score
-from monitor.labels import EMOTIONS
+from monitor.engagement import EngagementIndex
 from monitor.live import LivePublisher, frame_summary
-from monitor.preprocess import crop_face
+from monitor.pipeline import FramePipeline
 from monitor.registry import active_model_dir, active_version
 from monitor.store import DatabaseError, make_engine, session_factory
 from monitor.store.schema import Camera, ClassSession, WorkerStatus
 from monitor.store.site_settings import get_setting
 from monitor.store.writer import FrameRecord, ObservationWriter
-from monitor.track import FaceTracker
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
+FPS_WINDOW = 120  # frames over which the heartbeat's fps is measured
 MODEL_POLL_S = 5.0
 
 
@@ -105,6 +104,7 @@ class CaptureWorker:
         self.session_label = session_label or f"{camera} {datetime.now().strftime('%Y-%m-%d %H:%M')}"
         self.publisher = LivePublisher(settings.redis_url) if settings.redis_url else None
         self.writer: ObservationWriter | None = None
+        self.pipeline: FramePipeline | None = None
 
     def _check_schema(self) -> None:
         try:
@@ -170,7 +170,7 @@ class CaptureWorker:
         if active is None or active[0] == self.classifier.version:
             return
         try:
-            self.classifier = EmotionClassifier(active[1])
+            self.classifier = self.pipeline.classifier = EmotionClassifier(active[1])
             log.info("camera %s: switched to model %s", self.camera_name, active[0])
         except ModelError as exc:
             log.error("camera %s: cannot load activated model %s: %s", self.camera_name, active[0], exc)
@@ -180,100 +180,76 @@ class CaptureWorker:
         self.writer = writer = ObservationWriter(
             self.engine, session_id, camera_id, self.settings.batch_interval_s
         )
-        tracker = FaceTracker()
-        engagement = EngagementIndex(
-            self.settings.engagement, self.settings.expected_faces, emotions=self.classifier is not None
+        pipeline = self.pipeline = FramePipeline(
+            self.detector,
+            self.classifier,
+            EngagementIndex(
+                self.settings.engagement, self.settings.expected_faces, emotions=self.classifier is not None
+            ),
+            detect_every=self.settings.detect_every,
+            smoothing=self.settings.smoothing,
         )
-        alpha = self.settings.smoothing
         started = time.monotonic()
-        frames = faces = 0
+        faces = 0
         last_beat = last_poll = started
-        fps_window: list[float] = []
+        recent: deque[float] = deque(maxlen=FPS_WINDOW)
         last_ts = started_at
         try:
             for frame in self.source.frames(start=started_at):
-                last_ts = frame.ts
-                if frames % max(self.settings.detect_every, 1) == 0:
-                    tracks = tracker.update(self.detector.detect(frame.image))
-                else:
-                    tracks = tracker.coast()
-                n = len(tracks)
-                boxes = np.array([t.box for t in tracks], np.float32).reshape(n, 4)
-                probs = None
-                if self.classifier is not None:
-                    raw = self.classifier.predict([crop_face(frame.image, b) for b in boxes])
-                attention = np.empty(n, np.float32)
-                for i, t in enumerate(tracks):
-                    t.smooth(
-                        None if self.classifier is None else raw[i],
-                        attention_score(t.keypoints, frame.image.shape),
-                        alpha,
-                    )
-                    attention[i] = t.attention
-                if self.classifier is not None:
-                    probs = np.array([t.probs for t in tracks], np.float32).reshape(n, len(EMOTIONS))
-                index = engagement(attention, probs)
-                ids = np.array([t.track_id for t in tracks], np.int64)
-                writer.add(
-                    FrameRecord(
-                        frame.ts, frame.index, ids, boxes.round().astype(np.int64), attention, probs, index
-                    )
-                )
+                record = pipeline.process(frame.image, frame.ts, frame.index)
+                writer.add(record)
                 if self.publisher is not None:
-                    self.publisher.publish(
-                        self._summary(camera_id, session_id, frame, ids, boxes, attention, probs, index)
-                    )
-                frames += 1
-                faces += n
+                    self.publisher.publish(self._summary(camera_id, session_id, record))
+                last_ts = frame.ts
+                faces += len(record.track_ids)
                 now = time.monotonic()
-                fps_window.append(now)
+                recent.append(now)
                 if now - last_beat >= HEARTBEAT_S:
-                    fps_window = [t for t in fps_window if now - t <= 5.0]
-                    span = fps_window[-1] - fps_window[0] if len(fps_window) > 1 else 0.0
+                    span = recent[-1] - recent[0]
                     writer.set_worker_status(
                         state="running",
                         session_id=session_id,
-                        frames=frames,
-                        faces_in_view=n,
-                        fps=(len(fps_window) - 1) / span if span else None,
+                        frames=pipeline.frames,
+                        faces_in_view=len(record.track_ids),
+                        fps=(len(recent) - 1) / span if span else None,
                         model_version=self.classifier.version if self.classifier else None,
                     )
                     last_beat = now
                 if now - last_poll >= MODEL_POLL_S:
                     self._maybe_reload_model()
                     last_poll = now
-                if self.max_frames and frames >= self.max_frames:
+                if self.max_frames and pipeline.frames >= self.max_frames:
                     break
         finally:
             writer.close()
-            self._close_session(camera_id, session_id, frames, last_ts)
+            self._close_session(camera_id, session_id, pipeline.frames, last_ts)
         return WorkerSummary(
             self.camera_name,
             session_id,
-            frames,
+            pipeline.frames,
             faces,
-            tracker.ids_issued,
+            pipeline.tracker.ids_issued,
             time.monotonic() - started,
             self.mode,
         )
 
-    def _summary(self, camera_id, session_id, frame, ids, boxes, attention, probs, index) -> dict:
+    def _summary(self, camera_id: int, session_id: int, record: FrameRecord) -> dict:
         tracks = [
             {
-                "track_id": int(ids[i]),
-                "box": boxes[i].round().astype(int).tolist(),
-                "attention": float(attention[i]),
-                "probs": None if probs is None else probs[i].tolist(),
+                "track_id": int(record.track_ids[i]),
+                "box": record.boxes[i].tolist(),
+                "attention": float(record.attention[i]),
+                "probs": None if record.probs is None else record.probs[i].tolist(),
             }
-            for i in range(len(ids))
+            for i in range(len(record.track_ids))
         ]
         return frame_summary(
             camera_id=camera_id,
             session_id=session_id,
-            ts=frame.ts,
-            frame_index=frame.index,
+            ts=record.ts,
+            frame_index=record.frame_index,
             tracks=tracks,
-            engagement=index,
+            engagement=record.engagement,
             mode=self.mode,
         )
 

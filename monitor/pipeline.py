@@ -1,0 +1,65 @@
+"""``FramePipeline``: one frame in, one ``FrameRecord`` out (detect → track → classify → attention → index).
+
+No I/O here: the worker feeds frames and decides what to do with the records (store, publish).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from monitor.classify import EmotionClassifier
+from monitor.detect import FaceDetector
+from monitor.engagement import EngagementIndex, attention_score
+from monitor.labels import EMOTIONS
+from monitor.preprocess import crop_face
+from monitor.store.writer import FrameRecord
+from monitor.track import FaceTracker
+
+
+class FramePipeline:
+    def __init__(
+        self,
+        detector: FaceDetector,
+        classifier: EmotionClassifier | None,
+        engagement: EngagementIndex,
+        detect_every: int = 3,
+        smoothing: float = 0.6,
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier  # None: attention-only, no emotion inference at all
+        self.engagement = engagement
+        self.detect_every = max(detect_every, 1)
+        self.smoothing = smoothing
+        self.tracker = FaceTracker()
+        self.frames = 0
+
+    def process(self, image: np.ndarray, ts: datetime, frame_index: int) -> FrameRecord:
+        if self.frames % self.detect_every == 0:
+            tracks = self.tracker.update(self.detector.detect(image))
+        else:
+            tracks = self.tracker.coast()
+        self.frames += 1
+        n = len(tracks)
+        boxes = np.array([t.box for t in tracks], np.float32).reshape(n, 4)
+        # All faces of the frame in one LiteRT call.
+        raw = self.classifier.predict([crop_face(image, b) for b in boxes]) if self.classifier else None
+        attention = np.empty(n, np.float32)
+        for i, t in enumerate(tracks):
+            t.smooth(
+                None if raw is None else raw[i], attention_score(t.keypoints, image.shape), self.smoothing
+            )
+            attention[i] = t.attention
+        probs = None
+        if raw is not None:
+            probs = np.array([t.probs for t in tracks], np.float32).reshape(n, len(EMOTIONS))
+        return FrameRecord(
+            ts=ts,
+            frame_index=frame_index,
+            track_ids=np.array([t.track_id for t in tracks], np.int64),
+            boxes=boxes.round().astype(np.int64),
+            attention=attention,
+            probs=probs,
+            engagement=self.engagement(attention, probs),
+        )
