@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,7 @@ class FrameSource:
         *,
         sample_fps: float = 0.0,
         loop: bool = False,
+        realtime: bool = False,
         read_timeout_s: float = 5.0,
         reconnect_max_s: float = 30.0,
         on_status: StatusCallback | None = None,
@@ -66,6 +68,7 @@ class FrameSource:
         self.kind = source_kind(spec)
         self.sample_fps = sample_fps
         self.loop = loop
+        self.realtime = realtime
         self.read_timeout_s = read_timeout_s
         self.reconnect_max_s = reconnect_max_s
         self.on_status = on_status or (lambda status, detail: None)
@@ -129,6 +132,7 @@ class FrameSource:
         cap = self._cap
         fps = self.fps if 0 < self.fps < 1000 else 25.0
         index, last_kept = -1, None
+        clock = time.monotonic()
         self.on_status("online", f"reading {Path(self.spec).name}")
         while not self.stop_event.is_set():
             ok, image = cap.read()
@@ -142,6 +146,9 @@ class FrameSource:
             if not self._keep(pos_s, last_kept):
                 continue
             last_kept = pos_s
+            # --realtime: deliver frames at the file's own rate, as a camera would.
+            if self.realtime and self.stop_event.wait(max(0.0, clock + pos_s - time.monotonic())):
+                break
             yield Frame(image, index, start + timedelta(seconds=pos_s))
         cap.release()
 

@@ -75,6 +75,7 @@ class CaptureWorker:
         max_frames: int | None = None,
         model: Path | None = None,
         loop: bool = False,
+        realtime: bool = False,
     ) -> None:
         self.settings = settings
         self.camera_name = camera
@@ -96,6 +97,7 @@ class CaptureWorker:
             source,
             sample_fps=settings.sample_fps,
             loop=loop,
+            realtime=realtime,
             read_timeout_s=settings.read_timeout_s,
             reconnect_max_s=settings.reconnect_max_s,
             on_status=self._on_source_status,

@@ -25,6 +25,7 @@ from monitor.store import DatabaseError
 @click.option("--model", type=click.Path(path_type=Path), help="Model directory (default: the active one).")
 @click.option("--detect-every", type=click.IntRange(min=1), help="Run the detector every N frames.")
 @click.option("--loop", is_flag=True, help="Play a video file again and again (demos, soak tests).")
+@click.option("--realtime", is_flag=True, help="Deliver a video file's frames at its own fps, like a camera.")
 @click.option("--redis", "redis_url", help="Redis URL: also emit live summaries through the message queue.")
 @click.pass_obj
 def worker(
@@ -39,6 +40,7 @@ def worker(
     model: Path | None,
     detect_every: int | None,
     loop: bool,
+    realtime: bool,
     redis_url: str | None,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
@@ -50,7 +52,9 @@ def worker(
     if source == "sample" and sample_fps is None:
         settings = settings.replace(sample_fps=10.0)
     try:
-        w = CaptureWorker(settings, camera, source, session_label, max_frames, model, loop=loop)
+        w = CaptureWorker(
+            settings, camera, source, session_label, max_frames, model, loop=loop, realtime=realtime
+        )
     except (WorkerError, SourceError, ModelError, DetectorError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -1,4 +1,7 @@
-"""Four workers and a dashboard on one SQLite file for minutes: no lock errors, no lost batch."""
+"""Four camera workers and a dashboard on one SQLite file for minutes: no lock errors, no lost batch.
+
+The workers play the real clips in a loop at the clips' own frame rate, as cameras would deliver them.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None
             "--source",
             str(GROUP if i % 2 else TALKING_HEAD),
             "--loop",
+            "--realtime",  # cameras deliver frames at their own rate
             env=env,
         )
         for i in range(4)
