@@ -410,7 +410,8 @@ def load_ferplus_votes(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(votes) if votes else np.zeros((0, 8), np.float32), np.array(usage, dtype="<U11")
 
 
-def with_ferplus_labels(fer_csv: str | Path, ferplus_csv: str | Path, *, progress: bool = True) -> FaceDataset:
+def with_ferplus_labels(fer_csv: str | Path, ferplus_csv: str | Path, *,
+                        progress: bool = True) -> FaceDataset:
     """FER2013 images with FER+ vote distributions as soft labels over 8 classes (incl. contempt).
 
     Row k of the FER+ file is row k of FER2013, so rows are matched by position in the *raw* CSV; the

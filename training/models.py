@@ -18,9 +18,10 @@ INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 # The shipped design, each knob named once.
 DEFAULT_WIDTHS = (32, 64, 128, 256)
 """Channels of the four VGG-style blocks (two 3x3 convs + BN + ReLU each, then 2x2 max-pool)."""
+DEFAULT_BLOCK1_CONVS = 1
+"""Convs in the first (48x48) block: a second one there costs as much as a whole deeper block."""
 DEFAULT_DENSE = 256
 DEFAULT_DROPOUT = 0.4
-WEIGHT_DECAY_L2 = 0.0
 AUG_ROTATION = 15 / 360  # fraction of a full turn: ±15°
 AUG_SHIFT = 0.1
 AUG_ZOOM = 0.1
@@ -63,20 +64,23 @@ def build_baseline(n_classes: int = 7) -> keras.Model:
 
 
 def _conv_bn_relu(x: keras.KerasTensor, filters: int, name: str) -> keras.KerasTensor:
-    reg = keras.regularizers.L2(WEIGHT_DECAY_L2) if WEIGHT_DECAY_L2 else None
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"{name}_conv")(x)
+    # No bias: batch norm's shift replaces it. Weight decay comes from AdamW, not from L2 terms.
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build_default(n_classes: int = 7, *, widths: tuple[int, ...] = DEFAULT_WIDTHS, dense: int = DEFAULT_DENSE,
-                  dropout: float = DEFAULT_DROPOUT, augment: bool = True, seed: int | None = None) -> keras.Model:
+def build_default(n_classes: int = 7, *, widths: tuple[int, ...] = DEFAULT_WIDTHS,
+                  block1_convs: int = DEFAULT_BLOCK1_CONVS, dense: int = DEFAULT_DENSE,
+                  dropout: float = DEFAULT_DROPOUT, augment: bool = True,
+                  seed: int | None = None) -> keras.Model:
     """A compact VGG-style net with batch norm and global average pooling, fast enough for LiteRT on CPU."""
     inputs = keras.Input(INPUT_SHAPE, name="face")
     x = augmentation(seed)(inputs) if augment else inputs
     for i, width in enumerate(widths, start=1):
         x = _conv_bn_relu(x, width, f"b{i}a")
-        x = _conv_bn_relu(x, width, f"b{i}b")
+        if i > 1 or block1_convs > 1:
+            x = _conv_bn_relu(x, width, f"b{i}b")
         x = layers.MaxPooling2D(2, name=f"b{i}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="drop1")(x)

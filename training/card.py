@@ -1,0 +1,112 @@
+"""MODEL_CARD.md for a model directory, filled from its metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _table(metrics: dict) -> str:
+    rows = ["| class | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name in metrics["labels"]:
+        rows.append(f"| {name} | {metrics['per_class_precision'][name]:.3f} | "
+                    f"{metrics['per_class_recall'][name]:.3f} | {metrics['per_class_f1'][name]:.3f} | "
+                    f"{metrics['support'][name]} |")
+    return "\n".join(rows)
+
+
+def _tta(metrics: dict) -> str:
+    if "accuracy_flip_tta" not in metrics:
+        return ""
+    return (f"\n* With test-time flip averaging (`evaluate --tta`, twice the compute): accuracy "
+            f"{metrics['accuracy_flip_tta']:.4f}, macro F1 {metrics['macro_f1_flip_tta']:.4f}.")
+
+
+def _reproduce(metrics: dict) -> str:
+    """The command that made the model, preceded by the runs its warm start came from."""
+    runs = [*metrics.get("previous_runs", []), metrics]
+    if len(runs) == 1:
+        return f"* Reproduce: `{metrics['command']}`"
+    steps = []
+    for i, run in enumerate(runs, start=1):
+        acc = run.get("accuracy")
+        note = f" ({run.get('epochs')} epochs, PublicTest accuracy {acc:.4f})" if acc is not None else ""
+        steps.append(f"  {i}. `{run.get('command')}`{note}")
+    return "* Reproduce, in order (each later run warm-starts from the one before, `--init-from`):\n" + \
+        "\n".join(steps)
+
+
+def model_card(metrics: dict) -> str:
+    """The card's Markdown text."""
+    soft = metrics.get("label_source") == "ferplus"
+    labels = ", ".join(metrics["labels"])
+    int8_speed = f", {metrics['int8_ms_per_face']:.3f} ms per face" if "int8_ms_per_face" in metrics else ""
+    int8 = (f"`model_int8.tflite` (int8 inside, float32 in/out; PublicTest accuracy "
+            f"{metrics['int8_accuracy']:.4f}{int8_speed}) is also provided." if metrics.get("int8_file") else
+            "No int8 variant is shipped" + (f" (it scored {metrics['int8_accuracy']:.4f}, more than "
+                                            "1 point below float32)." if "int8_accuracy" in metrics else "."))
+    return f"""# Model card: {metrics['version']}
+
+## Model
+* Architecture: `{metrics['arch']}` ({metrics['params']:,} parameters), Keras 3 on TensorFlow, trained for
+  {metrics['epochs']} epochs (best PublicTest epoch: {metrics.get('best_epoch', '?')}, precision policy
+  `{metrics.get('precision', 'float32')}`), exported to LiteRT as float32 `model.tflite`
+  ({metrics['tflite_bytes']:,} bytes).
+* Input: `(N, 48, 48, 1)` float32 grey faces in [0, 1], made by `monitor.preprocess.preprocess_faces`
+  (the same function the worker uses). The batch dimension is resizable.
+* Output: `(N, {len(metrics['labels'])})` probabilities in this order: {labels}.
+* Speed: {metrics['ms_per_face']:.3f} ms per face under ai_edge_litert
+  ({metrics.get('litert_threads', 2)} threads, batches of {metrics.get('benchmark_batch', 16)} faces)
+  on the training machine's CPU.
+* {int8}
+{_reproduce(metrics)}
+
+## Data
+* FER2013 (Goodfellow et al., 2013; Kaggle): 48x48 grey faces scraped from web image search, labelled
+  with 7 emotions. Trained on the 28,709 `Training` rows, checkpoint chosen on the 3,589 `PublicTest` rows;
+  `PrivateTest` was not available, so **the numbers below are on the split that chose the checkpoint and are
+  therefore slightly optimistic**.
+* {'Labels: FER+ crowd votes (10 annotators per face) used as soft targets over 8 classes incl. contempt; '
+   'faces with no emotion votes were dropped.' if soft else 'Labels: the original FER2013 labels, which are '
+   'noisy (FER+ re-annotation agrees with them on about 63% of faces; human accuracy is about 65%).'}
+* Source data: {metrics.get('data', '')}
+
+## Evaluation ({metrics['usage']}, n = {metrics['n']}, LiteRT float32)
+* Accuracy **{metrics['accuracy']:.4f}**, macro F1 **{metrics['macro_f1']:.4f}**.{_tta(metrics)}
+
+{_table(metrics)}
+
+![confusion matrix](confusion_matrix.png) ![training curves](training_curves.png)
+
+## Intended use
+Aggregated, class-level signals only: the share of faces per emotion over time in a classroom session, to
+help a teacher reflect on a lesson. Individual predictions are noisy (about one in three is wrong on
+FER2013 itself and more on real classroom video); only averages over many faces and seconds carry meaning.
+
+## Not for
+* Grading, discipline, attendance, or any decision about an individual student or teacher.
+* Inferring anyone's inner state, honesty, attention or intent: the model labels facial *expressions*,
+  which people show differently and which need not match what they feel.
+* Identification: the model does not and must not recognise who a person is.
+* **EU AI Act, Article 5(1)(f)**: placing on the market or using AI systems to infer the emotions of a natural
+  person in workplaces and education institutions is prohibited (except for medical or safety reasons) since
+  2 February 2025. Deploying this model to infer students' emotions in an EU school is therefore not lawful;
+  in the EU it is a research and teaching artefact. Check the law where you deploy it.
+
+## Known weaknesses
+* **Disgust and fear** are the weakest classes: disgust has only 436 training faces (1.5%), and fear is
+  confused with surprise and sadness (see per-class recall above). Sad vs. neutral is also often confused.
+* **Demographic limits of FER2013**: faces were found by web image search with English emotion keywords; the
+  data set has no demographic annotation, over-represents adult, light-skinned faces and posed or exaggerated
+  expressions, and under-represents children, older people and darker skin tones. Accuracy on students in a
+  real classroom (children and teenagers, side views, low resolution, occlusion, poor light) is unknown and
+  probably lower; errors may differ systematically between groups.
+* Labels are noisy and some FER2013 images are duplicates with conflicting labels, or not faces at all.
+* 48x48 grey input discards colour and detail; expressions are cultural and context-dependent.
+"""
+
+
+def write_model_card(model_dir: Path, metrics: dict) -> Path:
+    """Write ``MODEL_CARD.md`` into ``model_dir``."""
+    path = model_dir / "MODEL_CARD.md"
+    path.write_text(model_card(metrics))
+    return path

@@ -1,0 +1,108 @@
+"""Evaluation: classification metrics, and evaluating an exported model under LiteRT like the worker does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from monitor.preprocess import preprocess_faces
+from training.data import FaceDataset
+
+
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray,
+                           labels: tuple[str, ...] | list[str]) -> dict:
+    """Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix (rows = true class).
+
+    Macro F1 averages over the classes that occur in the truth or the predictions, as scikit-learn does.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    n_classes = max(len(labels), probs.shape[1] if probs.ndim == 2 else 0)
+    y_pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, np.int64)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (y_true, y_pred), 1)
+    tp = np.diag(confusion).astype(float)
+    support = confusion.sum(axis=1)
+    predicted = confusion.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    present = (support > 0) | (predicted > 0)
+    names = list(labels) + [f"class_{i}" for i in range(len(labels), n_classes)]
+    n = int(len(y_true))
+    return {
+        "n": n,
+        "accuracy": float(tp.sum() / n) if n else 0.0,
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "labels": names,
+        "per_class_precision": {name: round(float(p), 4) for name, p in zip(names, precision, strict=True)},
+        "per_class_recall": {name: round(float(r), 4) for name, r in zip(names, recall, strict=True)},
+        "per_class_f1": {name: round(float(v), 4) for name, v in zip(names, f1, strict=True)},
+        "support": {name: int(s) for name, s in zip(names, support, strict=True)},
+        "confusion": confusion.tolist(),
+    }
+
+
+def predict_litert(tflite_path: Path, faces: np.ndarray, *, flip_tta: bool = False) -> np.ndarray:
+    """Probabilities from an exported model under ai_edge_litert; ``flip_tta`` averages with mirror images."""
+    from training.export import LiteRTClassifier
+
+    classifier = LiteRTClassifier(tflite_path)
+    probs = classifier.predict(faces)
+    if flip_tta:
+        probs = (probs + classifier.predict(faces[:, :, ::-1, :])) / 2.0
+    return probs
+
+
+def read_labels(model_dir: Path) -> list[str]:
+    """The model's output labels from ``labels.json`` (a list, or an object with a ``labels`` list)."""
+    data = json.loads((model_dir / "labels.json").read_text())
+    return list(data["labels"] if isinstance(data, dict) else data)
+
+
+def evaluate_model_dir(model_dir: Path, dataset: FaceDataset, *, usage: str = "PublicTest",
+                       flip_tta: bool = False, tflite_name: str = "model.tflite") -> dict:
+    """Metrics of ``model_dir/model.tflite`` on the ``usage`` rows of ``dataset``."""
+    subset = dataset.split(usage)
+    if len(subset) == 0:
+        present = sorted(set(dataset.usage.tolist()))
+        raise ValueError(f"no {usage} rows in {dataset.source} (it has: {', '.join(present)})")
+    probs = predict_litert(model_dir / tflite_name, preprocess_faces(subset.images), flip_tta=flip_tta)
+    labels = read_labels(model_dir)
+    metrics = classification_metrics(subset.hard_labels, probs, labels)
+    metrics.update(model=str(model_dir), model_file=tflite_name, data=dataset.source, usage=usage,
+                   flip_tta=flip_tta, skipped_rows=dataset.skipped)
+    return metrics
+
+
+def _database_exists(db_url: str) -> bool:
+    """Whether ``db_url`` names a server database or an SQLite file that exists (never create one to ask)."""
+    text = str(db_url)
+    if "://" not in text:  # a plain path is an SQLite file, as in monitor.store
+        return Path(text).expanduser().is_file()
+    if not text.startswith("sqlite"):
+        return True
+    from sqlalchemy.engine import make_url
+
+    database = make_url(text).database
+    return bool(database) and database != ":memory:" and Path(database).is_file()
+
+
+def newest_model_dir(models_root: Path = Path("models"), db_url: str | None = None) -> Path | None:
+    """The active model: the database's choice (``monitor.registry``) when a database exists, else the
+    newest ``models_root/*/model.tflite``."""
+    if db_url and _database_exists(db_url):
+        try:
+            from monitor.registry import active_model_dir
+            from monitor.store import make_engine, session_factory
+
+            with session_factory(make_engine(db_url))() as db:
+                active = active_model_dir(db, models_dir=models_root)
+            if (Path(active) / "model.tflite").exists():
+                return Path(active)
+        except Exception:  # noqa: BLE001  (an unreadable database must not stop an evaluation)
+            pass
+    candidates = sorted(models_root.glob("*/model.tflite"), key=lambda p: p.stat().st_mtime)
+    return candidates[-1].parent if candidates else None
