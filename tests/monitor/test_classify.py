@@ -60,3 +60,13 @@ def test_bad_model_files_are_clear_errors(model_dir: Path, tmp_path: Path) -> No
     (wrong_labels / "labels.json").write_text('["happy", "sad"]')
     with pytest.raises(ModelError, match="outputs but labels.json"):
         EmotionClassifier(wrong_labels)
+
+
+def test_a_model_with_the_wrong_input_shape_is_refused(tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow", reason="needs tensorflow-cpu (the train extra) to build a model")
+    inputs = tf.keras.Input((64, 64, 1))
+    outputs = tf.keras.layers.Dense(7, activation="softmax")(tf.keras.layers.Flatten()(inputs))
+    model = tf.keras.Model(inputs, outputs)
+    (tmp_path / "model.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    with pytest.raises(ModelError, match=r"model input must be \(N, 48, 48, 1\)"):
+        EmotionClassifier(tmp_path)
