@@ -41,16 +41,44 @@ def run_cli(
     )
 
 
-def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``classroom-monitor ARGS`` as a background process (text pipes for its output)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env or cli_env(),
-        cwd=REPO,
-    )
+def start_cli(*args: str, env: dict[str, str] | None = None, logs: Path | None = None) -> subprocess.Popen:
+    """Start ``classroom-monitor ARGS`` as a background process; ``process_output`` reads what it wrote.
+
+    Output goes to pipes, read at the end; a process that talks a lot while the test runs (a dashboard logs
+    every request) must write to files under ``logs`` instead, or it blocks once a pipe's buffer is full.
+    """
+    if logs is None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env or cli_env(),
+            cwd=REPO,
+        )
+        proc.log_files = None
+        return proc
+    logs.mkdir(parents=True, exist_ok=True)
+    stem = logs / f"process-{len(list(logs.glob('*.out')))}"
+    with open(f"{stem}.out", "w") as out, open(f"{stem}.err", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", *args],
+            stdout=out,
+            stderr=err,
+            text=True,
+            env=env or cli_env(),
+            cwd=REPO,
+        )
+    proc.log_files = (Path(f"{stem}.out"), Path(f"{stem}.err"))
+    return proc
+
+
+def process_output(proc: subprocess.Popen, timeout: float = 120) -> tuple[str, str]:
+    """Wait for a process started by ``start_cli``; returns its (stdout, stderr)."""
+    if proc.log_files is None:
+        return proc.communicate(timeout=timeout)
+    proc.wait(timeout=timeout)
+    return proc.log_files[0].read_text(), proc.log_files[1].read_text()
 
 
 def add_user(db_url: str, name: str, password: str, admin: bool = False) -> None:

@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import GROUP, add_user, cli_env, requires_videos, start_cli
+from tests.conftest import GROUP, add_user, cli_env, process_output, requires_videos, start_cli
 from tests.support.mjpeg_server import free_port
 
 
@@ -42,12 +42,14 @@ def logged_in_cookie(base: str, user: str, password: str) -> str:
 
 
 @requires_videos
-def test_worker_frames_cross_redis_to_a_separate_dashboard_process(db_url: str, redis_server) -> None:
+def test_worker_frames_cross_redis_to_a_separate_dashboard_process(
+    db_url: str, redis_server, tmp_path
+) -> None:
     env = cli_env(CLASSROOM_MONITOR_REDIS_URL=redis_server.url)
     add_user(db_url, "head", "s3cret-pass", admin=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env)
+    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env, logs=tmp_path / "logs")
     worker = start_cli(
         "--db",
         db_url,
@@ -60,6 +62,7 @@ def test_worker_frames_cross_redis_to_a_separate_dashboard_process(db_url: str, 
         "--sample-fps",
         "0",
         env=env,
+        logs=tmp_path / "logs",
     )
     frames: list[dict] = []
     got = threading.Event()
@@ -92,7 +95,7 @@ def test_worker_frames_cross_redis_to_a_separate_dashboard_process(db_url: str, 
         client.disconnect()
         for proc in (worker, dashboard):
             proc.send_signal(signal.SIGTERM)
-        outs = [p.communicate(timeout=30) for p in (worker, dashboard)]
+        outs = [process_output(p, timeout=30) for p in (worker, dashboard)]
     assert worker.returncode == 0, outs[0][1]
     assert {f["camera_id"] for f in frames} == {1}
     assert sum(2 <= f["faces"] <= 4 for f in frames) >= 0.8 * len(frames)

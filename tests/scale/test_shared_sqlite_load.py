@@ -13,7 +13,7 @@ import time
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.conftest import GROUP, TALKING_HEAD, add_user, cli_env, requires_videos, start_cli
+from tests.conftest import GROUP, TALKING_HEAD, add_user, cli_env, process_output, requires_videos, start_cli
 from tests.scale.test_redis_live_processes import logged_in_cookie, wait_http
 from tests.support.mjpeg_server import free_port
 
@@ -21,12 +21,12 @@ SECONDS = float(os.environ.get("CM_LOAD_SECONDS", "120"))
 
 
 @requires_videos
-def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None:
+def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str, tmp_path) -> None:
     env = cli_env()
     add_user(db_url, "ops", "load-test-pass", admin=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env)
+    dashboard = start_cli("--db", db_url, "dashboard", "--port", str(port), env=env, logs=tmp_path / "logs")
     workers = [
         start_cli(
             "--db",
@@ -39,6 +39,7 @@ def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None
             "--loop",
             "--realtime",  # cameras deliver frames at their own rate
             env=env,
+            logs=tmp_path / "logs",
         )
         for i in range(4)
     ]
@@ -57,9 +58,9 @@ def test_four_workers_and_a_dashboard_share_one_sqlite_file(db_url: str) -> None
     finally:
         for p in workers:
             p.send_signal(signal.SIGTERM)
-        results = [p.communicate(timeout=120) for p in workers]
+        results = [process_output(p) for p in workers]
         dashboard.send_signal(signal.SIGTERM)
-        _, dash_err = dashboard.communicate(timeout=30)
+        _, dash_err = process_output(dashboard, timeout=30)
     assert statuses and set(statuses) == {200}
     assert "locked" not in dash_err
     engine = create_engine(db_url)
