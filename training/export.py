@@ -53,9 +53,10 @@ def to_tflite(model: keras.Model, *, representative: np.ndarray | None = None) -
     # (shape_signature -1), so the worker can resize it to the number of faces in a frame.
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if representative is not None:
+
         def samples() -> Iterator[list[np.ndarray]]:
             for i in range(0, len(representative), 16):
-                yield [representative[i:i + 16].astype(np.float32)]
+                yield [representative[i : i + 16].astype(np.float32)]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = samples
@@ -102,7 +103,7 @@ class LiteRTClassifier:
         """Probabilities for ``faces`` (N, 48, 48, 1) float32 in [0, 1]."""
         out = []
         for i in range(0, len(faces), batch_size):
-            chunk = np.ascontiguousarray(faces[i:i + batch_size], dtype=np.float32)
+            chunk = np.ascontiguousarray(faces[i : i + batch_size], dtype=np.float32)
             self._resize(len(chunk))
             self.interpreter.set_tensor(self._input, chunk)
             self.interpreter.invoke()
@@ -119,3 +120,22 @@ class LiteRTClassifier:
             self.predict(faces, batch)
             times.append(time.perf_counter() - t0)
         return float(np.median(times) * 1000.0 / batch)
+
+
+def save_compact_keras(model, path: Path) -> Path:
+    """Save ``model`` as ``.keras`` with its zip entries deflated (Keras stores them uncompressed).
+
+    The weights are the same bytes, ~9% smaller on disk: what ships in ``models/`` stays small.
+    """
+    import zipfile
+
+    raw = path.with_name(path.name + ".tmp.keras")
+    model.save(raw)
+    with (
+        zipfile.ZipFile(raw) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst,
+    ):
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    raw.unlink()
+    return path

@@ -87,8 +87,14 @@ def train_val_split(dataset: FaceDataset, seed: int) -> tuple[FaceDataset, FaceD
             is_val[idx[: int(round(len(idx) * VAL_FRACTION))]] = True
         usage = train_set.usage.copy()
         usage[is_val] = "PublicTest"
-        carved = FaceDataset(train_set.images, train_set.labels, usage, train_set.label_names,
-                             train_set.skipped, train_set.source)
+        carved = FaceDataset(
+            train_set.images,
+            train_set.labels,
+            usage,
+            train_set.label_names,
+            train_set.skipped,
+            train_set.source,
+        )
         train_set, val_set = carved.split("Training"), carved.split("PublicTest")
     return train_set, val_set
 
@@ -131,16 +137,33 @@ def train(cfg: TrainConfig) -> dict:
         print(f"warm start: {n} layers from {cfg.init_from}", flush=True)
 
     # 3. Fit, keeping the checkpoint with the best PublicTest accuracy.
-    result = fit(model, cfg.arch, x_train, y_train, x_val, y_val, epochs=cfg.n_epochs,
-                 work_dir=cfg.run_dir, resume=cfg.resume, peak_lr=cfg.peak_lr)
+    result = fit(
+        model,
+        cfg.arch,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        epochs=cfg.n_epochs,
+        work_dir=cfg.run_dir,
+        resume=cfg.resume,
+        peak_lr=cfg.peak_lr,
+    )
     keras.mixed_precision.set_global_policy("float32")
 
     # 4-5. Evaluate and export.
     return publish(result.best_path, cfg, val_set, x_train, result.history, precision=result.precision)
 
 
-def publish(checkpoint: Path, cfg: TrainConfig, val_set: FaceDataset, representative: np.ndarray,
-            history: dict[str, list[float]], *, precision: str = "float32") -> dict:
+def publish(
+    checkpoint: Path,
+    cfg: TrainConfig,
+    val_set: FaceDataset,
+    representative: np.ndarray,
+    history: dict[str, list[float]],
+    *,
+    precision: str = "float32",
+) -> dict:
     """Export ``checkpoint`` into ``cfg.model_dir`` and write metrics, figures, labels and the card."""
     import keras
 
@@ -150,6 +173,7 @@ def publish(checkpoint: Path, cfg: TrainConfig, val_set: FaceDataset, representa
         LITERT_THREADS,
         LiteRTClassifier,
         float32_inference_model,
+        save_compact_keras,
         to_tflite,
         write_bytes_atomic,
     )
@@ -159,7 +183,7 @@ def publish(checkpoint: Path, cfg: TrainConfig, val_set: FaceDataset, representa
     out.mkdir(parents=True, exist_ok=True)
     labels = list(val_set.label_names)
     model = float32_inference_model(keras.models.load_model(checkpoint), cfg.arch, len(labels))
-    model.save(out / "model.keras")
+    save_compact_keras(model, out / "model.keras")
     write_bytes_atomic(out / "model.tflite", to_tflite(model))
     (out / "labels.json").write_text(json.dumps(labels) + "\n")
 
@@ -201,14 +225,21 @@ def publish(checkpoint: Path, cfg: TrainConfig, val_set: FaceDataset, representa
     if cfg.int8:
         _maybe_int8(model, out, representative, x_val, y_true, labels, metrics)
 
-    plot_confusion(metrics["confusion"], labels, out / "confusion_matrix.png",
-                   f"{out.name}: {metrics['usage']} accuracy {metrics['accuracy']:.3f}")
+    plot_confusion(
+        metrics["confusion"],
+        labels,
+        out / "confusion_matrix.png",
+        f"{out.name}: {metrics['usage']} accuracy {metrics['accuracy']:.3f}",
+    )
     if history:
         plot_history(history, out / "training_curves.png", out.name)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_model_card(out, metrics)
-    print(f"exported {out}: accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
-          f"{metrics['ms_per_face']:.3f} ms/face", flush=True)
+    print(
+        f"exported {out}: accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
+        f"{metrics['ms_per_face']:.3f} ms/face",
+        flush=True,
+    )
     return metrics
 
 
@@ -226,8 +257,15 @@ def _previous_runs(init_from: Path | None) -> list[dict]:
     return [*prev.get("previous_runs", []), {k: prev.get(k) for k in keys}]
 
 
-def _maybe_int8(model, out: Path, representative: np.ndarray, x_val: np.ndarray,  # noqa: ANN001
-                y_true: np.ndarray, labels: list[str], metrics: dict) -> None:
+def _maybe_int8(
+    model,
+    out: Path,
+    representative: np.ndarray,
+    x_val: np.ndarray,  # noqa: ANN001
+    y_true: np.ndarray,
+    labels: list[str],
+    metrics: dict,
+) -> None:
     """Ship ``model_int8.tflite`` only if it stays within INT8_MAX_DROP of the float32 accuracy."""
     from training.evaluate import classification_metrics, predict_litert
     from training.export import LiteRTClassifier, to_tflite, write_bytes_atomic
@@ -244,7 +282,10 @@ def _maybe_int8(model, out: Path, representative: np.ndarray, x_val: np.ndarray,
     int8 = classification_metrics(y_true, predict_litert(path, x_val), labels)
     metrics.update(int8_accuracy=int8["accuracy"], int8_macro_f1=int8["macro_f1"])
     if metrics["accuracy"] - int8["accuracy"] <= INT8_MAX_DROP:
-        metrics.update(int8_file=path.name, int8_bytes=path.stat().st_size,
-                       int8_ms_per_face=LiteRTClassifier(path).ms_per_face(BENCHMARK_BATCH))
+        metrics.update(
+            int8_file=path.name,
+            int8_bytes=path.stat().st_size,
+            int8_ms_per_face=LiteRTClassifier(path).ms_per_face(BENCHMARK_BATCH),
+        )
     else:
         path.unlink()
