@@ -119,30 +119,28 @@ def db_url(tmp_path: Path) -> str:
     return migrated_db(tmp_path / "test.db")
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    """A real PostgreSQL server on loopback for this test run (skips where it is not installed)."""
-    from tests.support.servers import PostgresServer, ServerUnavailable
+def _serve(kind: str):
+    """Start a real server from tests/support/servers.py for the test run; skip where it is not installed."""
+    from tests.support import servers
 
     try:
-        server = PostgresServer().start()
-    except ServerUnavailable as exc:
+        server = getattr(servers, kind)().start()
+    except servers.ServerUnavailable as exc:
         pytest.skip(str(exc))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for this test run."""
+    yield from _serve("PostgresServer")
 
 
 @pytest.fixture(scope="session")
 def redis_server():
-    """A real Redis server on loopback for this test run (skips where it is not installed)."""
-    from tests.support.servers import RedisServer, ServerUnavailable
-
-    try:
-        server = RedisServer().start()
-    except ServerUnavailable as exc:
-        pytest.skip(str(exc))
-    yield server
-    server.stop()
+    """A real Redis server on loopback for this test run."""
+    yield from _serve("RedisServer")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
