@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("dashboard.commands", "Delete observations older than the retention period."),
     "train": ("training.commands", "Train the emotion CNN."),
     "evaluate": ("training.commands", "Evaluate an exported model on a dataset."),
+    "ensemble": ("training.commands", "Average trained models into one model directory."),
 }
 
 

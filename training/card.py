@@ -35,6 +35,36 @@ def _reproduce(metrics: dict) -> str:
         "\n".join(steps)
 
 
+def _architecture(metrics: dict) -> str:
+    """The architecture bullet: one trained model, or an ensemble of them."""
+    if "members" in metrics:
+        return (f"* Architecture: `{metrics['arch']}` ({metrics['params']:,} parameters in all), Keras 3 on "
+                "TensorFlow,\n  exported to LiteRT as one float32 `model.tflite` "
+                f"({metrics['tflite_bytes']:,} bytes).")
+    return (f"* Architecture: `{metrics['arch']}` ({metrics['params']:,} parameters), Keras 3 on TensorFlow, "
+            f"trained for\n  {metrics['epochs']} epochs (best PublicTest epoch: "
+            f"{metrics.get('best_epoch', '?')}, "
+            f"precision policy\n  `{metrics.get('precision', 'float32')}`), exported to LiteRT as float32 "
+            f"`model.tflite`\n  ({metrics['tflite_bytes']:,} bytes).")
+
+
+def _members(metrics: dict) -> str:
+    """For an ensemble: what each member is, and how to rebuild the whole."""
+    rows = ["| member | arch | epochs (best) | seed | PublicTest accuracy | macro F1 |",
+            "| --- | --- | ---: | ---: | ---: | ---: |"]
+    steps = []
+    for i, m in enumerate(metrics["members"], start=1):
+        acc, f1 = m.get("accuracy"), m.get("macro_f1")
+        rows.append(f"| {m['version']} | {m.get('arch')} | {m.get('epochs')} ({m.get('best_epoch')}) | "
+                    f"{m.get('seed')} | {'?' if acc is None else f'{acc:.4f}'} | "
+                    f"{'?' if f1 is None else f'{f1:.4f}'} |")
+        steps.append(f"  {i}. `{m.get('command')}`")
+    steps.append(f"  {len(steps) + 1}. `{metrics['command']}`")
+    return (f"* An **ensemble**: the mean probabilities of {len(metrics['members'])} independently trained "
+            "members, run as\n  one graph (one LiteRT call per frame).\n\n" + "\n".join(rows) +
+            "\n\n* Reproduce, in order (the members, then the ensemble):\n" + "\n".join(steps))
+
+
 def model_card(metrics: dict) -> str:
     """The card's Markdown text."""
     soft = metrics.get("label_source") == "ferplus"
@@ -47,10 +77,7 @@ def model_card(metrics: dict) -> str:
     return f"""# Model card: {metrics['version']}
 
 ## Model
-* Architecture: `{metrics['arch']}` ({metrics['params']:,} parameters), Keras 3 on TensorFlow, trained for
-  {metrics['epochs']} epochs (best PublicTest epoch: {metrics.get('best_epoch', '?')}, precision policy
-  `{metrics.get('precision', 'float32')}`), exported to LiteRT as float32 `model.tflite`
-  ({metrics['tflite_bytes']:,} bytes).
+{_architecture(metrics)}
 * Input: `(N, 48, 48, 1)` float32 grey faces in [0, 1], made by `monitor.preprocess.preprocess_faces`
   (the same function the worker uses). The batch dimension is resizable.
 * Output: `(N, {len(metrics['labels'])})` probabilities in this order: {labels}.
@@ -58,7 +85,7 @@ def model_card(metrics: dict) -> str:
   ({metrics.get('litert_threads', 2)} threads, batches of {metrics.get('benchmark_batch', 16)} faces)
   on the training machine's CPU.
 * {int8}
-{_reproduce(metrics)}
+{_members(metrics) if 'members' in metrics else _reproduce(metrics)}
 
 ## Data
 * FER2013 (Goodfellow et al., 2013; Kaggle): 48x48 grey faces scraped from web image search, labelled

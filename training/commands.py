@@ -31,6 +31,9 @@ def _command_line() -> str:
         if param.is_flag:
             flag = param.opts[0] if value else (param.secondary_opts or param.opts)[0]
             parts.append(flag)
+        elif param.multiple:
+            for item in value:
+                parts += [param.opts[0], str(item)]
         else:
             parts += [param.opts[0], str(value)]
     return shlex.join(parts)
@@ -112,3 +115,26 @@ def evaluate(model_dir: Path | None, data: Path, usage: str, tta: bool, use_int8
         click.echo(f"{model_dir}: {usage} accuracy {metrics['accuracy']:.4f}, macro F1 "
                    f"{metrics['macro_f1']:.4f}, n={metrics['n']}", err=True)
     click.echo(json.dumps(metrics))
+
+
+@click.command("ensemble")
+@click.option("--member", "members", multiple=True, required=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="A trained model directory; give two or more (e.g. the same recipe with other --seed).")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="The dataset whose PublicTest rows (or carved validation slice) evaluate the ensemble.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory to write.")
+@click.option("--int8/--no-int8", default=True, show_default=True,
+              help="Also try an int8 export (kept only if within 1 point of float32).")
+def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool) -> None:
+    """Average trained models into one model directory (one LiteRT call, the members' mean probabilities)."""
+    from training.data import DatasetError
+    from training.ensemble import EnsembleConfig, EnsembleError
+    from training.ensemble import ensemble as run_ensemble
+
+    cfg = EnsembleConfig(members=list(members), data=data, out=out, int8=int8, command=_command_line())
+    try:
+        metrics = run_ensemble(cfg)
+    except (DatasetError, EnsembleError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({k: metrics[k] for k in ("version", "accuracy", "macro_f1", "n", "ms_per_face")}))

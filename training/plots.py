@@ -56,3 +56,30 @@ def plot_history(history: dict[str, list[float]], path: Path, title: str = "") -
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_histories(histories: dict[str, dict[str, list[float]]], path: Path, title: str = "") -> None:
+    """One run: :func:`plot_history`. Several (an ensemble's members): loss and accuracy of each, overlaid."""
+    runs = {name: history for name, history in histories.items() if history}
+    if len(runs) == 1:
+        plot_history(next(iter(runs.values())), path, title)
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+    for name, history in runs.items():
+        epochs = np.arange(1, len(history.get("loss", [])) + 1)
+        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+            if f"val_{key}" in history:
+                (line,) = ax.plot(epochs, history[f"val_{key}"], label=f"{name} PublicTest")
+                if key in history:
+                    ax.plot(epochs, history[key], color=line.get_color(), alpha=0.4, ls="--",
+                            label=f"{name} train")
+    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

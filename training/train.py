@@ -19,9 +19,6 @@ from monitor.preprocess import preprocess_faces
 from training.data import FaceDataset, load_dataset, with_ferplus_labels
 
 DEFAULT_EPOCHS = {"default": 45, "baseline": 25}
-BENCHMARK_BATCH = 16
-INT8_MAX_DROP = 0.01
-"""An int8 export ships only if it loses at most this much PublicTest accuracy."""
 VAL_FRACTION = 0.1
 """Share of Training carved out for validation when a dataset has no PublicTest rows."""
 
@@ -164,83 +161,33 @@ def publish(
     *,
     precision: str = "float32",
 ) -> dict:
-    """Export ``checkpoint`` into ``cfg.model_dir`` and write metrics, figures, labels and the card."""
+    """Export ``checkpoint`` into ``cfg.model_dir`` with its metrics, figures, labels and card."""
     import keras
 
-    from training.card import write_model_card
-    from training.evaluate import classification_metrics, predict_litert
-    from training.export import (
-        LITERT_THREADS,
-        LiteRTClassifier,
-        float32_inference_model,
-        save_compact_keras,
-        to_tflite,
-        write_bytes_atomic,
-    )
-    from training.plots import plot_confusion, plot_history
+    from training.export import float32_inference_model
+    from training.publish import publish_model
 
-    out = cfg.model_dir
-    out.mkdir(parents=True, exist_ok=True)
-    labels = list(val_set.label_names)
-    model = float32_inference_model(keras.models.load_model(checkpoint), cfg.arch, len(labels))
-    save_compact_keras(model, out / "model.keras")
-    write_bytes_atomic(out / "model.tflite", to_tflite(model))
-    (out / "labels.json").write_text(json.dumps(labels) + "\n")
-
-    x_val = preprocess_faces(val_set.images)
-    y_true = val_set.hard_labels
-    probs = predict_litert(out / "model.tflite", x_val)
-    metrics = classification_metrics(y_true, probs, labels)
-    keras_probs = model.predict(x_val[:256], verbose=0)
-    tta = classification_metrics(y_true, predict_litert(out / "model.tflite", x_val, flip_tta=True), labels)
-
+    model = float32_inference_model(keras.models.load_model(checkpoint), cfg.arch, len(val_set.label_names))
     val_acc = history.get("val_accuracy", [])
-    metrics.update(
-        version=out.name,
+    info = dict(
         arch=cfg.arch,
-        params=int(model.count_params()),
         epochs=len(history.get("loss", [])),
         best_epoch=int(np.argmax(val_acc)) + 1 if val_acc else None,
         precision=precision,
-        usage="PublicTest" if "PublicTest" in set(val_set.usage.tolist()) else "validation",
         label_source="ferplus" if cfg.ferplus else "fer2013",
         data=str(cfg.data) + (f" + {cfg.ferplus}" if cfg.ferplus else ""),
         seed=cfg.seed,
         limit=cfg.limit,
         init_from=str(cfg.init_from) if cfg.init_from else None,
         peak_lr=cfg.peak_lr,
-        accuracy_flip_tta=tta["accuracy"],
-        macro_f1_flip_tta=tta["macro_f1"],
-        keras_litert_max_abs_diff=float(np.abs(keras_probs - probs[:256]).max()) if len(probs) else 0.0,
-        ms_per_face=LiteRTClassifier(out / "model.tflite").ms_per_face(BENCHMARK_BATCH),
-        benchmark_batch=BENCHMARK_BATCH,
-        litert_threads=LITERT_THREADS,
-        tflite_bytes=(out / "model.tflite").stat().st_size,
+        run_dir=str(cfg.run_dir),
         command=cfg.command,
     )
-
     previous = _previous_runs(cfg.init_from)
     if previous:
-        metrics["previous_runs"] = previous
-    if cfg.int8:
-        _maybe_int8(model, out, representative, x_val, y_true, labels, metrics)
-
-    plot_confusion(
-        metrics["confusion"],
-        labels,
-        out / "confusion_matrix.png",
-        f"{out.name}: {metrics['usage']} accuracy {metrics['accuracy']:.3f}",
-    )
-    if history:
-        plot_history(history, out / "training_curves.png", out.name)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    write_model_card(out, metrics)
-    print(
-        f"exported {out}: accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
-        f"{metrics['ms_per_face']:.3f} ms/face",
-        flush=True,
-    )
-    return metrics
+        info["previous_runs"] = previous
+    histories = {cfg.version: history}
+    return publish_model(model, cfg.model_dir, val_set, representative, histories, info, int8=cfg.int8)
 
 
 def _previous_runs(init_from: Path | None) -> list[dict]:
@@ -255,37 +202,3 @@ def _previous_runs(init_from: Path | None) -> list[dict]:
         return [{"init_from": str(path)}]
     keys = ("version", "command", "epochs", "best_epoch", "accuracy", "macro_f1", "init_from", "peak_lr")
     return [*prev.get("previous_runs", []), {k: prev.get(k) for k in keys}]
-
-
-def _maybe_int8(
-    model,
-    out: Path,
-    representative: np.ndarray,
-    x_val: np.ndarray,  # noqa: ANN001
-    y_true: np.ndarray,
-    labels: list[str],
-    metrics: dict,
-) -> None:
-    """Ship ``model_int8.tflite`` only if it stays within INT8_MAX_DROP of the float32 accuracy."""
-    from training.evaluate import classification_metrics, predict_litert
-    from training.export import LiteRTClassifier, to_tflite, write_bytes_atomic
-
-    rng = np.random.default_rng(0)
-    sample = representative[rng.permutation(len(representative))[:512]]
-    path = out / "model_int8.tflite"
-    try:
-        write_bytes_atomic(path, to_tflite(model, representative=sample))
-    except Exception as exc:  # noqa: BLE001  (the converter raises many types; int8 is optional)
-        print(f"int8 export skipped: {exc}", flush=True)
-        path.unlink(missing_ok=True)
-        return
-    int8 = classification_metrics(y_true, predict_litert(path, x_val), labels)
-    metrics.update(int8_accuracy=int8["accuracy"], int8_macro_f1=int8["macro_f1"])
-    if metrics["accuracy"] - int8["accuracy"] <= INT8_MAX_DROP:
-        metrics.update(
-            int8_file=path.name,
-            int8_bytes=path.stat().st_size,
-            int8_ms_per_face=LiteRTClassifier(path).ms_per_face(BENCHMARK_BATCH),
-        )
-    else:
-        path.unlink()

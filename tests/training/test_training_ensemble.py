@@ -1,0 +1,120 @@
+"""Ensembles: two tiny trained models averaged into one exported model that the worker can run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from monitor.classify import EmotionClassifier
+from monitor.labels import EMOTIONS
+from monitor.preprocess import preprocess_faces
+from tests.training.conftest import FER2013, pixels, write_fer_csv
+from training.commands import ensemble, train
+from training.data import load_dataset
+from training.export import LiteRTClassifier
+
+ROWS_PER_USAGE = 64
+
+pytestmark = [
+    pytest.mark.slow,  # trains two (tiny) models
+    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Statistics for quantized inputs were expected:UserWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real FER2013 when ../shared is there, else a synthetic CSV of the same format."""
+    if FER2013.is_file():
+        return FER2013
+    rng = np.random.default_rng(1)
+    rows = [
+        (str(i % 7), pixels(rng), "Training" if i < 2 * ROWS_PER_USAGE else "PublicTest")
+        for i in range(3 * ROWS_PER_USAGE)
+    ]
+    return write_fer_csv(tmp_path_factory.mktemp("data") / "fer.csv", rows)
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> list[Path]:
+    """Two default models, one epoch each on a slice, differing only in their seed."""
+    root = tmp_path_factory.mktemp("members")
+    dirs = []
+    for seed in (1, 2):
+        out = root / "models" / f"tiny-s{seed}"
+        args = ["--data", str(data_path), "--epochs", "1", "--limit", str(ROWS_PER_USAGE), "--seed",
+                str(seed), "--out", str(out), "--work-dir", str(root / "runs" / out.name), "--no-int8"]
+        result = CliRunner().invoke(train, args)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        dirs.append(out)
+    return dirs
+
+
+@pytest.fixture(scope="module")
+def ensembled(tmp_path_factory: pytest.TempPathFactory, members: list[Path], data_path: Path) -> Path:
+    out = tmp_path_factory.mktemp("ensemble") / "tiny-ensemble"
+    args = [arg for m in members for arg in ("--member", str(m))]
+    result = CliRunner().invoke(ensemble, [*args, "--data", str(data_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert json.loads(result.stdout.strip().splitlines()[-1])["version"] == "tiny-ensemble"
+    return out
+
+
+def test_the_ensemble_outputs_the_mean_of_its_members(ensembled: Path, members: list[Path],
+                                                      data_path: Path) -> None:
+    faces = preprocess_faces(load_dataset(data_path, progress=False).split("PublicTest").images[:24])
+    each = [LiteRTClassifier(m / "model.tflite").predict(faces) for m in members]
+    assert np.abs(each[0] - each[1]).max() > 1e-3, "the seeds should give different members"
+    mean = LiteRTClassifier(ensembled / "model.tflite").predict(faces)
+    np.testing.assert_allclose(mean, np.mean(each, axis=0), atol=1e-5)
+    np.testing.assert_allclose(mean.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_the_ensemble_directory_is_complete_and_describes_its_members(ensembled: Path,
+                                                                     members: list[Path]) -> None:
+    for name in ("model.keras", "model.tflite", "labels.json", "metrics.json", "confusion_matrix.png",
+                 "training_curves.png", "MODEL_CARD.md"):
+        assert (ensembled / name).is_file(), name
+    metrics = json.loads((ensembled / "metrics.json").read_text())
+    assert [m["version"] for m in metrics["members"]] == [m.name for m in members]
+    assert [m["seed"] for m in metrics["members"]] == [1, 2]
+    assert metrics["arch"] == "ensemble of 2 x default" and metrics["epochs"] == 2
+    assert metrics["keras_litert_max_abs_diff"] < 1e-4
+    assert metrics["command"].count("--member") == 2
+    card = (ensembled / "MODEL_CARD.md").read_text()
+    assert "ensemble" in card and all(m.name in card for m in members) and "5(1)(f)" in card
+
+
+def test_the_worker_classifier_runs_the_ensemble(ensembled: Path) -> None:
+    crops = [np.random.default_rng(i).integers(0, 256, (70, 60, 3), dtype=np.uint8) for i in range(5)]
+    probs = EmotionClassifier(ensembled).predict(crops)
+    assert probs.shape == (5, len(EMOTIONS))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_bad_members_get_one_clear_error(members: list[Path], data_path: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    one = runner.invoke(ensemble, ["--member", str(members[0]), "--data", str(data_path), "--out",
+                                   str(tmp_path / "x")])
+    assert one.exit_code != 0 and "at least two" in one.output
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = runner.invoke(ensemble, ["--member", str(members[0]), "--member", str(empty), "--data",
+                                       str(data_path), "--out", str(tmp_path / "y")])
+    assert missing.exit_code != 0 and "not a model directory" in missing.output
+
+    other = tmp_path / "other-labels"
+    shutil.copytree(members[1], other)
+    (other / "labels.json").write_text(json.dumps(list(reversed(EMOTIONS))))
+    mismatch = runner.invoke(ensemble, ["--member", str(members[0]), "--member", str(other), "--data",
+                                        str(data_path), "--out", str(tmp_path / "z")])
+    assert mismatch.exit_code != 0 and "predicts" in mismatch.output
+    for result in (one, missing, mismatch):
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
