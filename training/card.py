@@ -48,6 +48,20 @@ def _architecture(metrics: dict) -> str:
             f"`model.tflite`\n  ({metrics['tflite_bytes']:,} bytes).")
 
 
+def _teacher(metrics: dict) -> str:
+    """For a distilled model: which teacher, and how its probabilities entered the targets."""
+    t = metrics.get("teacher")
+    if not t:
+        return ""
+    acc = f", PublicTest accuracy {t['accuracy']:.4f}" if t.get("accuracy") is not None else ""
+    steps = [m.get("command") for m in t.get("members") or []] + [t.get("command")]
+    rebuild = "\n".join(f"  {i}. `{c}`" for i, c in enumerate(steps, start=1) if c)
+    text = (f"\n* **Distilled** from the teacher `{t['version']}` ({t.get('arch')}{acc}): each training "
+            f"target is\n  {1 - t['weight']:.0%} the FER2013 label and {t['weight']:.0%} the teacher's "
+            f"probabilities at temperature {t['temperature']:g}.")
+    return text + (f" The teacher is rebuilt with:\n{rebuild}" if rebuild else "")
+
+
 def _members(metrics: dict) -> str:
     """For an ensemble: what each member is, and how to rebuild the whole."""
     rows = ["| member | arch | epochs (best) | seed | PublicTest accuracy | macro F1 |",
@@ -84,7 +98,7 @@ def model_card(metrics: dict) -> str:
 * Speed: {metrics['ms_per_face']:.3f} ms per face under ai_edge_litert
   ({metrics.get('litert_threads', 2)} threads, batches of {metrics.get('benchmark_batch', 16)} faces)
   on the training machine's CPU.
-* {int8}
+* {int8}{_teacher(metrics)}
 {_members(metrics) if 'members' in metrics else _reproduce(metrics)}
 
 ## Data

@@ -67,9 +67,11 @@ def _models_root() -> Path:
               help="Warm start: weights from a model directory or .keras file (a new schedule cycle).")
 @click.option("--lr", "peak_lr", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Peak learning rate (default: 2e-3 for default, 1e-3 for baseline).")
+@click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Distil from this model directory (e.g. an ensemble): its probabilities join the targets.")
 def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: Path | None, seed: int,
           resume: bool, limit: int | None, work_dir: Path | None, int8: bool, export_only: bool,
-          init_from: Path | None, peak_lr: float | None) -> None:
+          init_from: Path | None, peak_lr: float | None, teacher: Path | None) -> None:
     """Train an emotion CNN and export it as a model directory (model.tflite, metrics, card)."""
     from training.data import DatasetError
     from training.train import TrainConfig
@@ -78,7 +80,7 @@ def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: 
     cfg = TrainConfig(data=data, arch=arch, epochs=epochs, out=out, ferplus=ferplus, seed=seed,
                       resume=resume, limit=limit, work_dir=work_dir, int8=int8,
                       export_only=export_only, models_root=_models_root(), init_from=init_from,
-                      peak_lr=peak_lr, command=_command_line())
+                      peak_lr=peak_lr, teacher=teacher, command=_command_line())
     try:
         metrics = run_training(cfg)
     except (DatasetError, FileNotFoundError, ValueError) as exc:

@@ -41,6 +41,7 @@ class TrainConfig:
     models_root: Path = Path("models")
     init_from: Path | None = None
     peak_lr: float | None = None
+    teacher: Path | None = None
     command: str = field(default_factory=lambda: shlex.join(["classroom-monitor", *sys.argv[1:]]))
 
     @property
@@ -116,6 +117,11 @@ def train(cfg: TrainConfig) -> dict:
     train_set, val_set = train_val_split(dataset, cfg.seed)
     x_train, y_train = preprocess_faces(train_set.images), targets(train_set)
     x_val, y_val = preprocess_faces(val_set.images), targets(val_set)
+    if cfg.teacher is not None and not cfg.export_only:
+        from training.distill import distillation_targets, teacher_probabilities
+
+        teacher = teacher_probabilities(cfg.teacher, x_train, list(dataset.label_names))
+        y_train = distillation_targets(y_train, teacher)
 
     precision = choose_precision()
     if cfg.export_only:  # re-export the best checkpoint of an earlier or still running run
@@ -183,6 +189,8 @@ def publish(
         run_dir=str(cfg.run_dir),
         command=cfg.command,
     )
+    if cfg.teacher is not None:
+        info["teacher"] = _teacher_summary(Path(cfg.teacher))
     previous = _previous_runs(cfg.init_from)
     if previous:
         info["previous_runs"] = previous
@@ -202,3 +210,15 @@ def _previous_runs(init_from: Path | None) -> list[dict]:
         return [{"init_from": str(path)}]
     keys = ("version", "command", "epochs", "best_epoch", "accuracy", "macro_f1", "init_from", "peak_lr")
     return [*prev.get("previous_runs", []), {k: prev.get(k) for k in keys}]
+
+
+def _teacher_summary(teacher: Path) -> dict:
+    """What the distillation teacher was: its version, accuracy and how it was made."""
+    from training.distill import TEACHER_TEMPERATURE, TEACHER_WEIGHT
+
+    try:
+        meta = json.loads((teacher / "metrics.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        meta = {}
+    return {"version": teacher.name, "weight": TEACHER_WEIGHT, "temperature": TEACHER_TEMPERATURE,
+            **{k: meta.get(k) for k in ("arch", "accuracy", "macro_f1", "command", "members")}}

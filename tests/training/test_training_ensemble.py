@@ -118,3 +118,42 @@ def test_bad_members_get_one_clear_error(members: list[Path], data_path: Path, t
     for result in (one, missing, mismatch):
         assert "Traceback" not in result.output
     assert not (tmp_path / "x").exists() and not (tmp_path / "z").exists()
+
+
+def test_distillation_targets_mix_the_label_with_the_softened_teacher() -> None:
+    from training.distill import distillation_targets, soften
+
+    probs = np.array([[0.90, 0.05, 0.05], [0.2, 0.5, 0.3]], np.float32)
+    np.testing.assert_allclose(soften(probs, 1.0), probs, atol=1e-6)
+    soft = soften(probs, 2.0)
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, atol=1e-6)
+    assert (soft.argmax(axis=1) == probs.argmax(axis=1)).all() and soft[0, 0] < probs[0, 0]
+    labels = np.eye(3, dtype=np.float32)[[2, 1]]
+    np.testing.assert_allclose(distillation_targets(labels, probs, weight=0.0), labels)
+    mixed = distillation_targets(labels, probs, weight=0.5, temperature=2.0)
+    np.testing.assert_allclose(mixed, 0.5 * labels + 0.5 * soft, atol=1e-6)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_a_student_distilled_from_the_ensemble_records_its_teacher(ensembled: Path, data_path: Path,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "student"
+    args = ["--data", str(data_path), "--epochs", "1", "--limit", str(ROWS_PER_USAGE), "--out", str(out),
+            "--work-dir", str(tmp_path / "run"), "--no-int8", "--teacher", str(ensembled)]
+    result = CliRunner().invoke(train, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "teacher tiny-ensemble: labelling" in result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["teacher"]["version"] == "tiny-ensemble" and len(metrics["teacher"]["members"]) == 2
+    assert metrics["arch"] == "default" and "Distilled" in (out / "MODEL_CARD.md").read_text()
+    assert EmotionClassifier(out).predict([np.zeros((48, 48), np.uint8)]).shape == (1, len(EMOTIONS))
+
+
+def test_a_teacher_with_other_labels_is_refused(members: list[Path], data_path: Path, tmp_path: Path) -> None:
+    teacher = tmp_path / "teacher"
+    shutil.copytree(members[0], teacher)
+    (teacher / "labels.json").write_text(json.dumps(["a", "b", "c", "d", "e", "f", "g"]))
+    result = CliRunner().invoke(train, ["--data", str(data_path), "--epochs", "1", "--limit", "16", "--out",
+                                        str(tmp_path / "m"), "--teacher", str(teacher)])
+    assert result.exit_code != 0 and "teacher" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
