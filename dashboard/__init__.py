@@ -32,6 +32,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
         LIVE_POLL_INTERVAL_S=0.3,
+        ACCESS_RECHECK_S=2.0,
         LOGIN_FAILURES_ALLOWED=5,
         LOGIN_FAILURE_WINDOW_S=300,
     )

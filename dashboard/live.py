@@ -3,7 +3,9 @@
 Without Redis, a background task polls the database about every 0.3 s for the newest frame of each
 running session and emits it; with ``redis_url`` set, workers emit through Redis (``monitor.live``) and
 Flask-SocketIO relays from the message queue. Browsers join a camera's room with a ``watch`` event, after
-the same access check as the pages. Connections without a logged-in session are refused.
+the same access check as the pages. Connections without a logged-in session are refused. Access is checked
+again every few seconds (:class:`WatchGuard`), so a teacher unassigned from a camera, or a deleted account,
+stops receiving its frames without waiting for the browser to reconnect.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import threading
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from flask_socketio import SocketIO, join_room, leave_room, rooms
 from sqlalchemy import select
 
@@ -27,6 +29,8 @@ from monitor.store.schema import Camera, ClassSession, User
 
 log = logging.getLogger(__name__)
 
+REVOKED_EVENT = "access_revoked"
+
 
 def init_app(app: Flask, settings: Settings) -> SocketIO:
     socketio = SocketIO(
@@ -38,6 +42,9 @@ def init_app(app: Flask, settings: Settings) -> SocketIO:
     if not settings.redis_url:
         poller = LivePoller(socketio, app.extensions["monitor_db"], app.config["LIVE_POLL_INTERVAL_S"])
     app.extensions["live_poller"] = poller
+    app.extensions["watch_guard"] = WatchGuard(
+        socketio, app.extensions["monitor_db"], app.config["ACCESS_RECHECK_S"]
+    )
     app.extensions["socketio"] = socketio
     _register_handlers(socketio)
     return socketio
@@ -74,6 +81,8 @@ def _register_handlers(socketio: SocketIO) -> None:
             if room.startswith("camera-") and room != camera_room(camera_id):
                 leave_room(room)
         join_room(camera_room(camera_id))
+        guard: WatchGuard = current_app.extensions["watch_guard"]
+        guard.watch(request.sid, user.id, camera_id)
         poller: LivePoller | None = current_app.extensions["live_poller"]
         if poller is not None:
             poller.start()
@@ -84,7 +93,70 @@ def _register_handlers(socketio: SocketIO) -> None:
         for room in rooms():
             if room.startswith("camera-"):
                 leave_room(room)
+        current_app.extensions["watch_guard"].forget(request.sid)
         return {"ok": True}
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_args: Any) -> None:
+        current_app.extensions["watch_guard"].forget(request.sid)
+
+
+class WatchGuard:
+    """Re-checks, every ``interval_s``, that each socket of this process may still see the camera it watches.
+
+    Access is checked when a socket joins a camera's room, but an admin may unassign the teacher (on the
+    settings page, or with ``classroom-monitor user assign --remove`` from another process) while the socket
+    stays open. A socket that lost access leaves the room and receives ``access_revoked``.
+    """
+
+    def __init__(self, socketio: SocketIO, database: Database, interval_s: float = 2.0) -> None:
+        self.socketio = socketio
+        self.database = database
+        self.interval_s = interval_s
+        self._watching: dict[str, tuple[int, int]] = {}  # sid -> (user id, camera id)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._started = False
+
+    def watch(self, sid: str, user_id: int, camera_id: int) -> None:
+        with self._lock:
+            self._watching[sid] = (user_id, camera_id)
+            start, self._started = not self._started, True
+        if start:
+            self.socketio.start_background_task(self._run)
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._watching.pop(sid, None)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.check_once()
+            except Exception:  # a failed check must not end the guard; the next one may succeed
+                log.exception("live access check failed")
+
+    def check_once(self) -> list[str]:
+        """Remove (and return) the sockets whose user may no longer see the camera they watch."""
+        with self._lock:
+            watching = dict(self._watching)
+        if not watching:
+            return []
+        revoked = []
+        with self.database.reader() as db:
+            for sid, (user_id, camera_id) in watching.items():
+                user = db.get(User, user_id)
+                if user is None or not can_see_camera(db, camera_id, user):
+                    revoked.append((sid, camera_id))
+        for sid, camera_id in revoked:
+            self.socketio.server.leave_room(sid, camera_room(camera_id), namespace="/")
+            self.socketio.emit(REVOKED_EVENT, {"camera_id": camera_id}, to=sid)
+            self.forget(sid)
+            log.info("live: socket %s no longer may see camera %s; removed from its room", sid, camera_id)
+        return [sid for sid, _ in revoked]
 
 
 class LivePoller:

@@ -57,6 +57,7 @@ def app(world: World):
     poller = app.extensions["live_poller"]
     if poller is not None:
         poller.stop()
+    app.extensions["watch_guard"].stop()
     app.extensions["monitor_db"].dispose()
 
 

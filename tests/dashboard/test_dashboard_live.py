@@ -109,6 +109,42 @@ def test_background_poller_pushes_within_a_second(app, world, running, login):
         pytest.fail("no live frame within a second of storing it")
 
 
+def test_a_teacher_unassigned_while_watching_stops_receiving_frames(app, world, running, login):
+    import time
+
+    from dashboard.live import REVOKED_EVENT
+    from tests.dashboard.helpers import csrf_of
+
+    poller = app.extensions["live_poller"]
+    poller.stop()
+    world.user("root", admin=True)
+    teacher = socket_for(app, login("sam"))
+    assert teacher.emit("watch", {"camera_id": running["camera"]}, callback=True)["ok"]
+    admin_client = login("root")
+    admin = socket_for(app, admin_client)
+    assert admin.emit("watch", {"camera_id": running["camera"]}, callback=True)["ok"]
+    poller.poll_once()
+    assert len(frames_received(teacher)) == 1 and len(frames_received(admin)) == 1
+
+    sam = next(u["id"] for u in admin_client.get("/api/users").get_json()["users"] if u["username"] == "sam")
+    resp = admin_client.delete(f"/api/users/{sam}/cameras/{running['camera']}",
+                               headers={"X-CSRFToken": csrf_of(admin_client)})
+    assert resp.status_code == 200 and resp.get_json()["changed"] is True
+    deadline = time.monotonic() + 2 * app.config["ACCESS_RECHECK_S"] + 2  # the guard runs by itself
+    revoked = []
+    while not revoked and time.monotonic() < deadline:
+        revoked = [m for m in teacher.get_received() if m["name"] == REVOKED_EVENT]
+        time.sleep(0.1)
+    assert revoked and revoked[0]["args"][0] == {"camera_id": running["camera"]}
+
+    later = running["start"] + timedelta(seconds=10)
+    write_frames(world.engine, running["session"], running["camera"], later, 1, first_frame=20)
+    poller.poll_once()
+    assert frames_received(teacher) == []  # unassigned: no more frames of that class
+    assert [f["frame_index"] for f in frames_received(admin)] == [21]  # admins still see every camera
+    assert app.extensions["watch_guard"].check_once() == []
+
+
 def test_frames_published_by_a_worker_through_redis_reach_watchers(world, running, redis_server):
     import re
     import threading

@@ -108,6 +108,10 @@
       root.dataset.watching = ack && ack.ok ? "yes" : "no";
     });
   });
+  socket.on("access_revoked", () => {
+    // an admin took this camera away from us while we were watching: no more frames will come
+    conn.textContent = "no access"; conn.className = "status offline"; root.dataset.watching = "no";
+  });
   socket.on("disconnect", () => { conn.textContent = "reconnecting"; conn.className = "status reconnecting"; });
   socket.on("connect_error", () => { conn.textContent = "offline"; conn.className = "status offline"; });
   socket.on("frame", (f) => {
