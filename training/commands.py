@@ -128,13 +128,16 @@ def evaluate(model_dir: Path | None, data: Path, usage: str, tta: bool, use_int8
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory to write.")
 @click.option("--int8/--no-int8", default=True, show_default=True,
               help="Also try an int8 export (kept only if within 1 point of float32).")
-def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool) -> None:
+@click.option("--tta", "flip_tta", is_flag=True,
+              help="Build flip averaging into the model: members also see the mirrored face (2x compute).")
+def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_tta: bool) -> None:
     """Average trained models into one model directory (one LiteRT call, the members' mean probabilities)."""
     from training.data import DatasetError
     from training.ensemble import EnsembleConfig, EnsembleError
     from training.ensemble import ensemble as run_ensemble
 
-    cfg = EnsembleConfig(members=list(members), data=data, out=out, int8=int8, command=_command_line())
+    cfg = EnsembleConfig(members=list(members), data=data, out=out, int8=int8, flip_tta=flip_tta,
+                         command=_command_line())
     try:
         metrics = run_ensemble(cfg)
     except (DatasetError, EnsembleError) as exc:

@@ -32,6 +32,7 @@ class EnsembleConfig:
     data: Path
     out: Path
     int8: bool = True
+    flip_tta: bool = False
     seed: int = 1337
     command: str = field(default_factory=lambda: shlex.join(["classroom-monitor", *sys.argv[1:]]))
 
@@ -68,17 +69,23 @@ class Member:
         return {"version": self.path.name, **{key: self.metrics.get(key) for key in keys}}
 
 
-def build_ensemble(members: list[keras.Model], name: str = "ensemble") -> keras.Model:
-    """One graph that feeds the same faces to every member and returns their mean probabilities."""
+def build_ensemble(members: list[keras.Model], name: str = "ensemble", *,
+                   flip_tta: bool = False) -> keras.Model:
+    """One graph that feeds the same faces to every member and returns their mean probabilities.
+
+    With ``flip_tta`` each member also sees the mirrored faces and the mean runs over both views
+    (twice the compute, the same as ``evaluate --tta`` but inside the exported model).
+    """
     import keras
     from keras import layers
 
-    from training.models import INPUT_SHAPE
+    from training.models import INPUT_SHAPE, HorizontalFlip
 
     inputs = keras.Input(INPUT_SHAPE, name="face")
+    views = [inputs, HorizontalFlip(name="mirror")(inputs)] if flip_tta else [inputs]
     # Each member becomes a named sub-model so that identical layer names inside members never clash.
     named = [keras.Model(m.inputs, m.outputs[0], name=f"member{i}") for i, m in enumerate(members, start=1)]
-    outputs = [member(inputs) for member in named]
+    outputs = [member(view) for view in views for member in named]
     mean = layers.Average(name="mean_probs")(outputs) if len(outputs) > 1 else outputs[0]
     return keras.Model(inputs, mean, name=name)
 
@@ -105,10 +112,11 @@ def ensemble(cfg: EnsembleConfig) -> dict:
     train_set, val_set = train_val_split(dataset, cfg.seed)
     print(f"ensemble of {len(members)}: " + ", ".join(m.path.name for m in members), flush=True)
     models = [keras.models.load_model(m.path / "model.keras") for m in members]
-    model = build_ensemble(models, name=Path(cfg.out).name.replace("-", "_"))
+    model = build_ensemble(models, name=Path(cfg.out).name.replace("-", "_"), flip_tta=cfg.flip_tta)
     archs = "/".join(sorted({str(m.metrics.get("arch")) for m in members}))
     info = dict(
-        arch=f"ensemble of {len(members)} x {archs}",
+        arch=f"ensemble of {len(members)} x {archs}" + (" with flip averaging" if cfg.flip_tta else ""),
+        flip_tta_in_model=cfg.flip_tta,
         epochs=sum(int(m.metrics.get("epochs") or 0) for m in members),
         precision="float32",
         label_source="fer2013",

@@ -42,6 +42,14 @@ def augmentation(seed: int | None = None) -> keras.Sequential:
     )
 
 
+@keras.saving.register_keras_serializable(package="classroom_monitor")
+class HorizontalFlip(layers.Layer):
+    """Mirror faces left-right, always (not a random augmentation): the second view of flip averaging."""
+
+    def call(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
+        return keras.ops.flip(inputs, axis=2)
+
+
 def build_baseline(n_classes: int = 7) -> keras.Model:
     """The classic FER2013 recipe, layer for layer (no augmentation, no batch norm)."""
     inputs = keras.Input(INPUT_SHAPE, name="face")

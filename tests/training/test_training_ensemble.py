@@ -75,6 +75,22 @@ def test_the_ensemble_outputs_the_mean_of_its_members(ensembled: Path, members: 
     np.testing.assert_allclose(mean.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_flip_averaging_can_be_built_into_the_ensemble(members: list[Path], data_path: Path,
+                                                       tmp_path: Path) -> None:
+    out = tmp_path / "tta"
+    args = [arg for m in members for arg in ("--member", str(m))]
+    result = CliRunner().invoke(ensemble, [*args, "--data", str(data_path), "--out", str(out), "--tta",
+                                           "--no-int8"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    faces = preprocess_faces(load_dataset(data_path, progress=False).split("PublicTest").images[:24])
+    mirrored = faces[:, :, ::-1, :]
+    views = [LiteRTClassifier(m / "model.tflite").predict(x) for m in members for x in (faces, mirrored)]
+    np.testing.assert_allclose(LiteRTClassifier(out / "model.tflite").predict(faces), np.mean(views, axis=0),
+                               atol=1e-5)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["flip_tta_in_model"] is True and "flip averaging" in metrics["arch"]
+
+
 def test_the_ensemble_directory_is_complete_and_describes_its_members(ensembled: Path,
                                                                      members: list[Path]) -> None:
     for name in ("model.keras", "model.tflite", "labels.json", "metrics.json", "confusion_matrix.png",
