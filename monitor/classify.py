@@ -3,6 +3,10 @@
 The model directory holds ``model.tflite`` (input ``(N, 48, 48, 1)`` float32 in [0, 1], output ``(N, K)``
 probabilities) and ``labels.json``. A FER+ model with an 8th class (contempt) is folded onto the 7
 FER2013 labels so the store always sees the same classes.
+
+A directory may also ship ``model_int8.tflite`` (int8 inside, float32 in and out); the training export
+writes it only when it stays within one point of the float32 accuracy. ``precision="auto"`` runs it when
+present: the same answers at a fraction of the CPU time.
 """
 
 from __future__ import annotations
@@ -13,23 +17,39 @@ from pathlib import Path
 
 import numpy as np
 
+from monitor.config import MODEL_PRECISIONS
 from monitor.labels import EMOTIONS
 from monitor.preprocess import FACE_SIZE, preprocess_faces
+
+FLOAT32_FILE, INT8_FILE = "model.tflite", "model_int8.tflite"
 
 
 class ModelError(Exception):
     """A model directory or file that cannot be used; the message is meant for the user."""
 
 
+def model_file(model: Path, precision: str = "auto") -> Path:
+    """The ``.tflite`` to run for ``model`` (a directory or a file) at ``precision``."""
+    if precision not in MODEL_PRECISIONS:
+        raise ModelError(f"precision must be one of {', '.join(MODEL_PRECISIONS)}, not {precision!r}")
+    if not model.is_dir():
+        return model
+    if precision == "int8" or (precision == "auto" and (model / INT8_FILE).is_file()):
+        return model / INT8_FILE
+    return model / FLOAT32_FILE
+
+
 class EmotionClassifier:
-    def __init__(self, model_dir: str | Path, num_threads: int = 2) -> None:
+    def __init__(self, model_dir: str | Path, num_threads: int = 2, precision: str = "auto") -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         self.model_dir = Path(model_dir)
-        path = self.model_dir / "model.tflite" if self.model_dir.is_dir() else self.model_dir
+        path = model_file(self.model_dir, precision)
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
-        self.version = (path.parent if path.name == "model.tflite" else path).name.removesuffix(".tflite")
+        in_dir = path.name in (FLOAT32_FILE, INT8_FILE)
+        self.version = (path.parent if in_dir else path).name.removesuffix(".tflite")
+        self.precision = "int8" if path.name == INT8_FILE else "float32"
         try:
             self._interp = Interpreter(model_path=str(path), num_threads=num_threads)
             self._interp.allocate_tensors()
@@ -80,7 +100,8 @@ class EmotionClassifier:
         probs = self._interp.get_tensor(self._out).copy()
         if self._fold is not None:
             probs = probs[:, self._fold]
-            probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-9)
+        # Renormalise: folding drops a class, and an int8 model's outputs come in steps of 1/256.
+        probs /= np.maximum(probs.sum(axis=1, keepdims=True), 1e-9)
         return probs
 
     def predict(self, crops: Sequence[np.ndarray]) -> np.ndarray:

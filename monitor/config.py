@@ -28,6 +28,10 @@ class ConfigError(Exception):
     """A configuration file or value that cannot be used; the message is meant for the user."""
 
 
+MODEL_PRECISIONS = ("auto", "float32", "int8")
+"""Which exported file the worker runs; see monitor.classify.model_file."""
+
+
 @dataclass
 class EngagementWeights:
     """Weights of the class engagement index (see monitor/engagement.py); they are renormalised to sum 1."""
@@ -45,6 +49,8 @@ class Settings:
     # emotion | attention (attention-only runs no emotion inference at all)
     mode: str = "emotion"
     detector: str = "blazeface"
+    # auto: model_int8.tflite when the model directory ships one (kept only within 1 point), else float32
+    model_precision: str = "auto"
     detect_every: int = 3
     sample_fps: float = 0.0  # 0: process every frame the source gives
     batch_interval_s: float = 0.5
@@ -112,4 +118,8 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
         setattr(settings, name, _coerce(name, raw, getattr(settings, name)))
     if settings.mode not in ("emotion", "attention"):
         raise ConfigError(f"mode must be 'emotion' or 'attention', not {settings.mode!r}")
+    if settings.model_precision not in MODEL_PRECISIONS:
+        raise ConfigError(
+            f"model_precision must be one of {', '.join(MODEL_PRECISIONS)}, not {settings.model_precision!r}"
+        )
     return settings

@@ -121,7 +121,7 @@ class CaptureWorker:
         if model is None:
             with self.db() as db:
                 model = active_model_dir(db, self.settings.models_dir)
-        return EmotionClassifier(model)
+        return EmotionClassifier(model, precision=self.settings.model_precision)
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -172,7 +172,9 @@ class CaptureWorker:
         if active is None or active[0] == self.classifier.version:
             return
         try:
-            self.classifier = self.pipeline.classifier = EmotionClassifier(active[1])
+            self.classifier = self.pipeline.classifier = EmotionClassifier(
+                active[1], precision=self.settings.model_precision
+            )
             log.info("camera %s: switched to model %s", self.camera_name, active[0])
         except ModelError as exc:
             log.error("camera %s: cannot load activated model %s: %s", self.camera_name, active[0], exc)

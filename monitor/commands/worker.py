@@ -9,7 +9,7 @@ import click
 
 from monitor.capture import SourceError
 from monitor.classify import ModelError
-from monitor.config import Settings
+from monitor.config import MODEL_PRECISIONS, Settings
 from monitor.detect import DETECTORS, DetectorError
 from monitor.store import DatabaseError
 
@@ -23,6 +23,8 @@ from monitor.store import DatabaseError
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many processed frames.")
 @click.option("--mode", type=click.Choice(["emotion", "attention"]), help="attention: no emotion inference.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model directory (default: the active one).")
+@click.option("--model-precision", type=click.Choice(MODEL_PRECISIONS),
+              help="auto (default): the int8 file when the model ships one, else float32.")
 @click.option("--detect-every", type=click.IntRange(min=1), help="Run the detector every N frames.")
 @click.option("--loop", is_flag=True, help="Play a video file again and again (demos, soak tests).")
 @click.option("--realtime", is_flag=True, help="Deliver a video file's frames at its own fps, like a camera.")
@@ -38,6 +40,7 @@ def worker(
     max_frames: int | None,
     mode: str | None,
     model: Path | None,
+    model_precision: str | None,
     detect_every: int | None,
     loop: bool,
     realtime: bool,
@@ -47,7 +50,12 @@ def worker(
     from monitor.worker import CaptureWorker, WorkerError
 
     settings = settings.replace(
-        detector=detector, sample_fps=sample_fps, mode=mode, detect_every=detect_every, redis_url=redis_url
+        detector=detector,
+        sample_fps=sample_fps,
+        mode=mode,
+        detect_every=detect_every,
+        redis_url=redis_url,
+        model_precision=model_precision,
     )
     if source == "sample" and sample_fps is None:
         settings = settings.replace(sample_fps=10.0)
@@ -65,7 +73,7 @@ def worker(
     signal.signal(signal.SIGINT, stop)
     click.echo(
         f"camera {camera}: {w.source.kind} source {source}, {w.mode} mode, detector {w.detector.name}"
-        + (f", model {w.classifier.version}" if w.classifier else ""),
+        + (f", model {w.classifier.version} ({w.classifier.precision})" if w.classifier else ""),
         err=True,
     )
     summary = w.run()

@@ -70,3 +70,31 @@ def test_a_model_with_the_wrong_input_shape_is_refused(tmp_path: Path) -> None:
     (tmp_path / "model.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     with pytest.raises(ModelError, match=r"model input must be \(N, 48, 48, 1\)"):
         EmotionClassifier(tmp_path)
+
+
+def test_auto_precision_runs_int8_only_when_the_model_ships_it(model_dir: Path, tmp_path: Path) -> None:
+    from monitor.classify import INT8_FILE
+
+    if not (model_dir / INT8_FILE).is_file():
+        pytest.skip(f"{model_dir.name} ships no {INT8_FILE}")
+    float_only = tmp_path / "float-only"
+    shutil.copytree(model_dir, float_only, ignore=shutil.ignore_patterns(INT8_FILE))
+    assert EmotionClassifier(model_dir).precision == "int8"
+    assert EmotionClassifier(model_dir, precision="float32").precision == "float32"
+    assert EmotionClassifier(float_only).precision == "float32"
+    with pytest.raises(ModelError, match="model file not found"):
+        EmotionClassifier(float_only, precision="int8")
+    with pytest.raises(ModelError, match="precision must be one of"):
+        EmotionClassifier(model_dir, precision="fp8")
+    # Both files give nearly the same answers on real faces (the export keeps int8 only within 1 point).
+    from tests.training.conftest import FER2013
+
+    if not FER2013.is_file():
+        pytest.skip(f"FER2013 not found at {FER2013} (../shared is not beside the repo)")
+    from training.data import load_dataset
+
+    crops = list(load_dataset(FER2013, progress=False).split("PublicTest").images[:200])
+    full = EmotionClassifier(model_dir, precision="float32").predict(crops)
+    quant = EmotionClassifier(model_dir, precision="int8").predict(crops)
+    assert np.abs(full - quant).mean() < 0.02
+    assert (full.argmax(axis=1) == quant.argmax(axis=1)).mean() >= 0.9
