@@ -2,7 +2,8 @@
 
 A version is a directory ``models/<version>/`` with ``model.tflite`` (and ``metrics.json`` from training).
 The database records versions and marks one active; running workers poll it and switch without a restart.
-With no active version recorded, the newest shipped directory is used.
+With no active version recorded, workers use the version named in ``models/DEFAULT`` (so a fresh clone is
+deterministic and a newly trained experiment never replaces the shipped model by itself), else the newest.
 """
 
 from __future__ import annotations
@@ -19,13 +20,20 @@ from monitor.config import REPO_ROOT
 from monitor.store.schema import ModelVersion, utcnow
 
 DEFAULT_MODELS_DIR = REPO_ROOT / "models"
+DEFAULT_FILE = "DEFAULT"
+"""A one-line file in the models directory naming the version to use when none is activated."""
 
 
 def shipped_models(models_dir: Path | None = None) -> list[Path]:
-    """Model directories under ``models_dir``, newest first (by the model file's time)."""
+    """Model directories under ``models_dir``: the one named in DEFAULT first, then newest first."""
     root = models_dir or DEFAULT_MODELS_DIR
-    dirs = [p.parent for p in root.glob("*/model.tflite")]
-    return sorted(dirs, key=lambda d: (d / "model.tflite").stat().st_mtime, reverse=True)
+    dirs = sorted((p.parent for p in root.glob("*/model.tflite")),
+                  key=lambda d: (d / "model.tflite").stat().st_mtime, reverse=True)
+    try:
+        default = (root / DEFAULT_FILE).read_text().strip()
+    except OSError:
+        return dirs
+    return sorted(dirs, key=lambda d: d.name != default)  # stable: the rest keep their order
 
 
 def read_metrics(model_dir: Path) -> dict:

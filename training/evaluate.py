@@ -92,7 +92,7 @@ def _database_exists(db_url: str) -> bool:
 
 def newest_model_dir(models_root: Path = Path("models"), db_url: str | None = None) -> Path | None:
     """The active model: the database's choice (``monitor.registry``) when a database exists, else the
-    newest ``models_root/*/model.tflite``."""
+    default shipped one (``models_root/DEFAULT``, else the newest ``*/model.tflite``)."""
     if db_url and _database_exists(db_url):
         try:
             from monitor.registry import active_model_dir
@@ -104,5 +104,7 @@ def newest_model_dir(models_root: Path = Path("models"), db_url: str | None = No
                 return Path(active)
         except Exception:  # noqa: BLE001  (an unreadable database must not stop an evaluation)
             pass
-    candidates = sorted(models_root.glob("*/model.tflite"), key=lambda p: p.stat().st_mtime)
-    return candidates[-1].parent if candidates else None
+    from monitor.registry import shipped_models
+
+    shipped = shipped_models(models_root)
+    return shipped[0] if shipped else None

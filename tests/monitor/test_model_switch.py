@@ -52,3 +52,29 @@ def test_activating_an_unknown_version_is_a_clear_error(db_url: str) -> None:
     proc = run_cli("--db", db_url, "models", "activate", "no-such-model")
     assert proc.returncode != 0
     assert "unknown model version" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_without_an_activated_version_the_models_default_file_decides(tmp_path: Path) -> None:
+    import os
+
+    from monitor.registry import shipped_models
+
+    models = tmp_path / "models"
+    for i, version in enumerate(("older", "newer")):
+        (models / version).mkdir(parents=True)
+        (models / version / "model.tflite").write_bytes(b"x")
+        os.utime(models / version / "model.tflite", (1_000_000 + i, 1_000_000 + i))
+    assert [d.name for d in shipped_models(models)] == ["newer", "older"]  # no DEFAULT: newest first
+    (models / "DEFAULT").write_text("older\n")
+    assert [d.name for d in shipped_models(models)] == ["older", "newer"]
+    assert active_model_dir(None, models).name == "older"
+    (models / "DEFAULT").write_text("gone-version\n")
+    assert active_model_dir(None, models).name == "newer"
+
+
+def test_the_repository_names_a_shipped_default_model() -> None:
+    from monitor.registry import DEFAULT_FILE, DEFAULT_MODELS_DIR
+
+    default = (DEFAULT_MODELS_DIR / DEFAULT_FILE).read_text().strip()
+    assert (DEFAULT_MODELS_DIR / default / "model.tflite").is_file()
+    assert active_model_dir(None).name == default
