@@ -67,16 +67,21 @@ def _members(metrics: dict) -> str:
     rows = ["| member | arch | epochs (best) | seed | PublicTest accuracy | macro F1 |",
             "| --- | --- | ---: | ---: | ---: | ---: |"]
     steps = []
-    for i, m in enumerate(metrics["members"], start=1):
+    for m in metrics["members"]:
         acc, f1 = m.get("accuracy"), m.get("macro_f1")
         rows.append(f"| {m['version']} | {m.get('arch')} | {m.get('epochs')} ({m.get('best_epoch')}) | "
                     f"{m.get('seed')} | {'?' if acc is None else f'{acc:.4f}'} | "
                     f"{'?' if f1 is None else f'{f1:.4f}'} |")
-        steps.append(f"  {i}. `{m.get('command')}`")
-    steps.append(f"  {len(steps) + 1}. `{metrics['command']}`")
+        teacher = m.get("teacher") or {}  # a distilled member needs its teacher built first
+        steps += [t.get("command") for t in teacher.get("members") or []] + [teacher.get("command")]
+        steps.append(m.get("command"))
+    steps.append(metrics["command"])
+    unique = [c for i, c in enumerate(steps) if c and c not in steps[:i]]
+    steps = [f"  {i}. `{c}`" for i, c in enumerate(unique, start=1)]
     return (f"* An **ensemble**: the mean probabilities of {len(metrics['members'])} independently trained "
             "members, run as\n  one graph (one LiteRT call per frame).\n\n" + "\n".join(rows) +
-            "\n\n* Reproduce, in order (the members, then the ensemble):\n" + "\n".join(steps))
+            "\n\n* Reproduce, in order (members, with any distillation teacher before its student, then "
+            "the ensemble):\n" + "\n".join(steps))
 
 
 def model_card(metrics: dict) -> str:

@@ -66,6 +66,7 @@ class Member:
 
     def summary(self) -> dict:
         keys = ("arch", "params", "epochs", "best_epoch", "seed", "accuracy", "macro_f1", "command")
+        keys += ("teacher",)  # a distilled member: what it learnt from
         return {"version": self.path.name, **{key: self.metrics.get(key) for key in keys}}
 
 
