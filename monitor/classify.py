@@ -28,6 +28,11 @@ class ModelError(Exception):
     """A model directory or file that cannot be used; the message is meant for the user."""
 
 
+def has_runtime(model_dir: Path) -> bool:
+    """Whether ``model_dir`` holds a file the worker can run (float32, int8 or both)."""
+    return any((model_dir / name).is_file() for name in (FLOAT32_FILE, INT8_FILE))
+
+
 def model_file(model: Path, precision: str = "auto") -> Path:
     """The ``.tflite`` to run for ``model`` (a directory or a file) at ``precision``."""
     if precision not in MODEL_PRECISIONS:

@@ -1,6 +1,7 @@
 """Model versions: the directories under ``models/`` and which one the workers use.
 
-A version is a directory ``models/<version>/`` with ``model.tflite`` (and ``metrics.json`` from training).
+A version is a directory ``models/<version>/`` with ``model.tflite`` and/or ``model_int8.tflite`` (and
+``metrics.json`` from training).
 The database records versions and marks one active; running workers poll it and switch without a restart.
 With no active version recorded, workers use the version named in ``models/DEFAULT`` (so a fresh clone is
 deterministic and a newly trained experiment never replaces the shipped model by itself), else the newest.
@@ -15,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from monitor.classify import ModelError
+from monitor.classify import ModelError, has_runtime, model_file
 from monitor.config import REPO_ROOT
 from monitor.store.schema import ModelVersion, utcnow
 
@@ -27,8 +28,8 @@ DEFAULT_FILE = "DEFAULT"
 def shipped_models(models_dir: Path | None = None) -> list[Path]:
     """Model directories under ``models_dir``: the one named in DEFAULT first, then newest first."""
     root = models_dir or DEFAULT_MODELS_DIR
-    dirs = sorted((p.parent for p in root.glob("*/model.tflite")),
-                  key=lambda d: (d / "model.tflite").stat().st_mtime, reverse=True)
+    dirs = sorted((d for d in root.glob("*/") if has_runtime(d)),
+                  key=lambda d: model_file(d).stat().st_mtime, reverse=True)
     try:
         default = (root / DEFAULT_FILE).read_text().strip()
     except OSError:
@@ -46,8 +47,8 @@ def read_metrics(model_dir: Path) -> dict:
 def register(db: Session, model_dir: Path, activate: bool = False) -> ModelVersion:
     """Record (or refresh) the version in ``model_dir``; the caller commits."""
     model_dir = model_dir.resolve()
-    if not (model_dir / "model.tflite").is_file():
-        raise ModelError(f"no model.tflite in {model_dir}")
+    if not has_runtime(model_dir):
+        raise ModelError(f"no model.tflite or model_int8.tflite in {model_dir}")
     metrics = read_metrics(model_dir)
     row = db.scalar(select(ModelVersion).where(ModelVersion.version == model_dir.name))
     if row is None:
@@ -74,7 +75,7 @@ def set_active(db: Session, version: str) -> ModelVersion:
     row = db.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None:
         raise ModelError(f"unknown model version {version!r} (see: classroom-monitor models list)")
-    if not (Path(row.path) / "model.tflite").is_file():
+    if not has_runtime(Path(row.path)):
         raise ModelError(f"model files of {version!r} are missing at {row.path}")
     db.execute(update(ModelVersion).values(active=False))
     row.active = True
@@ -91,7 +92,7 @@ def active_model_dir(db: Session | None = None, models_dir: Path | None = None) 
     """The directory of the model workers should use now."""
     if db is not None:
         active = active_version(db)
-        if active is not None and (active[1] / "model.tflite").is_file():
+        if active is not None and has_runtime(active[1]):
             return active[1]
     shipped = shipped_models(models_dir)
     if not shipped:

@@ -92,19 +92,19 @@ def _database_exists(db_url: str) -> bool:
 
 def newest_model_dir(models_root: Path = Path("models"), db_url: str | None = None) -> Path | None:
     """The active model: the database's choice (``monitor.registry``) when a database exists, else the
-    default shipped one (``models_root/DEFAULT``, else the newest ``*/model.tflite``)."""
+    default shipped one (``models_root/DEFAULT``, else the newest)."""
+    from monitor.classify import ModelError
+    from monitor.registry import active_model_dir
+
     if db_url and _database_exists(db_url):
         try:
-            from monitor.registry import active_model_dir
             from monitor.store import make_engine, session_factory
 
             with session_factory(make_engine(db_url))() as db:
-                active = active_model_dir(db, models_dir=models_root)
-            if (Path(active) / "model.tflite").exists():
-                return Path(active)
+                return Path(active_model_dir(db, models_dir=models_root))
         except Exception:  # noqa: BLE001  (an unreadable database must not stop an evaluation)
             pass
-    from monitor.registry import shipped_models
-
-    shipped = shipped_models(models_root)
-    return shipped[0] if shipped else None
+    try:
+        return active_model_dir(None, models_dir=models_root)
+    except ModelError:
+        return None

@@ -9,14 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitor.classify import EmotionClassifier, ModelError
+from monitor.classify import FLOAT32_FILE, EmotionClassifier, ModelError
 from monitor.labels import EMOTIONS
-from monitor.registry import active_model_dir
+from monitor.registry import active_model_dir, shipped_models
 
 
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
-    return active_model_dir()
+    """A shipped model with its float32 file (the default ensemble ships only its int8 file)."""
+    return next(d for d in shipped_models() if (d / FLOAT32_FILE).is_file())
+
+
+def test_the_default_model_runs_from_whichever_file_it_ships() -> None:
+    clf = EmotionClassifier(active_model_dir())
+    assert clf.version == active_model_dir().name
+    probs = clf.predict(faces(4, seed=2))
+    assert probs.shape == (4, len(EMOTIONS))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 def faces(n: int, seed: int = 0) -> list[np.ndarray]:

@@ -73,8 +73,9 @@ def test_without_an_activated_version_the_models_default_file_decides(tmp_path: 
 
 
 def test_the_repository_names_a_shipped_default_model() -> None:
+    from monitor.classify import has_runtime
     from monitor.registry import DEFAULT_FILE, DEFAULT_MODELS_DIR
 
     default = (DEFAULT_MODELS_DIR / DEFAULT_FILE).read_text().strip()
-    assert (DEFAULT_MODELS_DIR / default / "model.tflite").is_file()
+    assert has_runtime(DEFAULT_MODELS_DIR / default)
     assert active_model_dir(None).name == default
