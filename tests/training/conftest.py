@@ -35,3 +35,15 @@ def write_fer_csv(path: Path, rows: list[tuple[str, str, str]], gz: bool = False
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def fer_or_synthetic(tmp_dir: Path, rows_per_usage: int, seed: int = 0) -> Path:
+    """The real FER2013 when ../shared is there, else a synthetic CSV of the same format in ``tmp_dir``."""
+    if FER2013.is_file():
+        return FER2013
+    rng = np.random.default_rng(seed)
+    rows = [
+        (str(i % 7), pixels(rng), "Training" if i < 2 * rows_per_usage else "PublicTest")
+        for i in range(3 * rows_per_usage)
+    ]
+    return write_fer_csv(tmp_dir / "fer.csv", rows)

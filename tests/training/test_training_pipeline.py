@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from monitor.labels import EMOTIONS
 from monitor.preprocess import preprocess_faces
-from tests.training.conftest import FER2013, pixels, write_fer_csv
+from tests.training.conftest import fer_or_synthetic
 from training.commands import evaluate, train
 from training.data import load_dataset
 
@@ -30,15 +30,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A slice of the real FER2013 when ../shared is there, else a synthetic CSV of the same format."""
-    if FER2013.is_file():
-        return FER2013
-    rng = np.random.default_rng(0)
-    rows = [
-        (str(i % 7), pixels(rng), "Training" if i < 2 * ROWS_PER_USAGE else "PublicTest")
-        for i in range(3 * ROWS_PER_USAGE)
-    ]
-    return write_fer_csv(tmp_path_factory.mktemp("data") / "fer.csv", rows)
+    return fer_or_synthetic(tmp_path_factory.mktemp("data"), ROWS_PER_USAGE, seed=0)
 
 
 @pytest.fixture(scope="module")
