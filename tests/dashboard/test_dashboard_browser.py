@@ -53,9 +53,15 @@ def browser(tmp_path):
 
 
 def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
+    """Poll ``predicate``; an element missing or replaced meanwhile (the page is still loading) is a no."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
