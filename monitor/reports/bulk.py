@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
-from monitor.reports.files import atomic_file, output_path
+from monitor.reports.files import atomic_file, output_path, session_db_url
 from monitor.store.queries import session_dict
 from monitor.store.schema import Camera, ClassSession
 
@@ -56,8 +56,10 @@ def write_bulk_zip(
     path: str | Path,
     *,
     models_dir: Path | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write the reports of several sessions, each in every one of ``fmts``, into one zip at ``path``."""
+    """Write the reports of several sessions, each in every one of ``fmts``, into one zip at ``path``
+    (an existing file is replaced only with ``force``; the database and model files never are)."""
     fmts = [check_format(f) for f in dict.fromkeys(fmts)]
     ids = list(dict.fromkeys(session_ids))
     if not fmts:
@@ -65,9 +67,9 @@ def write_bulk_zip(
     if not ids:
         raise ReportError("no sessions to export")
     sessions = [session_dict(get_session(db, sid)) for sid in ids]
-    target = output_path(path, "sessions.zip")
+    target = output_path(path, "sessions.zip", force=force, db_url=session_db_url(db), models_dir=models_dir)
     stamp = datetime.now().timetuple()[:6]
-    with atomic_file(target) as tmp, zipfile.ZipFile(tmp, "x", zipfile.ZIP_DEFLATED) as zf:
+    with atomic_file(target, overwrite=force) as tmp, zipfile.ZipFile(tmp, "x", zipfile.ZIP_DEFLATED) as zf:
         for session in sessions:
             for fmt in fmts:
                 # Streamed member by member: a session of millions of rows never sits in memory.

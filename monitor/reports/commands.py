@@ -19,6 +19,9 @@ from monitor.reports.core import FORMATS, ReportError, get_session, render
 from monitor.reports.files import write_report
 from monitor.store import DatabaseError, make_engine, normalise_url, session_factory
 
+MAX_SESSION_ID = 2**63 - 1
+"""The largest id the database can hold (SQLite INTEGER)."""
+
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Session]:
@@ -59,7 +62,7 @@ def _bulk_name(camera: str | None, date_from: datetime | None, date_to: datetime
 
 
 @click.command("export")
-@click.argument("session_id", type=int, required=False)
+@click.argument("session_id", type=click.IntRange(1, MAX_SESSION_ID), required=False)
 @click.option(
     "-f",
     "--format",
@@ -73,8 +76,10 @@ def _bulk_name(camera: str | None, date_from: datetime | None, date_to: datetime
     "--out",
     type=click.Path(allow_dash=True, path_type=str),
     help="Output file or folder ('-': standard output, one session and format only). "
-    "Default: a descriptive file name in the current folder.",
+    "Default: a descriptive file name in the current folder. An existing file is kept unless --force; "
+    "the database and model files are never written over.",
 )
+@click.option("--force", is_flag=True, help="Replace the output file when it exists already.")
 @click.option("--camera", help="Bulk: every session of the camera with this name.")
 @click.option(
     "--from",
@@ -94,6 +99,7 @@ def export(
     session_id: int | None,
     formats: tuple[str, ...],
     out: str | None,
+    force: bool,
     camera: str | None,
     date_from: datetime | None,
     date_to: datetime | None,
@@ -128,7 +134,9 @@ def export(
                 if session_id is not None
                 else _bulk_name(camera, date_from, date_to)
             )
-            path = write_bulk_zip(db, ids, fmts, out or Path.cwd() / default, models_dir=models_dir)
+            path = write_bulk_zip(
+                db, ids, fmts, out or Path.cwd() / default, models_dir=models_dir, force=force
+            )
             click.echo(
                 f"wrote {path} ({len(ids)} session{'s' * (len(ids) != 1)}, {', '.join(fmts)}, {_size(path)})",
                 err=True,
@@ -142,5 +150,5 @@ def export(
                 stream.write(chunk)
             stream.flush()
             return
-        path = write_report(db, session_id, fmt, out or Path.cwd(), models_dir=models_dir)
+        path = write_report(db, session_id, fmt, out or Path.cwd(), models_dir=models_dir, force=force)
         click.echo(f"wrote {path} ({_size(path)})", err=True)
