@@ -1,8 +1,9 @@
 """The teachers' web dashboard: a Flask app factory in the style of Flask's tutorial.
 
-``create_app`` wires one small module per concern: the database (``db``), accounts and CSRF (``auth``,
-``security``), the JSON API (``api``), the HTML pages (``pages``), exports (``exports``) and the live
-Socket.IO feed (``live``). The web process never imports the CNN or OpenCV.
+``create_app`` wires one small module per concern: the database (``db``), accounts, logins, CSRF and
+security headers (``auth``, ``usersessions``, ``security``), the JSON API (``api``), the HTML pages
+(``pages``), exports (``exports``) and the live Socket.IO feed (``live``). The web process never imports
+the CNN or OpenCV.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from monitor.config import Settings
 
@@ -33,16 +35,23 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         LIVE_POLL_INTERVAL_S=0.3,
         ACCESS_RECHECK_S=2.0,
-        LOGIN_FAILURES_ALLOWED=5,
-        LOGIN_FAILURE_WINDOW_S=300,
+        # See dashboard.security.LoginThrottle: free failures per counter, then delays doubling up to the max.
+        LOGIN_FAILURES_ALLOWED=10,
+        LOGIN_FAILURE_WINDOW_S=3600,
+        LOGIN_MAX_DELAY_S=900,
     )
     app.config.update(flask_config)
     app.extensions["monitor_settings"] = settings
+    if settings.proxy_hops:
+        # Behind a reverse proxy: trust its X-Forwarded-For/Proto/Host (client address, HTTPS, host name).
+        n = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from dashboard import api, auth, db, errors, exports, live, pages, security
+    from dashboard import api, auth, db, errors, exports, live, pages, security, usersessions
 
     db.init_app(app, settings.db_url)
     security.init_app(app, settings)
+    usersessions.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)

@@ -19,28 +19,36 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from dashboard.db import audit, get_db
-from dashboard.security import LoginLimiter, check_csrf, csrf_token
-from monitor.store.schema import User
+from dashboard import usersessions
+from dashboard.accounts import find_user, hash_password
+from dashboard.db import audit, get_db, write_db
+from dashboard.security import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE_S,
+    LoginThrottle,
+    check_csrf,
+    cookie_secure,
+    csrf_token,
+    device_cookie,
+    device_of,
+)
+from monitor.store.schema import User, username_key
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
 # Checked against when the user name is unknown, so both cases cost one scrypt and take as long.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+_DUMMY_HASH = hash_password("not a password")
 
 
 @bp.before_app_request
 def load_user_and_guard() -> Any:
     """Load ``g.user``; refuse anonymous requests (API: 401 JSON, pages: redirect); check CSRF."""
-    user_id = session.get("user_id")
+    user_id = session.get("user_id")  # present only while the login is live (dashboard.usersessions)
     g.user = get_db().get(User, user_id) if isinstance(user_id, int) else None
+    if g.user is not None and not g.user.is_active:
+        g.user = None
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.path.startswith("/api/"):
             abort(401, description="log in first")
@@ -76,36 +84,55 @@ def login() -> Any:
             return redirect(url_for("pages.index"))
         csrf_token()
         return render_template("login.html", next=request.args.get("next", ""))
-    limiter: LoginLimiter = current_app.extensions["login_limiter"]
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
     username = request.form.get("username", "").strip()[:100]
     password = request.form.get("password", "")
-    keys = (f"ip:{request.remote_addr}", f"user:{username.lower()}")
-    wait = limiter.retry_after(*keys)
+    account = username_key(username)
+    keys = throttle.keys(account, request.remote_addr or "?", device_of(current_app, account))
+    wait = throttle.retry_after(keys)
     if wait:
-        audit(username or None, "login_blocked", f"rate limit from {request.remote_addr}")
+        audit(username or None, "login_blocked", f"throttled from {request.remote_addr}")
         flash(f"Too many failed attempts. Try again in {wait} seconds.", "error")
         return (
             render_template("login.html", next=request.form.get("next", "")),
             429,
             {"Retry-After": str(wait)},
         )
-    user = get_db().scalars(select(User).where(User.username == username)).first() if username else None
+    user = find_user(get_db(), username) if username else None
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok:
-        limiter.failed(*keys)
+        throttle.failed(keys)
         audit(username or None, "login_failed", f"from {request.remote_addr}")
         flash("Wrong user name or password.", "error")
         return render_template("login.html", next=request.form.get("next", "")), 401
-    limiter.reset(*keys)
+    if not user.is_active:
+        audit(user.username, "login_refused", f"account disabled; from {request.remote_addr}")
+        flash("This account is disabled. Ask an administrator.", "error")
+        return render_template("login.html", next=request.form.get("next", "")), 403
+    throttle.succeeded(keys)
+    with write_db() as db:
+        token = usersessions.start(db, user.id, usersessions.idle_of(current_app))
     session.clear()  # a fresh session (and CSRF token) at each login
+    session[usersessions.TOKEN_KEY] = token
     session["user_id"] = user.id
     csrf_token()
     audit(user.username, "login", f"from {request.remote_addr}")
-    return redirect(_safe_next(request.form.get("next")))
+    resp = redirect(_safe_next(request.form.get("next")))
+    resp.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie(current_app, account),
+        max_age=DEVICE_COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_secure(current_app),
+    )
+    return resp
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    with write_db() as db:
+        usersessions.end(db, usersessions.current_token())
     audit(g.user.username, "logout")
     session.clear()
     flash("You are logged out.", "info")

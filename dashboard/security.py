@@ -1,17 +1,19 @@
-"""Secret key, CSRF tokens and the login rate limit (small and in-process: no extra service)."""
+"""Secret key, CSRF tokens, security headers and the login throttle (in-process: no extra service)."""
 
 from __future__ import annotations
 
 import hmac
 import logging
 import os
+import re
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, abort, request, session
+from flask import Flask, Response, abort, request, session
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import make_url
 
 from monitor.config import Settings
@@ -23,13 +25,50 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRFToken"
 
 
+# No inline script or style anywhere: the pages load /static files only. Socket.IO's WebSocket is
+# same-origin, which 'self' covers in CSP Level 3 browsers; ws:/wss: of this host are listed for older ones.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self' {ws}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+COOKIE_SECURE_MODES = ("auto", "always", "never")
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(settings)
-    app.extensions["login_limiter"] = LoginLimiter(
-        app.config["LOGIN_FAILURES_ALLOWED"], app.config["LOGIN_FAILURE_WINDOW_S"]
+    app.extensions["login_throttle"] = LoginThrottle(
+        free=app.config["LOGIN_FAILURES_ALLOWED"],
+        window_s=app.config["LOGIN_FAILURE_WINDOW_S"],
+        max_delay_s=app.config["LOGIN_MAX_DELAY_S"],
     )
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.after_request(security_headers)
+
+
+def cookie_secure(app: Flask) -> bool:
+    """Whether cookies get the ``Secure`` flag: setting ``cookie_secure`` auto (over HTTPS) | always | never.
+
+    Behind a TLS-terminating proxy, set ``proxy_hops`` so that ``X-Forwarded-Proto: https`` counts as HTTPS.
+    """
+    mode = app.config.get("COOKIE_SECURE_MODE", "auto")
+    return mode == "always" or (mode == "auto" and request.is_secure)
+
+
+def security_headers(resp: Response) -> Response:
+    """The headers every response carries (pages, API, exports and static files alike)."""
+    host = request.host
+    ws = f"ws://{host} wss://{host}" if _HOST.fullmatch(host) else ""
+    resp.headers.setdefault("Content-Security-Policy", CSP.format(ws=ws))
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static" and "Cache-Control" not in resp.headers:
+        resp.headers["Cache-Control"] = "no-store"  # shared school computers: no lessons left in the cache
+    return resp
 
 
 def secret_key(settings: Settings) -> str:
@@ -74,37 +113,107 @@ def check_csrf() -> None:
         abort(400, description="CSRF token missing or invalid; reload the page and try again")
 
 
-class LoginLimiter:
-    """At most ``allowed`` failed logins per client address and per user name in ``window_s`` seconds."""
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
 
-    def __init__(self, allowed: int, window_s: float) -> None:
-        self.allowed = allowed
+
+class LoginThrottle:
+    """Slows password guessing without locking out the account's owner or the colleagues beside them.
+
+    After OWASP's Authentication Cheat Sheet ("account lockout": progressive delays, not hard locks, and
+    device cookies so that an attacker cannot lock the owner out). A school is one NAT address, so the
+    client address alone says little. The rule, per login attempt:
+
+    * A browser that logged in to the account before carries a signed device cookie for it
+      (:func:`device_cookie`). Its failures count only against that device key; an attacker elsewhere,
+      even behind the same address, never slows the owner on their usual browser.
+    * Any other attempt counts against the (account, address) pair, against the account over all
+      addresses (``4 x free``) and against the address over all accounts (``20 x free``). So a colleague
+      behind the same address, with a pair of their own, is not slowed by someone guessing another account.
+    * Each counter allows ``free`` failures; then every further attempt waits 1 s, 2 s, 4 s ... after the
+      previous failure, up to ``max_delay_s``. Attempts made while a delay runs get 429 with Retry-After
+      and their password is not checked. A successful login clears the pair and device keys; a counter
+      with no failure for ``window_s`` is forgotten.
+    """
+
+    def __init__(self, free: int = 10, window_s: float = 3600.0, max_delay_s: float = 900.0) -> None:
+        self.free = free
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self.max_delay_s = max_delay_s
+        self._failures: dict[str, _Failures] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    def keys(self, account: str, address: str, device: str | None) -> dict[str, int]:
+        """The counters an attempt is checked against, each with its number of free failures."""
+        if device:
+            return {f"device:{device}": self.free}
+        return {
+            f"pair:{account}|{address}": self.free,
+            f"account:{account}": 4 * self.free,
+            f"address:{address}": 20 * self.free,
+        }
 
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until another try is allowed (0: allowed now)."""
-        now = time.monotonic()
+    def retry_after(self, keys: dict[str, int], now: float | None = None) -> int:
+        """Whole seconds until another attempt is allowed (0: allowed now)."""
+        now = time.monotonic() if now is None else now
+        wait = 0.0
         with self._lock:
-            waits = [
-                q[0] + self.window_s - now for k in keys if len(q := self._recent(k, now)) >= self.allowed
-            ]
-        return int(max(waits)) + 1 if waits else 0
+            for key, free in keys.items():
+                f = self._failures.get(key)
+                if f is None or f.count < free:
+                    continue
+                delay = min(2.0 ** (f.count - free), self.max_delay_s)
+                wait = max(wait, f.last + delay - now)
+        return int(wait) + 1 if wait > 0 else 0
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
+    def failed(self, keys: dict[str, int], now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+            if len(self._failures) > 100_000:
+                self._forget_old(now)
+            for key in keys:
+                f = self._failures.get(key)
+                if f is None or now - f.last > self.window_s:
+                    f = self._failures[key] = _Failures()
+                f.count += 1
+                f.last = now
 
-    def reset(self, *keys: str) -> None:
+    def succeeded(self, keys: dict[str, int]) -> None:
+        """Forget the pair and device counters (the wider account and address ceilings keep counting)."""
         with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
+            for key in keys:
+                if key.startswith(("pair:", "device:")):
+                    self._failures.pop(key, None)
+
+    def _forget_old(self, now: float) -> None:
+        for key in [k for k, f in self._failures.items() if now - f.last > self.window_s]:
+            del self._failures[key]
+
+
+DEVICE_COOKIE = "cm_device"
+DEVICE_COOKIE_MAX_AGE_S = 180 * 24 * 3600
+
+
+def _device_serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="classroom-monitor-device")
+
+
+def device_cookie(app: Flask, account: str) -> str:
+    """A signed cookie value naming this browser as one that has logged in to ``account``."""
+    return _device_serializer(app).dumps({"a": account, "n": secrets.token_urlsafe(12)})
+
+
+def device_of(app: Flask, account: str) -> str | None:
+    """This request's device id when it carries a valid device cookie for ``account``."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer(app).loads(raw, max_age=DEVICE_COOKIE_MAX_AGE_S)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("a") != account or not isinstance(data.get("n"), str):
+        return None
+    return data["n"]

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from monitor.labels import EMOTIONS
 
@@ -72,6 +72,15 @@ class Camera(Base):
     status_detail: Mapped[str | None] = mapped_column(String(500))
     last_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Classroom set-up (monitor/cameras.py): students in the room (None: count the people in view), the wall
+    # the camera hangs on, the head pose that faces the board (auto: learned; fixed: set by an admin) and
+    # the region of interest as JSON {"ignore": [[x, y, w, h], ...], "include": [...]} in 0..1 coordinates.
+    class_size: Mapped[int | None] = mapped_column(Integer)
+    mounting: Mapped[str] = mapped_column(String(10), default="front", server_default="front")
+    board_mode: Mapped[str] = mapped_column(String(10), default="auto", server_default="auto")
+    board_yaw: Mapped[float | None] = mapped_column(Float)
+    board_pitch: Mapped[float | None] = mapped_column(Float)
+    roi: Mapped[str | None] = mapped_column(Text)
 
     sessions: Mapped[list[ClassSession]] = relationship(back_populates="camera")
 
@@ -93,8 +102,22 @@ class ClassSession(Base):
     frames: Mapped[int] = mapped_column(Integer, default=0)
     faces: Mapped[int] = mapped_column(Integer, default=0)
     tracks: Mapped[int] = mapped_column(Integer, default=0)
+    # Denominator of the heads-up ratio: class_size (the camera's, copied here) or in_view (people seen)
+    attention_basis: Mapped[str | None] = mapped_column(String(20))
+    class_size: Mapped[int | None] = mapped_column(Integer)
 
     camera: Mapped[Camera] = relationship(back_populates="sessions")
+
+
+class SessionMode(Base):
+    """The privacy mode a session ran in, from ``changed_at`` on (one row at its start, one per change)."""
+
+    __tablename__ = "session_modes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mode: Mapped[str] = mapped_column(String(20))
 
 
 class Observation(Base):
@@ -126,6 +149,7 @@ class Observation(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     # 0..1: how squarely the face is turned to the front of the room (see monitor/engagement.py)
     attention: Mapped[float] = mapped_column(Float)
+    posture: Mapped[str | None] = mapped_column(String(10))  # up | down | away (monitor/engagement.py)
 
 
 class TrackSummary(Base):
@@ -166,6 +190,10 @@ class SessionRollup(Base):
     faces: Mapped[int] = mapped_column(Integer, default=0)  # face observations in the second
     attention_sum: Mapped[float] = mapped_column(Float, default=0.0)
     engagement_sum: Mapped[float] = mapped_column(Float, default=0.0)  # per-frame index summed over frames
+    # Per-frame shares of the class (monitor/engagement.py HeadsUp) summed over frames; divide by frames
+    heads_up_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    heads_down_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    turned_away_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     p_angry: Mapped[float | None] = mapped_column(Float)
     p_disgust: Mapped[float | None] = mapped_column(Float)
     p_fear: Mapped[float | None] = mapped_column(Float)
@@ -206,6 +234,14 @@ class WorkerStatus(Base):
     fps: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(100))
     message: Mapped[str | None] = mapped_column(String(500))
+    # The camera's lease: the token of the one worker allowed to write for it, valid while its heartbeat
+    # is fresh (see monitor/store/sessions.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+
+
+def username_key(name: str) -> str:
+    """The case-free form of a user name: ``Alice`` and ``ALICE`` are one account."""
+    return name.strip().casefold()
 
 
 class User(Base):
@@ -213,9 +249,31 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    # username_key(username), kept by the validator below: the database refuses names that differ in case only
+    username_key: Mapped[str] = mapped_column(String(300), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: disabled, cannot log in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("username")
+    def _keep_key(self, _attr: str, value: str) -> str:
+        self.username_key = username_key(value)
+        return value
+
+
+class UserSession(Base):
+    """A logged-in browser. The cookie holds a random token; this row (keyed by its SHA-256) makes it valid.
+
+    Deleting the row ends the session at once: logout, a password change and disabling the account do so.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CameraAssignment(Base):
