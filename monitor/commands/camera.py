@@ -1,0 +1,103 @@
+"""``classroom-monitor camera set|show``: a camera's classroom set-up (class size, mounting, board, ROI)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.cameras import CameraConfigError, rects_text, validate_changes
+from monitor.config import Settings
+from monitor.store import DatabaseError, make_engine, normalise_url, session_factory
+from monitor.store.cameras import apply_changes, camera_by_name, config_of
+from monitor.store.schema import AuditLog
+
+
+def _engine(settings: Settings):
+    engine = make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            if "cameras" not in inspect(conn).get_table_names():
+                raise click.ClickException("database has no schema yet: run `classroom-monitor db upgrade`")
+    except (DatabaseError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"cannot open database {normalise_url(settings.db_url)}: {exc}") from exc
+    return engine
+
+
+@click.group()
+def camera() -> None:
+    """Show or change a camera's classroom set-up."""
+
+
+@camera.command("set")
+@click.argument("name")
+@click.option("--class-size", help="Students in the room (1-500; 'none': count the people in view).")
+@click.option("--mounting", help="Wall the camera hangs on: front (sees faces) or back (sees backs).")
+@click.option("--board", help="Where the front is: 'auto' (learn it) or 'yaw,pitch' in degrees.")
+@click.option("--roi", "ignore", help="Areas to ignore, 'x,y,w,h;...' in 0..1 of the frame ('none': clear).")
+@click.option("--include", help="Only count people inside these areas, 'x,y,w,h;...' ('none': whole frame).")
+@click.pass_obj
+def set_cmd(
+    settings: Settings,
+    name: str,
+    class_size: str | None,
+    mounting: str | None,
+    board: str | None,
+    ignore: str | None,
+    include: str | None,
+) -> None:
+    """Change the set-up of camera NAME (created if new); workers read it when they start."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.ClickException("camera name must be 1 to 100 characters")
+    try:
+        changes = validate_changes(class_size, mounting, board, ignore, include)
+    except CameraConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not changes:
+        raise click.ClickException(
+            "nothing to change: give --class-size, --mounting, --board, --roi or --include"
+        )
+    audit = {k: (rects_text(v) if k.startswith("roi_") else v) for k, v in changes.items()}
+    engine = _engine(settings)
+    with session_factory(engine).begin() as db:
+        cam = apply_changes(db, name, changes)
+        db.add(AuditLog(actor="cli", action="camera", detail=json.dumps({"camera": name, **audit})))
+        lines = config_of(cam).describe()
+    engine.dispose()
+    click.echo(f"camera {name}:")
+    for line in lines:
+        click.echo(f"  {line}")
+
+
+@camera.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show_cmd(settings: Settings, name: str, as_json: bool) -> None:
+    """Print the set-up of camera NAME."""
+    engine = _engine(settings)
+    with session_factory(engine)() as db:
+        cam = camera_by_name(db, name)
+        if cam is None:
+            raise click.ClickException(
+                f"no camera named {name!r} (create it with: classroom-monitor camera set)"
+            )
+        cfg = config_of(cam)
+    engine.dispose()
+    if as_json:
+        out = {
+            "camera": name,
+            "class_size": cfg.class_size,
+            "mounting": cfg.mounting,
+            "board_mode": cfg.board_mode,
+            "board": list(cfg.board) if cfg.board else None,
+            "roi": {"ignore": rects_text(cfg.ignore), "include": rects_text(cfg.include)},
+        }
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"camera {name}:")
+    for line in cfg.describe():
+        click.echo(f"  {line}")

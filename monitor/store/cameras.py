@@ -1,0 +1,66 @@
+"""Camera set-up in the store: read a ``CameraConfig``, apply checked changes, keep a learned front."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.cameras import CameraConfig, roi_from_json, roi_json
+from monitor.store.schema import Camera
+
+
+def camera_by_name(db: Session, name: str) -> Camera | None:
+    return db.scalar(select(Camera).where(Camera.name == name))
+
+
+def config_of(cam: Camera | None) -> CameraConfig:
+    """The set-up stored for ``cam`` (defaults for a camera not stored yet)."""
+    if cam is None:
+        return CameraConfig()
+    ignore, include = roi_from_json(cam.roi)
+    board = None
+    if cam.board_yaw is not None and cam.board_pitch is not None:
+        board = (cam.board_yaw, cam.board_pitch)
+    return CameraConfig(
+        class_size=cam.class_size,
+        mounting=cam.mounting or "front",
+        board_mode=cam.board_mode or "auto",
+        board=board,
+        ignore=ignore,
+        include=include,
+    )
+
+
+def camera_config(db: Session, name: str) -> CameraConfig:
+    return config_of(camera_by_name(db, name))
+
+
+def apply_changes(db: Session, name: str, changes: dict, create: bool = True) -> Camera | None:
+    """Store ``changes`` (from ``monitor.cameras.validate_changes``) on camera ``name``.
+
+    Creates the camera when ``create`` (an admin may set a room up before its worker first runs); returns
+    None for an unknown camera otherwise.
+    """
+    cam = camera_by_name(db, name)
+    if cam is None:
+        if not create:
+            return None
+        cam = Camera(name=name)
+        db.add(cam)
+    current = config_of(cam)
+    ignore = changes.pop("roi_ignore", current.ignore)
+    include = changes.pop("roi_include", current.include)
+    for key, value in changes.items():
+        setattr(cam, key, value)
+    cam.roi = roi_json(ignore, include)
+    db.flush()
+    return cam
+
+
+def save_learned_board(db: Session, camera_id: int, board: tuple[float, float]) -> bool:
+    """Keep a front direction learned by a worker, unless an admin has set one meanwhile."""
+    cam = db.get(Camera, camera_id)
+    if cam is None or cam.board_mode != "auto":
+        return False
+    cam.board_yaw, cam.board_pitch = round(board[0], 2), round(board[1], 2)
+    return True
