@@ -7,6 +7,7 @@ import sys
 import click
 from sqlalchemy import select
 
+from dashboard.accounts import find_user
 from monitor.config import Settings
 from monitor.store import DatabaseError, make_engine, session_factory
 from monitor.store.schema import AuditLog, Camera, CameraAssignment, User
@@ -28,18 +29,42 @@ def _ready_db(settings: Settings) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--db", "db_url", help="Database URL or SQLite file (overrides the global --db).")
+@click.option(
+    "--threads",
+    default=100,
+    show_default=True,
+    type=click.IntRange(4, 10_000),
+    help="Worker threads; each open live view holds one.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request to standard error.")
+@click.option("--dev", is_flag=True, help="Use Werkzeug's development server, not gunicorn.")
 @click.pass_obj
-def dashboard(settings: Settings, host: str, port: int, db_url: str | None) -> None:
-    """Serve the teachers' web dashboard."""
-    from dashboard import create_app
+def dashboard(
+    settings: Settings, host: str, port: int, db_url: str | None, threads: int, access_log: bool, dev: bool
+) -> None:
+    """Serve the teachers' web dashboard (gunicorn: one process with threads, WebSockets included)."""
+    from dashboard.usersessions import check_settings
 
     settings = settings.replace(db_url=db_url)
+    try:
+        check_settings(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     _ready_db(settings)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"dashboard on http://{shown}:{port}/ (database {settings.db_url})")
+    if not dev:
+        from dashboard.server import serve
+
+        serve(settings, host, port, threads=threads, access_log=access_log)
+        return
+    from dashboard import create_app
+
     app = create_app(settings)
-    socketio = app.extensions["socketio"]
-    click.echo(f"dashboard on http://{host}:{port}/ (database {settings.db_url})")
     # Werkzeug with threads serves the WebSocket transport through simple-websocket.
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+    app.extensions["socketio"].run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=access_log
+    )
 
 
 @click.group()
@@ -52,6 +77,12 @@ def _session(settings: Settings):
     return session_factory(make_engine(settings.db_url, writer=True))
 
 
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="May see every camera, change settings and assign cameras.")
@@ -59,23 +90,62 @@ def _session(settings: Settings):
 @click.pass_obj
 def user_add(settings: Settings, name: str, admin: bool, password_stdin: bool) -> None:
     """Create an account NAME (the password is asked for, or read with --password-stdin)."""
-    from dashboard.auth import hash_password
+    from dashboard.accounts import AccountError, add_user, check_name, password_problem
 
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise click.ClickException("user names are 1 to 100 characters")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.ClickException("passwords need at least 8 characters")
-    with _session(settings).begin() as db:
-        if db.scalars(select(User).where(User.username == name)).first():
-            raise click.ClickException(f"user {name!r} exists already")
-        db.add(User(username=name, password_hash=hash_password(password), is_admin=admin))
-        db.add(AuditLog(actor="cli", action="user_add", detail=f"user={name} admin={admin}"))
+    try:
+        name = check_name(name)
+        if problem := password_problem(password := _read_password(password_stdin), name):
+            raise AccountError(problem)
+        with _session(settings).begin() as db:
+            add_user(db, name, password, admin, actor="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"added {'admin' if admin else 'teacher'} {name}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.pass_obj
+def user_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME; the account's logins end."""
+    from dashboard.accounts import AccountError, get_user, set_password
+
+    try:
+        with _session(settings).begin() as db:
+            u = get_user(db, name)
+            ended = set_password(db, u, _read_password(password_stdin), actor="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {u.username} changed; {ended} login(s) ended")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_obj
+def user_disable(settings: Settings, name: str) -> None:
+    """Stop NAME from logging in and end the account's logins (data and assignments stay)."""
+    _set_active(settings, name, False)
+
+
+@user.command("enable")
+@click.argument("name")
+@click.pass_obj
+def user_enable(settings: Settings, name: str) -> None:
+    """Let a disabled account NAME log in again."""
+    _set_active(settings, name, True)
+
+
+def _set_active(settings: Settings, name: str, active: bool) -> None:
+    from dashboard.accounts import AccountError, get_user, set_active
+
+    try:
+        with _session(settings).begin() as db:
+            u = get_user(db, name)
+            ended = set_active(db, u, active, actor="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{u.username} enabled" if active else f"{u.username} disabled; {ended} login(s) ended")
 
 
 @user.command("list")
@@ -87,7 +157,8 @@ def user_list(settings: Settings) -> None:
         for u in db.scalars(select(User).order_by(User.username)):
             cams = db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == u.id))
             shown = "all cameras" if u.is_admin else ", ".join(sorted(names[c] for c in cams)) or "no cameras"
-            click.echo(f"{u.username}\t{'admin' if u.is_admin else 'teacher'}\t{shown}")
+            role = ("admin" if u.is_admin else "teacher") + ("" if u.is_active else " (disabled)")
+            click.echo(f"{u.username}\t{role}\t{shown}")
 
 
 @user.command("assign")
@@ -98,7 +169,7 @@ def user_list(settings: Settings) -> None:
 def user_assign(settings: Settings, name: str, camera: str, remove: bool) -> None:
     """Let teacher NAME see CAMERA (a camera name or id)."""
     with _session(settings).begin() as db:
-        u = db.scalars(select(User).where(User.username == name)).first()
+        u = find_user(db, name)
         if u is None:
             raise click.ClickException(f"no user {name!r}")
         cam = db.scalars(select(Camera).where(Camera.name == camera)).first()

@@ -35,13 +35,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    if not settings.session_idle_hours > 0:
+def check_settings(settings: Settings) -> None:
+    """Raise ValueError (one line) for login settings that cannot be used."""
+    if not 0 < settings.session_idle_hours <= 24 * 366:
         raise ValueError(f"session_idle_hours must be above 0, not {settings.session_idle_hours!r}")
     if settings.cookie_secure not in COOKIE_SECURE_MODES:
         raise ValueError(
             f"cookie_secure must be one of {', '.join(COOKIE_SECURE_MODES)}, not {settings.cookie_secure!r}"
         )
+    if not 0 <= settings.proxy_hops <= 10:
+        raise ValueError(f"proxy_hops must be 0 to 10, not {settings.proxy_hops!r}")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    check_settings(settings)
     app.config["COOKIE_SECURE_MODE"] = settings.cookie_secure
     app.session_interface = RevocableSessionInterface(timedelta(hours=settings.session_idle_hours))
 

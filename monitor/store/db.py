@@ -7,6 +7,8 @@ failing with "database is locked" when a read transaction tries to upgrade.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -49,6 +51,7 @@ def _sqlite_engine(url: str, database: str | None, *, writer: bool) -> Engine:
         parent = Path(database).expanduser().resolve().parent
         if not parent.is_dir():
             raise DatabaseError(f"folder for the database does not exist: {parent}")
+        _create_private(Path(database).expanduser())
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -69,6 +72,16 @@ def _sqlite_engine(url: str, database: str | None, *, writer: bool) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a missing database file readable by its owner only (0600); SQLite gives its -wal and -shm
+    files the same mode. An existing file is left as it is."""
+    if str(path).startswith("file:"):  # a URI filename (uri=true): SQLite parses it
+        return
+    # Exists already, or a read-only folder: SQLite's own error on connect says it better.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
