@@ -12,15 +12,14 @@ from dashboard import access
 from dashboard.auth import admin_required
 from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
-from dashboard.privacy import Privacy
 from dashboard.security import csrf_token
 from dashboard.summaries import cameras_with_mood, live_snapshot, session_summary
-from monitor.store import queries
+from monitor.privacy import Privacy
+from monitor.store import queries, site_settings
 from monitor.store.schema import Camera, CameraAssignment, TrackSummary, User
-from monitor.store.site_settings import all_settings, set_setting
+from monitor.store.site_settings import all_settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MAX_RETENTION_DAYS = 36_500
 
 
 @bp.get("/me")
@@ -134,36 +133,16 @@ def _json_body() -> dict:
     return body
 
 
-def validate_settings(body: dict) -> dict[str, Any]:
-    """Check a settings change; 400 on any unknown key or bad value."""
-    out: dict[str, Any] = {}
-    for key, value in body.items():
-        if key == "mode":
-            if value not in ("emotion", "attention"):
-                abort(400, description="mode must be 'emotion' or 'attention'")
-        elif key == "class_only":
-            if not isinstance(value, bool):
-                abort(400, description="class_only must be true or false")
-        elif key == "retention_days":
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETENTION_DAYS:
-                abort(
-                    400, description=f"retention_days must be a whole number from 0 to {MAX_RETENTION_DAYS}"
-                )
-        else:
-            abort(400, description=f"unknown setting {str(key)[:40]!r}")
-        out[key] = value
-    return out
-
-
-def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
-    with write_db() as db:
-        before = all_settings(db)
-        for key, value in changes.items():
-            set_setting(db, key, value)
-    changed = {k: v for k, v in changes.items() if before.get(k) != v}
+def save_settings(changes: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
+    """Validate (400 with the reason on a bad key or value), store and audit a site settings change."""
+    try:
+        with write_db() as db:
+            now, changed = site_settings.save_settings(db, changes, from_text=from_text)
+    except site_settings.SettingError as exc:
+        abort(400, description=str(exc))
     if changed:
         audit(g.user.username, "settings", json.dumps(changed, sort_keys=True))
-    return {**before, **changes}
+    return now
 
 
 @bp.route("/settings", methods=["GET", "PUT"])
@@ -171,7 +150,7 @@ def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
 def settings() -> Any:
     if request.method == "GET":
         return jsonify(all_settings(get_db()))
-    return jsonify(save_settings(validate_settings(_json_body())))
+    return jsonify(save_settings(_json_body()))
 
 
 @bp.get("/users")

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from dashboard.access import MAX_ID, can_see_camera
 from dashboard.db import Database, get_db
-from dashboard.privacy import Privacy
 from dashboard.summaries import frame_payload
 from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
+from monitor.privacy import Privacy
 from monitor.store.queries import latest_frame
 from monitor.store.schema import Camera, ClassSession, User
 

@@ -13,11 +13,11 @@ from dashboard.auth import admin_required
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
 from dashboard.params import date_arg, int_arg
-from dashboard.privacy import Privacy
 from dashboard.summaries import cameras_with_mood
 from dashboard.vendor import missing_files
 from monitor.labels import EMOTIONS
-from monitor.store import queries
+from monitor.privacy import Privacy
+from monitor.store import queries, site_settings
 from monitor.store.schema import Camera, User
 from monitor.store.site_settings import all_settings
 
@@ -96,21 +96,18 @@ def settings() -> Any:
     if request.method == "POST":
         action = request.form.get("action")
         if action == "privacy":
+            form = {
+                "mode": request.form.get("mode", "emotion"),
+                "class_only": "on" if request.form.get("class_only") == "on" else "off",
+                "retention_days": request.form.get("retention_days", "0"),
+            }
             try:
-                days = int(request.form.get("retention_days", "0"))
-            except ValueError:
-                days = -1
-            if not 0 <= days <= 36_500:
-                flash("Retention must be a whole number of days from 0 to 36500.", "error")
+                site_settings.validate(form, from_text=True)
+            except site_settings.SettingError as exc:
+                flash(f"Privacy settings not saved: {exc}.", "error")
                 return redirect(url_for("pages.settings"))
-            save_settings(
-                {
-                    "mode": "attention" if request.form.get("mode") == "attention" else "emotion",
-                    "class_only": request.form.get("class_only") == "on",
-                    "retention_days": days,
-                }
-            )
-            flash("Privacy settings saved.", "info")
+            save_settings(form, from_text=True)
+            flash("Privacy settings saved; running cameras apply them within a few seconds.", "info")
         elif action in ("assign", "unassign"):
             user_id = request.form.get("user_id", "")
             camera_id = request.form.get("camera_id", "")

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard.privacy import Privacy
 from monitor.labels import EMOTIONS
 from monitor.live import frame_summary
+from monitor.privacy import Privacy
 from monitor.store import queries
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup
 

@@ -3,6 +3,12 @@
 Every setting has one name. In the file it is a top-level key (``db_url = "..."``); in the environment it is
 ``CLASSROOM_MONITOR_<NAME>`` upper-cased (``CLASSROOM_MONITOR_DB_URL``; ``CLASSROOM_MONITOR_DB`` is accepted
 as a short alias); flags override both.
+
+These are the **per-process** settings. The **site-wide** ones (privacy mode, class-only, retention) live in
+the database, where every process reads them while it runs: see :mod:`monitor.store.site_settings`
+(``classroom-monitor settings show|set``). A site-wide key in a file or the environment is refused with a
+pointer there. The one overlap is ``mode``: a process may be started stricter than the site (attention-only),
+never looser.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ class ConfigError(Exception):
     """A configuration file or value that cannot be used; the message is meant for the user."""
 
 
+MODES = ("emotion", "attention")
+SITE_WIDE_KEYS = ("class_only", "retention_days")
+"""Keys that only the database holds (see monitor.store.site_settings); refused here with a pointer there."""
+
 MODEL_PRECISIONS = ("auto", "float32", "int8")
 """Which exported file the worker runs; see monitor.classify.model_file."""
 
@@ -46,7 +56,7 @@ class Settings:
     db_url: str = field(default_factory=lambda: f"sqlite:///{default_data_dir() / 'classroom-monitor.db'}")
     models_dir: Path = REPO_ROOT / "models"
     redis_url: str | None = None
-    # emotion | attention (attention-only runs no emotion inference at all)
+    # emotion | attention: this process's floor; the site-wide mode (database) applies on top, stricter wins
     mode: str = "emotion"
     detector: str = "blazeface"
     # auto: model_int8.tflite when the model directory ships one (kept only within 1 point), else float32
@@ -60,7 +70,10 @@ class Settings:
     read_timeout_s: float = 5.0
     reconnect_max_s: float = 30.0
     secret_key: str | None = None
-    retention_days: int = 0  # 0: keep forever
+    # dashboard: log out after this many idle hours (a school day); see dashboard/usersessions.py
+    session_idle_hours: float = 10.0
+    cookie_secure: str = "auto"  # auto: Secure cookies when the request came over HTTPS | always | never
+    proxy_hops: int = 0  # reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted
     log_level: str = "INFO"
 
     def replace(self, **changes: Any) -> Settings:
@@ -113,10 +126,15 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"engagement weights: {exc}") from exc
             continue
+        if name in SITE_WIDE_KEYS:
+            raise ConfigError(
+                f"{name} is a site-wide setting kept in the database: "
+                f"use `classroom-monitor settings set {name} VALUE`"
+            )
         if not hasattr(settings, name):
             raise ConfigError(f"unknown setting {name!r}")
         setattr(settings, name, _coerce(name, raw, getattr(settings, name)))
-    if settings.mode not in ("emotion", "attention"):
+    if settings.mode not in MODES:
         raise ConfigError(f"mode must be 'emotion' or 'attention', not {settings.mode!r}")
     if settings.model_precision not in MODEL_PRECISIONS:
         raise ConfigError(

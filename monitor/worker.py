@@ -9,16 +9,14 @@ source, ``max_frames``, SIGINT/SIGTERM) writes everything still queued and close
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from monitor.capture import FrameSource, SourceError
@@ -28,10 +26,10 @@ from monitor.detect import make_detector
 from monitor.engagement import EngagementIndex
 from monitor.live import LivePublisher, frame_summary
 from monitor.pipeline import FramePipeline
+from monitor.privacy import Privacy
 from monitor.registry import active_model_dir, active_version
-from monitor.store import DatabaseError, make_engine, session_factory
-from monitor.store.schema import Camera, ClassSession, WorkerStatus
-from monitor.store.site_settings import get_setting
+from monitor.store import DatabaseError, make_engine, session_factory, sessions
+from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
 from monitor.store.writer import FrameRecord, ObservationWriter
 
 log = logging.getLogger(__name__)
@@ -85,9 +83,12 @@ class CaptureWorker:
         self.db = session_factory(self.engine)
         self._check_schema()
         with self.db() as db:
-            site_mode = get_setting(db, "mode")
+            site = all_settings(db)
         # The stricter wins: an admin's attention-only setting cannot be overridden by a worker flag.
-        self.mode = "attention" if "attention" in (settings.mode, site_mode) else "emotion"
+        self.mode = effective_mode(settings.mode, site["mode"])
+        self.modes_run = [self.mode]
+        self.privacy = Privacy.from_settings(site)
+        self.lease_token = sessions.new_lease_token()
         self.classifier: EmotionClassifier | None = None
         self._explicit_model = model
         if self.mode == "emotion":
@@ -132,36 +133,45 @@ class CaptureWorker:
             self.writer.set_camera_status(status, detail)
 
     def _start_session(self) -> tuple[int, int, datetime]:
-        now = datetime.now(UTC)
-        with self.db.begin() as db:
-            cam = db.scalar(select(Camera).where(Camera.name == self.camera_name))
-            if cam is None:
-                cam = Camera(name=self.camera_name)
-                db.add(cam)
-            cam.source = self.source.spec if self.source.kind != "file" else Path(self.source.spec).name
-            cam.status, cam.status_detail, cam.last_heartbeat = "online", "worker started", now
-            db.flush()
-            # A session left open by a killed worker is closed at its last stored second.
-            for stale in db.scalars(
-                select(ClassSession).where(ClassSession.camera_id == cam.id, ClassSession.ended_at.is_(None))
-            ):
-                stale.ended_at = now
-            cs = ClassSession(
-                camera_id=cam.id,
+        source = self.source.spec if self.source.kind != "file" else Path(self.source.spec).name
+        try:
+            opened = sessions.open_session(
+                self.db,
+                camera_name=self.camera_name,
+                source=source,
                 label=self.session_label,
-                started_at=now,
                 mode=self.mode,
                 model_version=self.classifier.version if self.classifier else None,
                 detector=self.detector.name,
+                token=self.lease_token,
             )
-            db.add(cs)
-            ws = db.get(WorkerStatus, cam.id) or WorkerStatus(camera_id=cam.id)
-            ws.pid, ws.hostname, ws.state, ws.started_at = os.getpid(), socket.gethostname(), "running", now
-            ws.frames, ws.faces_in_view, ws.fps, ws.message = 0, 0, None, None
-            ws.model_version = cs.model_version
-            db.add(ws)
-            db.flush()
-            return cam.id, cs.id, now
+        except sessions.CameraBusy as exc:
+            raise WorkerError(f"camera {self.camera_name}: {exc}") from exc
+        for sid in opened.closed_stale:
+            log.info("camera %s: closed session %d left open by a stopped worker", self.camera_name, sid)
+        return opened.camera_id, opened.session_id, opened.started_at
+
+    def _apply_site_settings(self, session_id: int) -> None:
+        """Follow the site's privacy settings while running: an admin's change applies within seconds."""
+        with self.db() as db:
+            site = all_settings(db)
+        self.privacy = Privacy.from_settings(site)
+        mode = effective_mode(self.settings.mode, site["mode"])
+        if mode == self.mode:
+            return
+        if mode == "emotion":
+            try:
+                self.classifier = self._load_classifier(self._explicit_model)
+            except ModelError as exc:
+                log.error("camera %s: emotion mode needs a model: %s", self.camera_name, exc)
+                return
+        else:
+            self.classifier = None  # attention-only: no emotion inference from the next frame on
+        self.pipeline.set_classifier(self.classifier)
+        self.mode = mode
+        self.modes_run.append(mode)
+        sessions.record_mode(self.db, session_id, mode, self.classifier.version if self.classifier else None)
+        log.info("camera %s: switched to %s mode (site setting)", self.camera_name, mode)
 
     def _maybe_reload_model(self) -> None:
         """Switch to a newly activated model version without a restart."""
@@ -182,7 +192,7 @@ class CaptureWorker:
     def run(self) -> WorkerSummary:
         camera_id, session_id, started_at = self._start_session()
         self.writer = writer = ObservationWriter(
-            self.engine, session_id, camera_id, self.settings.batch_interval_s
+            self.engine, session_id, camera_id, self.settings.batch_interval_s, lease_token=self.lease_token
         )
         pipeline = self.pipeline = FramePipeline(
             self.detector,
@@ -195,7 +205,7 @@ class CaptureWorker:
         )
         started = time.monotonic()
         faces = 0
-        last_beat = last_poll = started
+        last_beat = last_poll = last_site_poll = started
         recent: deque[float] = deque(maxlen=FPS_WINDOW)
         last_ts = started_at
         try:
@@ -203,7 +213,9 @@ class CaptureWorker:
                 record = pipeline.process(frame.image, frame.ts, frame.index)
                 writer.add(record)
                 if self.publisher is not None:
-                    self.publisher.publish(self._summary(camera_id, session_id, record))
+                    self.publisher.publish(
+                        self.privacy.live_frame(self._summary(camera_id, session_id, record))
+                    )
                 last_ts = frame.ts
                 faces += len(record.track_ids)
                 now = time.monotonic()
@@ -219,6 +231,11 @@ class CaptureWorker:
                         model_version=self.classifier.version if self.classifier else None,
                     )
                     last_beat = now
+                if now - last_site_poll >= SITE_POLL_S:
+                    self._apply_site_settings(session_id)
+                    last_site_poll = now
+                if writer.lease_lost:
+                    raise WorkerError(f"camera {self.camera_name}: another worker took this camera over")
                 if now - last_poll >= MODEL_POLL_S:
                     self._maybe_reload_model()
                     last_poll = now
@@ -234,7 +251,7 @@ class CaptureWorker:
             faces,
             pipeline.tracker.ids_issued,
             time.monotonic() - started,
-            self.mode,
+            " -> ".join(self.modes_run),
         )
 
     def _summary(self, camera_id: int, session_id: int, record: FrameRecord) -> dict:
@@ -258,15 +275,14 @@ class CaptureWorker:
         )
 
     def _close_session(self, camera_id: int, session_id: int, frames: int, last_ts: datetime) -> None:
-        now = datetime.now(UTC)
-        with self.db.begin() as db:
-            cs = db.get(ClassSession, session_id)
-            cs.ended_at = max(now, last_ts)  # a file's timestamps run at its own pace
-            cam = db.get(Camera, camera_id)
-            cam.status, cam.status_detail, cam.last_heartbeat = "offline", "worker stopped", now
-            ws = db.get(WorkerStatus, camera_id)
-            if ws is not None:
-                ws.state, ws.frames, ws.faces_in_view, ws.last_heartbeat = "stopped", frames, 0, now
+        sessions.close_session(
+            self.db,
+            camera_id=camera_id,
+            session_id=session_id,
+            frames=frames,
+            last_ts=last_ts,
+            token=self.lease_token,
+        )
         self.engine.dispose()
 
 

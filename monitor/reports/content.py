@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.labels import EMOTIONS
+from monitor.privacy import Privacy
 from monitor.store.queries import (
     TimelineBucket,
     auto_bucket_seconds,
@@ -19,7 +21,6 @@ from monitor.store.queries import (
     track_summaries,
 )
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
-from monitor.store.site_settings import get_setting
 
 LOW_PERIODS = 3
 """How many periods of lowest attention the headline names."""
@@ -172,8 +173,12 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
         raise LookupError(f"no session {session_id}")
     info = session_dict(cs)
     camera = db.get(Camera, cs.camera_id)
-    emotion = cs.mode == "emotion"
+    privacy = Privacy.load(db)
+    # The site's settings now decide what a report may show, whatever the session ran in.
+    emotion = cs.mode == "emotion" and privacy.emotions
     bucket_s, timeline = session_timeline(db, session_id)
+    if not emotion:
+        timeline = [dataclasses.replace(b, emotions=None) for b in timeline]
     data_until = (timeline[-1].start + timedelta(seconds=bucket_s)) if timeline else cs.started_at
     if cs.ended_at is not None:
         data_until = min(data_until, cs.ended_at) if timeline else cs.ended_at
@@ -184,7 +189,7 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
     _, periods = session_timeline(db, session_id, bucket_s=period_s)
 
     tracks = track_summaries(db, session_id)
-    class_only = bool(get_setting(db, "class_only"))
+    class_only = not privacy.tracks
     if class_only:
         tracks = []
     if not emotion:

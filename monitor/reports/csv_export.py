@@ -1,34 +1,77 @@
-"""CSV: one row per stored observation, streamed from the database in batches so memory stays flat."""
+"""CSV, under the site's privacy settings.
+
+Normally one row per stored observation, streamed from the database in batches so memory stays flat. In
+class-only mode no per-track row may leave the server, so the CSV is the class timeline instead: one row per
+second of the session. Attention-only mode (site-wide now, or for the whole session then) drops every
+emotion column.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.labels import EMOTIONS
+from monitor.privacy import Privacy
+from monitor.store.queries import session_timeline
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
 
 BATCH_ROWS = 10_000
 """Rows fetched per round trip (``yield_per``: a server-side cursor where the database has one)."""
 
 EMOTION_COLUMNS: tuple[str, ...] = ("top_label", "confidence", *PROB_COLUMNS)
+CLASS_COLUMNS: tuple[str, ...] = ("second", "frames", "people_per_frame", "attention", "engagement")
 
 
-def csv_columns(mode: str) -> list[str]:
-    """Header of the CSV of a session in ``mode`` (attention-only sessions have no emotion columns)."""
+def csv_columns(mode: str, *, class_only: bool = False) -> list[str]:
+    """Header of the CSV of a session whose emotions may be shown (``mode`` emotion) or not."""
+    if class_only:
+        return [*CLASS_COLUMNS, *(f"share_{e}" for e in EMOTIONS)] if mode == "emotion" else [*CLASS_COLUMNS]
     emotion = list(EMOTION_COLUMNS) if mode == "emotion" else []
     return ["timestamp", "frame_index", "track_id", *emotion, "attention"]
 
 
-def iter_csv(db: Session, session_id: int, batch_rows: int = BATCH_ROWS) -> Iterator[bytes]:
-    """Yield the session's CSV (UTF-8, header first) in chunks of about ``batch_rows`` rows."""
+def _lines(writer_rows: Iterable[Iterable], header: list[str]) -> Iterator[bytes]:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    yield buf.getvalue().encode()
+    for part in writer_rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(part)
+        yield buf.getvalue().encode()
+
+
+def iter_csv(
+    db: Session, session_id: int, batch_rows: int = BATCH_ROWS, privacy: Privacy | None = None
+) -> Iterator[bytes]:
+    """Yield the session's CSV (UTF-8, header first) in chunks; ``privacy`` defaults to the site's now."""
     cs = db.get(ClassSession, session_id)
     if cs is None:
         raise LookupError(f"no session {session_id}")
-    header = csv_columns(cs.mode)
+    privacy = privacy or Privacy.load(db)
+    mode = "emotion" if cs.mode == "emotion" and privacy.emotions else "attention"
+    header = csv_columns(mode, class_only=not privacy.tracks)
+    if not privacy.tracks:
+        _, buckets = session_timeline(db, session_id, bucket_s=1)
+        rows = (
+            (
+                b.start.isoformat(timespec="seconds"),
+                b.frames,
+                round(b.faces_per_frame, 3),
+                b.attention,
+                b.engagement,
+                *((b.emotions or {}).get(e) for e in EMOTIONS if mode == "emotion"),
+            )
+            for b in buckets
+        )
+        yield from _lines([rows], header)
+        return
     cols = [getattr(Observation, name) for name in header[1:]]
     stmt = (
         select(Observation.ts, *cols)
@@ -37,14 +80,9 @@ def iter_csv(db: Session, session_id: int, batch_rows: int = BATCH_ROWS) -> Iter
         .order_by(Observation.ts, Observation.id)
         .execution_options(yield_per=batch_rows)
     )
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    yield buf.getvalue().encode()
     # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
-    for part in db.connection().execute(stmt).partitions():
-        buf.seek(0)
-        buf.truncate()
-        # Floats are written with repr(), so every value reads back exactly as stored.
-        writer.writerows((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
-        yield buf.getvalue().encode()
+    # Floats are written with repr(), so every value reads back exactly as stored.
+    parts = db.connection().execute(stmt).partitions()
+    yield from _lines(
+        (((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part) for part in parts), header
+    )

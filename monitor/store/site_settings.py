@@ -1,24 +1,117 @@
-"""Site-wide settings that admins change in the dashboard and workers obey (stored as JSON text).
+"""Site-wide settings: the keys an admin sets once for the whole school, stored in the database.
 
-Keys: ``mode`` ("emotion" | "attention"), ``class_only`` (bool: no per-track rows anywhere in the UI),
-``retention_days`` (int, 0 = keep forever).
+This module is the one place that says which keys are site-wide and what values they take. Per-process keys
+(database URL, detector, flags...) live in :mod:`monitor.config`; the two sets never overlap, except that a
+worker may be started *stricter* than the site (``--mode attention``), never looser (see
+:func:`effective_mode`). Running workers poll these keys every couple of seconds, so a change reaches them
+within ``SITE_POLL_S`` plus one batch.
+
+Keys:
+- ``mode``: ``emotion`` | ``attention``. Attention-only: no emotion is estimated, stored or shown.
+- ``class_only``: no per-track rows anywhere (UI, live feed, every export).
+- ``retention_days``: observations older than this are purged; 0 keeps them forever.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.config import MODES
 from monitor.store.schema import Setting, utcnow
 
-DEFAULTS: dict[str, Any] = {"mode": "emotion", "class_only": False, "retention_days": 0}
+MAX_RETENTION_DAYS = 36_500
+SITE_POLL_S = 2.0
+"""How often a running worker re-reads the site settings."""
+
+_TRUE = {"true", "on", "yes", "1"}
+_FALSE = {"false", "off", "no", "0"}
+
+
+class SettingError(ValueError):
+    """A site setting that cannot be stored; the message is meant for the user."""
+
+
+def _mode(value: Any) -> str:
+    if value not in MODES:
+        raise SettingError("mode must be 'emotion' or 'attention'")
+    return value
+
+
+def _flag(name: str) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise SettingError(f"{name} must be true or false")
+        return value
+
+    return check
+
+
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETENTION_DAYS:
+        raise SettingError(f"retention_days must be a whole number from 0 to {MAX_RETENTION_DAYS}")
+    return value
+
+
+def _from_text(spec_default: Any, text: str) -> Any:
+    """A value typed on the command line or in a form, read as the key's type where it can be."""
+    word = str(text).strip()
+    if isinstance(spec_default, bool):
+        return True if word.lower() in _TRUE else False if word.lower() in _FALSE else word
+    if isinstance(spec_default, int) and word.isascii() and word.isdigit():
+        return int(word)
+    return word
+
+
+@dataclass(frozen=True)
+class SiteKey:
+    name: str
+    default: Any
+    check: Callable[[Any], Any]
+    help: str
+
+
+SITE_KEYS: dict[str, SiteKey] = {
+    k.name: k
+    for k in (
+        SiteKey("mode", "emotion", _mode, "emotion | attention (attention: no emotion estimated or shown)"),
+        SiteKey("class_only", False, _flag("class_only"), "true: no per-track rows in UI, live or exports"),
+        SiteKey("retention_days", 0, _days, "delete observations older than this (days; 0: keep forever)"),
+    )
+}
+DEFAULTS: dict[str, Any] = {k.name: k.default for k in SITE_KEYS.values()}
+
+
+def validate(changes: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
+    """Checked values for ``changes``; raises ``SettingError`` on the first bad key or value.
+
+    JSON values (the API) must have the right type; ``from_text`` values (the CLI and the HTML form) are
+    text and are read as true/false or whole numbers first.
+    """
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        spec = SITE_KEYS.get(key) if isinstance(key, str) else None
+        if spec is None:
+            raise SettingError(f"unknown setting {str(key)[:40]!r} (site settings: {', '.join(SITE_KEYS)})")
+        if from_text:
+            value = _from_text(spec.default, value)
+        out[key] = spec.check(value)
+    return out
 
 
 def get_setting(db: Session, key: str) -> Any:
     row = db.get(Setting, key)
-    return DEFAULTS.get(key) if row is None else json.loads(row.value)
+    if row is None:
+        return DEFAULTS.get(key)
+    try:
+        return SITE_KEYS[key].check(json.loads(row.value)) if key in SITE_KEYS else json.loads(row.value)
+    except (SettingError, ValueError):
+        # A value edited by hand into something invalid: the strictest reading is the safe one.
+        return "attention" if key == "mode" else (True if key == "class_only" else DEFAULTS.get(key))
 
 
 def all_settings(db: Session) -> dict[str, Any]:
@@ -26,12 +119,27 @@ def all_settings(db: Session) -> dict[str, Any]:
 
 
 def set_setting(db: Session, key: str, value: Any) -> None:
-    """Store ``value`` (caller commits). Unknown keys are refused so typos do not pass silently."""
-    if key not in DEFAULTS:
-        raise KeyError(f"unknown setting {key!r}")
+    """Validate and store ``value`` (caller commits)."""
+    value = validate({key: value})[key]
     row = db.get(Setting, key)
     text = json.dumps(value)
     if row is None:
         db.add(Setting(key=key, value=text, updated_at=utcnow()))
     else:
         row.value, row.updated_at = text, utcnow()
+
+
+def save_settings(
+    db: Session, changes: dict[str, Any], *, from_text: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate and store ``changes`` (caller commits); returns (all settings now, what actually changed)."""
+    changes = validate(changes, from_text=from_text)
+    before = all_settings(db)
+    for key, value in changes.items():
+        set_setting(db, key, value)
+    return {**before, **changes}, {k: v for k, v in changes.items() if before.get(k) != v}
+
+
+def effective_mode(process_mode: str, site_mode: str) -> str:
+    """The stricter of a worker's own mode and the site's: attention-only can never be overridden."""
+    return "attention" if "attention" in (process_mode, site_mode) else "emotion"

@@ -1,0 +1,49 @@
+"""The site's privacy settings applied to everything that leaves the store: pages, API, live feed, exports.
+
+Attention-only mode: no emotion leaves the server (timelines, tracks, the live feed and every export carry
+none). Class-only mode: no per-track rows anywhere (track routes answer 404, the live feed and the exports
+carry none). The worker applies the same rules to what it publishes, and infers no emotion at all in
+attention-only mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from monitor.store.site_settings import all_settings
+
+
+@dataclass(frozen=True)
+class Privacy:
+    emotions: bool
+    tracks: bool
+
+    @classmethod
+    def from_settings(cls, site: dict[str, Any]) -> Privacy:
+        return cls(emotions=site["mode"] != "attention", tracks=not site["class_only"])
+
+    @classmethod
+    def load(cls, db: Session) -> Privacy:
+        return cls.from_settings(all_settings(db))
+
+    def timeline_bucket(self, bucket: dict) -> dict:
+        return bucket if self.emotions else {**bucket, "emotions": None}
+
+    def track_row(self, row: dict) -> dict:
+        return row if self.emotions else {**row, "emotions": None, "dominant": None}
+
+    def live_frame(self, payload: dict) -> dict:
+        out = dict(payload)
+        if not self.emotions:
+            out["distribution"] = None
+            out["mode"] = "attention"
+            out["tracks"] = [
+                {k: v for k, v in t.items() if k not in ("label", "confidence", "probs")}
+                for t in payload["tracks"]
+            ]
+        if not self.tracks:
+            out["tracks"] = []
+        return out
