@@ -1,9 +1,24 @@
-"""Attention per face and the class-level engagement index.
+"""Attention relative to the front of the room, the heads-up ratio, and the class engagement index.
 
-**Attention** (0..1) is how squarely a face is turned to the front of the room. With BlazeFace keypoints the
-head pose is estimated with ``cv2.solvePnP`` against a generic 3-D face; a face within ±20° yaw and ±15°
-pitch scores 1, falling linearly to 0 at ±60° yaw or ±45° pitch. The Haar baseline only finds frontal faces,
-so its faces score 1.
+**Head pose** (yaw, pitch in degrees, relative to the lens): with BlazeFace's 6 keypoints it is solved with
+``cv2.solvePnP`` against a generic 3-D face. Without keypoints (Haar, or a detector that gives none) a face
+was found because it was turned roughly to the lens, so its pose is taken as (0, 0).
+
+**Front of the room**: the pose of a student who faces the board, seen from this camera (``FrontCalibrator``).
+Set by the admin, or learned from the first minutes of a lesson as the median pose of the faces seen (most
+students face the board most of the time). Until then, and for back-wall cameras, it follows the mounting:
+a front-wall camera hangs by the board (front = the lens); a back-wall camera looks the way the students do
+(front = away from the lens, so a face it sees is turned away).
+
+**Per person**, from the pose relative to the front: ``away`` when the yaw is more than ``AWAY_YAW`` off
+(talking to a neighbour, turned round), else ``down`` when the pitch is more than ``DOWN_PITCH`` below
+(writing, reading), else ``up``. Attention (0..1) is 1 within ±20° yaw and ±15° pitch of the front,
+falling linearly to 0 at ±60° yaw or ±45° pitch.
+
+**Heads-up ratio** (0..1 per frame; ``HeadsUp``): the share of present students facing the front. The
+denominator is the camera's class size when it is set (``basis = "class_size"``), else the people in view
+(``"in_view"``). Students the class size counts but the camera does not see are taken to do what is hidden
+from that wall: from the front, a head bent over the desk; from the back, a student facing the board.
 
 **Engagement index** (0..1, per frame, averaged per second in the rollups) describes the class, never a
 student::
@@ -19,6 +34,8 @@ The weights are settings (``[engagement]`` in the config file), default 0.3 / 0.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -39,12 +56,25 @@ _EXPRESSION_WEIGHTS = np.array(
 
 
 def head_pose(keypoints: np.ndarray, frame_shape: tuple[int, ...]) -> tuple[float, float] | None:
-    """(yaw, pitch) in degrees from 6 BlazeFace keypoints, or None if the pose cannot be solved."""
+    """(yaw, pitch) in degrees from keypoints in BlazeFace's layout, or None if the pose cannot be solved.
+
+    Points that are NaN (the ears, for detectors with five landmarks) are left out; eyes, nose and mouth
+    must be there.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.shape != FACE_MODEL_3D[:, :2].shape:
+        return None
+    ok_rows = np.isfinite(kp).all(axis=1)
+    if not ok_rows[:4].all():
+        return None
     h, w = frame_shape[:2]
     camera = np.array([[w, 0, w / 2], [0, w, h / 2], [0, 0, 1]], np.float64)
-    ok, rvec, _ = cv2.solvePnP(
-        FACE_MODEL_3D, keypoints.astype(np.float64), camera, None, flags=cv2.SOLVEPNP_EPNP
-    )
+    try:
+        ok, rvec, _ = cv2.solvePnP(
+            FACE_MODEL_3D[ok_rows], kp[ok_rows], camera, None, flags=cv2.SOLVEPNP_SQPNP
+        )
+    except cv2.error:
+        return None
     if not ok:
         return None
     rot, _ = cv2.Rodrigues(rvec)
@@ -59,15 +89,163 @@ def _ramp(angle: float, full: float, zero: float) -> float:
     return float(np.clip((zero - abs(angle)) / (zero - full), 0.0, 1.0))
 
 
-def attention_score(keypoints: np.ndarray | None, frame_shape: tuple[int, ...]) -> float:
-    """0..1 attention of one face (1 when no keypoints: only frontal faces were detectable)."""
+LENS = (0.0, 0.0)  # a face turned straight to the camera
+AWAY_FROM_LENS = (180.0, 0.0)  # the way a back-wall camera looks
+AWAY_YAW = 45.0
+DOWN_PITCH = 25.0
+POSTURES = ("up", "down", "away")
+LEARN_S = 120.0  # how long a lesson's first poses are collected to learn the front direction
+LEARN_MIN_FACES = 50  # poses needed before a learned front direction is trusted
+
+
+def face_pose(keypoints: np.ndarray | None, frame_shape: tuple[int, ...]) -> tuple[float, float]:
+    """(yaw, pitch) of one face; (0, 0) when there are no usable keypoints (the face was found frontal)."""
     if keypoints is None:
-        return 1.0
-    pose = head_pose(keypoints, frame_shape)
-    if pose is None:
-        return 0.5
-    yaw, pitch = pose
-    return _ramp(yaw, YAW_FULL, YAW_ZERO) * _ramp(pitch, PITCH_FULL, PITCH_ZERO)
+        return LENS
+    return head_pose(keypoints, frame_shape) or LENS
+
+
+def _wrap(angle: float) -> float:
+    return (angle + 180.0) % 360.0 - 180.0
+
+
+def relative_pose(pose: tuple[float, float], front: tuple[float, float]) -> tuple[float, float]:
+    """(yaw, pitch) of ``pose`` measured from ``front``; yaw wrapped into [-180, 180)."""
+    return _wrap(pose[0] - front[0]), pose[1] - front[1]
+
+
+def posture(rel_yaw: float, rel_pitch: float) -> str:
+    """``up`` (facing the front), ``down`` (head bent toward the desk) or ``away`` (turned away)."""
+    if abs(rel_yaw) > AWAY_YAW:
+        return "away"
+    if rel_pitch < -DOWN_PITCH:
+        return "down"
+    return "up"
+
+
+def attention_from(rel_yaw: float, rel_pitch: float) -> float:
+    """0..1 attention for a pose relative to the front of the room."""
+    return _ramp(rel_yaw, YAW_FULL, YAW_ZERO) * _ramp(rel_pitch, PITCH_FULL, PITCH_ZERO)
+
+
+def attention_score(
+    keypoints: np.ndarray | None, frame_shape: tuple[int, ...], front: tuple[float, float] = LENS
+) -> float:
+    """0..1 attention of one face relative to ``front`` (default: the lens)."""
+    return attention_from(*relative_pose(face_pose(keypoints, frame_shape), front))
+
+
+class FrontCalibrator:
+    """Where the front of the room is, seen from one camera: set, learned, or the mounting's default.
+
+    ``board`` is fixed (set by an admin); ``initial`` was learned in an earlier lesson and is used until
+    this lesson has faces enough to learn again (the camera may have been moved).
+
+    Learning (front-wall cameras whose board is not set): the poses of the faces of the first ``learn_s``
+    seconds are collected; from ``min_faces`` poses on, their median is the front direction, frozen once the
+    time is up.
+    """
+
+    def __init__(
+        self,
+        mounting: str = "front",
+        board: tuple[float, float] | None = None,
+        initial: tuple[float, float] | None = None,
+        learn: bool = True,
+        learn_s: float = LEARN_S,
+        min_faces: int = LEARN_MIN_FACES,
+    ) -> None:
+        self.default = AWAY_FROM_LENS if mounting == "back" else LENS
+        self.board = board
+        self.initial = initial  # learned in an earlier lesson: used until this one has learned its own
+        self.learning = learn and board is None and mounting != "back"
+        self.learn_s = learn_s
+        self.min_faces = min_faces
+        self.learned: tuple[float, float] | None = None
+        self.done = False
+        self._poses: list[tuple[float, float]] = []
+        self._start = None
+
+    @property
+    def front(self) -> tuple[float, float]:
+        return self.board or self.learned or self.initial or self.default
+
+    def observe(self, poses: list[tuple[float, float]], ts) -> None:
+        """Add one frame's face poses (only faces with keypoints: a Haar box carries no pose)."""
+        if not self.learning or self.done:
+            return
+        if self._start is None:
+            self._start = ts
+        self._poses.extend(poses)
+        if len(self._poses) >= self.min_faces:
+            arr = np.asarray(self._poses, np.float64)
+            self.learned = (float(np.median(arr[:, 0])), float(np.median(arr[:, 1])))
+            if (ts - self._start).total_seconds() >= self.learn_s:
+                self.done = True
+                self._poses = []
+
+
+@dataclass(frozen=True)
+class HeadsUp:
+    """The class's attention in one frame: shares of the denominator, which sum to 1 when anyone counts."""
+
+    heads_up: float
+    heads_down: float
+    turned_away: float
+    present: int  # people in view
+    denominator: int
+    basis: str  # class_size | in_view
+
+
+def heads_up(postures: list[str], class_size: int | None = None, mounting: str = "front") -> HeadsUp:
+    """The heads-up ratio of one frame (see the module docstring for who counts)."""
+    n = len(postures)
+    up, down, away = (sum(p == k for p in postures) for k in POSTURES)
+    basis = "class_size" if class_size else "in_view"
+    denominator = max(class_size or 0, n)
+    if denominator == 0:
+        return HeadsUp(0.0, 0.0, 0.0, 0, 0, basis)
+    unseen = denominator - n
+    if mounting == "back":
+        up += unseen
+    else:
+        down += unseen
+    return HeadsUp(up / denominator, down / denominator, away / denominator, n, denominator, basis)
+
+
+class RoomAttention:
+    """Per-person attention and posture, and the frame's heads-up ratio, for one camera's set-up."""
+
+    def __init__(
+        self,
+        class_size: int | None = None,
+        mounting: str = "front",
+        calibrator: FrontCalibrator | None = None,
+    ) -> None:
+        self.class_size = class_size
+        self.mounting = mounting
+        self.calibrator = calibrator or FrontCalibrator(mounting)
+
+    @property
+    def basis(self) -> str:
+        return "class_size" if self.class_size else "in_view"
+
+    def assess(
+        self, keypoints: list[np.ndarray | None], frame_shape: tuple[int, ...], ts=None
+    ) -> tuple[np.ndarray, list[str]]:
+        """Attention (0..1) and posture of each person; the faces with keypoints teach the calibrator."""
+        poses = [face_pose(k, frame_shape) for k in keypoints]
+        if ts is not None:
+            self.calibrator.observe(
+                [p for p, k in zip(poses, keypoints, strict=True) if k is not None and p != LENS], ts
+            )
+        front = self.calibrator.front
+        rel = [relative_pose(p, front) for p in poses]
+        scores = np.array([attention_from(*r) for r in rel], np.float32)
+        return scores, [posture(*r) for r in rel]
+
+    def summarise(self, postures: list[str]) -> HeadsUp:
+        return heads_up(postures, self.class_size, self.mounting)
 
 
 class EngagementIndex:
