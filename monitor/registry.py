@@ -10,13 +10,15 @@ deterministic and a newly trained experiment never replaces the shipped model by
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from monitor.classify import ModelError, has_runtime, model_file
+from monitor.classify import FLOAT32_FILE, INT8_FILE, ModelError, has_runtime, model_file
 from monitor.config import REPO_ROOT
 from monitor.store.schema import ModelVersion, utcnow
 
@@ -28,8 +30,11 @@ DEFAULT_FILE = "DEFAULT"
 def shipped_models(models_dir: Path | None = None) -> list[Path]:
     """Model directories under ``models_dir``: the one named in DEFAULT first, then newest first."""
     root = models_dir or DEFAULT_MODELS_DIR
-    dirs = sorted((d for d in root.glob("*/") if has_runtime(d)),
-                  key=lambda d: model_file(d).stat().st_mtime, reverse=True)
+    dirs = sorted(
+        (d for d in root.glob("*/") if has_runtime(d)),
+        key=lambda d: model_file(d).stat().st_mtime,
+        reverse=True,
+    )
     try:
         default = (root / DEFAULT_FILE).read_text().strip()
     except OSError:
@@ -71,12 +76,88 @@ def sync_shipped(db: Session, models_dir: Path | None = None) -> list[ModelVersi
     return list(db.scalars(select(ModelVersion).order_by(ModelVersion.created_at.desc())))
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One line of ``models list``: a recorded version, or a shipped directory not recorded yet."""
+
+    version: str
+    path: str
+    arch: str | None
+    accuracy: float | None
+    macro_f1: float | None
+    active: bool
+    recorded: bool
+
+
+def list_versions(db: Session | None, models_dir: Path | None = None) -> list[Listing]:
+    """Recorded versions (newest first) and shipped directories not recorded yet; reads only, so
+    listing works on a read-only database and never changes it. ``db`` None: the directories alone."""
+    rows = list(db.scalars(select(ModelVersion).order_by(ModelVersion.created_at.desc()))) if db else []
+    out = [Listing(r.version, r.path, r.arch, r.accuracy, r.macro_f1, bool(r.active), True) for r in rows]
+    known = {r.version for r in rows}
+    for d in shipped_models(models_dir):
+        if d.name not in known:
+            m = read_metrics(d)
+            out.append(
+                Listing(
+                    d.name,
+                    str(d.resolve()),
+                    m.get("arch"),
+                    m.get("accuracy"),
+                    m.get("macro_f1"),
+                    False,
+                    False,
+                )
+            )
+    return out
+
+
+VALIDATION_BATCH = 2
+"""Faces in the one batch a model must answer before it may be activated."""
+
+
+def validate_model(model_dir: Path) -> None:
+    """Raise ``ModelError`` unless every runtime file in ``model_dir`` loads under LiteRT (the workers'
+    runtime), takes ``(N, 48, 48, 1)``, gives ``(N, K)`` for its labels, and turns one batch into finite
+    probabilities: a corrupt model is refused at activation instead of failing in every worker."""
+    from monitor.classify import EmotionClassifier
+    from monitor.labels import EMOTIONS
+    from monitor.preprocess import FACE_SIZE
+
+    files = [name for name in (FLOAT32_FILE, INT8_FILE) if (model_dir / name).is_file()]
+    if not files:
+        raise ModelError(f"no {FLOAT32_FILE} or {INT8_FILE} in {model_dir}")
+    batch = np.random.default_rng(0).random((VALIDATION_BATCH, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32)
+    for name in files:
+        precision = "int8" if name == INT8_FILE else "float32"
+        where = model_dir / name
+        clf = EmotionClassifier(model_dir, num_threads=1, precision=precision)
+        out_shape = tuple(clf._interp.get_output_details()[0]["shape"])
+        if len(out_shape) != 2:
+            raise ModelError(f"model output must be (N, classes), got {out_shape}: {where}")
+        try:
+            probs = clf.predict_batch(batch)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"model failed on a test batch: {where} ({exc})") from exc
+        if probs.shape != (VALIDATION_BATCH, len(EMOTIONS)):
+            raise ModelError(f"model answered {probs.shape} for a batch of {VALIDATION_BATCH}: {where}")
+        if not np.isfinite(probs).all() or (probs < -1e-6).any() or (probs > 1 + 1e-6).any():
+            raise ModelError(
+                f"model gives no probabilities (NaN, negative or above 1) on a test batch: {where}"
+            )
+
+
 def set_active(db: Session, version: str) -> ModelVersion:
+    """Mark ``version`` the one workers use, after checking that it loads and answers (``validate_model``)."""
     row = db.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None:
         raise ModelError(f"unknown model version {version!r} (see: classroom-monitor models list)")
     if not has_runtime(Path(row.path)):
         raise ModelError(f"model files of {version!r} are missing at {row.path}")
+    try:
+        validate_model(Path(row.path))
+    except ModelError as exc:
+        raise ModelError(f"refusing to activate {version!r}: {exc}") from exc
     db.execute(update(ModelVersion).values(active=False))
     row.active = True
     row.activated_at = utcnow()

@@ -6,7 +6,8 @@ import click
 
 from monitor.classify import ModelError
 from monitor.config import Settings
-from monitor.registry import set_active, sync_shipped
+from monitor.registry import list_versions, set_active, sync_shipped
+from monitor.safe_paths import database_files
 from monitor.store import make_engine, session_factory
 
 
@@ -18,24 +19,38 @@ def models() -> None:
 @models.command("list")
 @click.pass_obj
 def list_cmd(settings: Settings) -> None:
-    """Model versions known to the database (shipped ones are registered on the way)."""
-    engine = make_engine(settings.db_url)
-    with session_factory(engine).begin() as db:
-        rows = sync_shipped(db, settings.models_dir)
-        if not rows:
-            click.echo("no models (train one with: classroom-monitor train)")
-        for r in rows:
-            acc = "-" if r.accuracy is None else f"{r.accuracy:.1%}"
-            f1 = "-" if r.macro_f1 is None else f"{r.macro_f1:.3f}"
-            mark = "*" if r.active else " "
-            click.echo(f"{mark} {r.version:32} acc {acc:>6}  macro-F1 {f1:>5}  {r.arch or '':9} {r.path}")
+    """Model versions known to the database and shipped in the models folder (* marks the active one).
+
+    Listing only reads: it works on a read-only database and never creates or changes one.
+    """
+    files = database_files(settings.db_url)
+    if files and not files[0].is_file():
+        rows = list_versions(None, settings.models_dir)  # no database yet: do not create one to look
+    else:
+        engine = make_engine(settings.db_url)
+        try:
+            with session_factory(engine)() as db:
+                rows = list_versions(db, settings.models_dir)
+        finally:
+            engine.dispose()
+    if not rows:
+        click.echo("no models (train one with: classroom-monitor train)")
+    for r in rows:
+        acc = "-" if r.accuracy is None else f"{r.accuracy:.1%}"
+        f1 = "-" if r.macro_f1 is None else f"{r.macro_f1:.3f}"
+        mark = "*" if r.active else " "
+        click.echo(f"{mark} {r.version:32} acc {acc:>6}  macro-F1 {f1:>5}  {r.arch or '':9} {r.path}")
 
 
 @models.command("activate")
 @click.argument("version")
 @click.pass_obj
 def activate_cmd(settings: Settings, version: str) -> None:
-    """Make VERSION the model every worker uses (running workers switch within seconds)."""
+    """Make VERSION the model every worker uses (running workers switch within seconds).
+
+    The model is checked first (it must load under LiteRT, have the right input and output shapes and
+    answer one batch); a bad one is refused and the active model stays as it was.
+    """
     engine = make_engine(settings.db_url)
     try:
         with session_factory(engine).begin() as db:
