@@ -36,12 +36,16 @@ The weights are settings (``[engagement]`` in the config file), default 0.3 / 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from monitor.config import EngagementWeights
 from monitor.labels import EMOTIONS
+
+if TYPE_CHECKING:
+    from monitor.cameras import CameraConfig
 
 # Generic face, millimetres, image axes (x right, y down, z away from the camera); nose tip at the origin.
 # Order of BlazeFace keypoints: right eye, left eye, nose tip, mouth centre, right ear, left ear.
@@ -225,6 +229,13 @@ class RoomAttention:
         self.class_size = class_size
         self.mounting = mounting
         self.calibrator = calibrator or FrontCalibrator(mounting)
+
+    @classmethod
+    def for_camera(cls, config: CameraConfig) -> RoomAttention:
+        """Attention as this camera's set-up says: its class size, mounting and front direction."""
+        fixed = config.board if config.board_mode == "fixed" else None
+        initial = config.board if config.board_mode != "fixed" else None
+        return cls(config.class_size, config.mounting, FrontCalibrator(config.mounting, fixed, initial))
 
     @property
     def basis(self) -> str:

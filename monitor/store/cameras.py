@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.cameras import CameraConfig, roi_from_json, roi_json
-from monitor.store.schema import Camera
+from monitor.store.schema import Camera, ClassSession
+
+log = logging.getLogger(__name__)
 
 
 def camera_by_name(db: Session, name: str) -> Camera | None:
@@ -64,3 +69,25 @@ def save_learned_board(db: Session, camera_id: int, board: tuple[float, float]) 
         return False
     cam.board_yaw, cam.board_pitch = round(board[0], 2), round(board[1], 2)
     return True
+
+
+def setup_session(db_factory: sessionmaker, camera_id: int, session_id: int) -> CameraConfig:
+    """The camera's set-up for a new session; notes on the session which denominator its heads-up uses."""
+    with db_factory.begin() as db:
+        cfg = config_of(db.get(Camera, camera_id))
+        cs = db.get(ClassSession, session_id)
+        if cs is not None:
+            cs.class_size = cfg.class_size
+            cs.attention_basis = "class_size" if cfg.class_size else "in_view"
+    return cfg
+
+
+def keep_learned_front(db_factory: sessionmaker, camera_id: int, learned: tuple[float, float] | None) -> None:
+    """At a session's end: keep the front direction it learned, for the camera's next lessons."""
+    if learned is None:
+        return
+    try:
+        with db_factory.begin() as db:
+            save_learned_board(db, camera_id, learned)
+    except SQLAlchemyError as exc:  # the lesson's data is stored; a lost calibration is learned again
+        log.warning("camera %d: learned front direction not stored: %s", camera_id, exc)
