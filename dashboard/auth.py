@@ -22,7 +22,7 @@ from flask import (
 from werkzeug.security import check_password_hash
 
 from dashboard import usersessions
-from dashboard.accounts import find_user, hash_password
+from dashboard.accounts import AccountError, find_user, hash_password, set_active, set_password
 from dashboard.db import audit, get_db, write_db
 from dashboard.security import (
     DEVICE_COOKIE,
@@ -137,3 +137,33 @@ def logout() -> Any:
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def admin_account_action(action: str) -> None:
+    """The settings page's account forms: ``passwd``, ``disable`` or ``enable`` a user; flashes the result."""
+    raw = request.form.get("user_id", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        abort(400, description="choose a user")
+    me = g.user
+    with write_db() as db:
+        user = db.get(User, int(raw))
+        if user is None:
+            abort(404, description=f"no user {raw}")
+        if action == "passwd":
+            password = request.form.get("password", "")
+            if password != request.form.get("password2", ""):
+                flash("Password not changed: the two passwords differ.", "error")
+                return
+            keep = usersessions.current_token() if user.id == me.id else None
+            try:
+                set_password(db, user, password, actor=me.username, keep=keep)
+            except AccountError as exc:
+                flash(f"Password not changed: {exc}.", "error")
+                return
+            flash(f"Password of {user.username} changed; their other logins have ended.", "info")
+        elif user.id == me.id:
+            flash("You cannot disable or enable your own account.", "error")
+        else:
+            set_active(db, user, action == "enable", actor=me.username)
+            state = "enabled" if action == "enable" else "disabled; their logins have ended"
+            flash(f"{user.username} {state}.", "info")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dashboard import access
 from dashboard.api import save_settings, set_assignment
-from dashboard.auth import admin_required
+from dashboard.auth import admin_account_action, admin_required
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
 from dashboard.params import date_arg, int_arg
@@ -115,6 +115,8 @@ def settings() -> Any:
                 abort(400, description="choose a user and a camera")
             changed = set_assignment(int(user_id), int(camera_id), action == "assign")
             flash("Assignment saved." if changed else "Nothing to change.", "info")
+        elif action in ("passwd", "disable", "enable"):
+            admin_account_action(action)
         else:
             abort(400, description="unknown action")
         return redirect(url_for("pages.settings"))

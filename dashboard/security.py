@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import os
 import re
 import secrets
@@ -166,7 +167,7 @@ class LoginThrottle:
                     continue
                 delay = min(2.0 ** (f.count - free), self.max_delay_s)
                 wait = max(wait, f.last + delay - now)
-        return int(wait) + 1 if wait > 0 else 0
+        return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, keys: dict[str, int], now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -39,7 +39,7 @@ def test_user_add_list_assign(world):
     dup = run(world.url, "user", "add", "carol", "--password-stdin", input="a long password\n")
     assert dup.exit_code != 0 and "exists" in dup.output
     short = run(world.url, "user", "add", "dave", "--password-stdin", input="short\n")
-    assert short.exit_code != 0 and "8 characters" in short.output
+    assert short.exit_code != 0 and "10 characters" in short.output
     assert run(world.url, "user", "assign", "carol", "room-a").exit_code == 0
     assert run(world.url, "user", "assign", "carol", "nowhere").exit_code != 0
     listing = run(world.url, "user", "list").output
