@@ -12,6 +12,9 @@ from monitor.config import Settings
 from monitor.store import DatabaseError, make_engine, session_factory
 from monitor.store.schema import AuditLog, Camera, CameraAssignment, User
 
+MAX_PURGE_DAYS = 36_500
+"""A hundred years: the most ``purge --days`` takes (the retention setting's own limit)."""
+
 
 def _ready_db(settings: Settings) -> None:
     """Create or upgrade the schema (a no-op when current), so a first run needs no separate step."""
@@ -188,7 +191,11 @@ def user_assign(settings: Settings, name: str, camera: str, remove: bool) -> Non
 
 
 @click.command()
-@click.option("--days", type=click.IntRange(min=0), help="Keep this many days (default: the site setting).")
+@click.option(
+    "--days",
+    type=click.IntRange(0, MAX_PURGE_DAYS),
+    help="Keep this many days, 0 to 36500 (default: the site setting).",
+)
 @click.pass_obj
 def purge(settings: Settings, days: int | None) -> None:
     """Delete observations, rollups and track summaries older than the retention period."""

@@ -78,6 +78,8 @@ class FrameSource:
         self.fps: float = 0.0
         if self.kind == "file":
             path = Path(spec)
+            if path.is_dir():
+                raise SourceError(f"{spec} is a directory, not a video file")
             if not path.is_file():
                 raise SourceError(f"video file not found: {spec}")
         if self.kind != "sample":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -19,9 +20,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("monitor.commands.worker", "Run a capture worker for one camera."),
     "models": ("monitor.commands.models", "List and activate emotion model versions."),
     "demo": ("monitor.commands.demo", "Dashboard plus a worker on the built-in synthetic sample."),
-    "camera": ("monitor.commands.camera", "Show or set a camera's class size, mounting, board and ROI."),
-    "calibrate": ("monitor.commands.calibrate", "Check a camera's set-up and write one annotated frame."),
-    "settings": ("monitor.commands.settings", "Show or change settings (site-wide and per-process)."),
     "export": ("monitor.reports.commands", "Export session reports (CSV, JSON, PDF, HTML, zip)."),
     "dashboard": ("dashboard.commands", "Serve the teachers' web dashboard."),
     "user": ("dashboard.commands", "Manage dashboard accounts."),
@@ -48,10 +46,52 @@ class LazyGroup(click.Group):
             raise click.ClickException(f"'{cmd_name}' is not available: {exc}") from exc
         return getattr(module, cmd_name.replace("-", "_"))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database failure no command handled becomes one clear line and exit 1."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if isinstance(exc, click.ClickException):
+                raise
+            message = database_message(exc, ctx.obj)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, LAZY_COMMANDS[name][1]) for name in sorted(LAZY_COMMANDS)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def database_message(exc: BaseException, settings: object | None) -> str | None:
+    """One line for a database failure (None when ``exc`` is not one): a read-only file, missing tables,
+    an unusable URL. Commands keep their own, more specific messages; this is the net under them."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from monitor.store import DatabaseError, normalise_url
+
+    if isinstance(exc, DatabaseError):
+        return str(exc)
+    if not isinstance(exc, SQLAlchemyError | sqlite3.Error):
+        return None
+    where = "the database"
+    if (db_url := getattr(settings, "db_url", None)) is not None:
+        try:
+            where = f"database {make_url(normalise_url(db_url)).render_as_string(hide_password=True)}"
+        except ArgumentError:
+            where = "the database"
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "readonly database" in detail or "read-only" in detail:
+        return f"cannot write to {where}: it is read-only (check the permissions of the file and its folder)"
+    if "no such table" in detail or "no such column" in detail:
+        return f"{where} is not created or not current: {detail} (run: classroom-monitor db upgrade)"
+    if "unable to open database file" in detail:
+        return f"cannot open {where}: {detail} (check the path and its permissions)"
+    return f"{where} failed: {detail}"
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

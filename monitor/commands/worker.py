@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,17 +16,32 @@ from monitor.detect import DETECTORS, DetectorError
 from monitor.store import DatabaseError
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses nan and inf (``FloatRange(min=0)`` lets both through)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
 @click.command()
 @click.option("--camera", required=True, help="Camera name (created on first use).")
 @click.option("--source", required=True, help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.")
 @click.option("--session", "session_label", help="Class session label (default: camera and start time).")
 @click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: blazeface).")
-@click.option("--sample-fps", type=click.FloatRange(min=0), help="Frames per second to process (0: all).")
+@click.option("--sample-fps", type=FiniteFloatRange(min=0), help="Frames per second to process (0: all).")
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many processed frames.")
 @click.option("--mode", type=click.Choice(["emotion", "attention"]), help="attention: no emotion inference.")
 @click.option("--model", type=click.Path(path_type=Path), help="Model directory (default: the active one).")
-@click.option("--model-precision", type=click.Choice(MODEL_PRECISIONS),
-              help="auto (default): the int8 file when the model ships one, else float32.")
+@click.option(
+    "--model-precision",
+    type=click.Choice(MODEL_PRECISIONS),
+    help="auto (default): the int8 file when the model ships one, else float32.",
+)
 @click.option("--detect-every", type=click.IntRange(min=1), help="Run the detector every N frames.")
 @click.option("--loop", is_flag=True, help="Play a video file again and again (demos, soak tests).")
 @click.option("--realtime", is_flag=True, help="Deliver a video file's frames at its own fps, like a camera.")
