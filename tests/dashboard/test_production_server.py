@@ -1,0 +1,136 @@
+"""``classroom-monitor dashboard`` as a real process: gunicorn with threads serves pages, headers, logins
+that end at logout, and the Socket.IO WebSocket; ``--dev`` keeps Werkzeug's development server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import add_user, process_output, start_cli
+from tests.support.mjpeg_server import free_port
+
+PASSWORD = "gunicorn-test-pass"
+
+
+def wait_http(url: str, proc, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the dashboard exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or the worker is still importing
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not come up")
+
+
+def log_in(base: str, user: str, password: str) -> requests.Session:
+    http = requests.Session()
+    page = http.get(f"{base}/login", timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = http.post(
+        f"{base}/login",
+        data={"username": user, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert resp.status_code == 302, resp.text
+    http.csrf = re.search(r'name="csrf-token" content="([^"]+)"', http.get(f"{base}/cameras").text).group(1)
+    return http
+
+
+@pytest.fixture
+def served(world, tmp_path):
+    """(base URL, process) of ``classroom-monitor dashboard`` on a free loopback port."""
+
+    def _start(*flags: str):
+        port = free_port()
+        proc = start_cli("--db", world.url, "dashboard", "--port", str(port), *flags, logs=tmp_path / "logs")
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        wait_http(f"{base}/login", proc)
+        return base, proc
+
+    procs: list = []
+    yield _start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def stop(proc) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = process_output(proc, timeout=20)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_gunicorn_serves_logins_headers_and_the_live_socket(world, served):
+    room = world.camera("room-a")
+    add_user(world.url, "teach", PASSWORD)
+    add_user(world.url, "head", PASSWORD, admin=True)
+    base, proc = served()
+
+    login_page = requests.get(f"{base}/login", timeout=5)
+    assert login_page.headers["Server"].startswith("gunicorn")
+    csp = login_page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp and "unsafe" not in csp
+    assert login_page.headers["X-Content-Type-Options"] == "nosniff"
+    assert login_page.headers["Referrer-Policy"] == "same-origin"
+    cookie = login_page.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain HTTP
+
+    head = log_in(base, "head", PASSWORD)
+    assert head.get(f"{base}/api/me", timeout=5).json()["username"] == "head"
+    copied = head.cookies.get("session")
+
+    client = socketio.Client()
+    client.connect(base, headers={"Cookie": f"session={copied}"}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert client.transport() == "websocket"
+        assert client.call("watch", {"camera_id": room}, timeout=5) == {"ok": True, "camera_id": room}
+        # Logging out ends the session for the copied cookie and for the open socket.
+        assert head.post(f"{base}/logout", data={"csrf_token": head.csrf}, timeout=5).status_code == 200
+        again = client.call("watch", {"camera_id": room}, timeout=5)
+        assert again == {"ok": False, "error": "log in first"}
+    finally:
+        client.disconnect()
+    thief = requests.get(f"{base}/api/me", cookies={"session": copied}, timeout=5)
+    assert thief.status_code == 401
+    assert requests.get(f"{base}/api/cameras", cookies={"session": copied}, timeout=5).status_code == 401
+
+    teach = log_in(base, "teach", PASSWORD)
+    assert teach.get(f"{base}/api/cameras", timeout=5).status_code == 200
+
+    err = stop(proc)
+    assert "Starting gunicorn" in err and "gthread" in err
+    assert "development server" not in err
+
+
+def test_dev_flag_keeps_the_werkzeug_server(world, served):
+    base, proc = served("--dev")
+    resp = requests.get(f"{base}/login", timeout=5)
+    assert resp.status_code == 200 and resp.headers["Server"].startswith("Werkzeug")
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    proc.send_signal(signal.SIGTERM)
+    process_output(proc, timeout=20)
+
+
+def test_bad_login_settings_are_one_clear_line(world):
+    from tests.conftest import cli_env, run_cli
+
+    proc = run_cli(
+        "--db", world.url, "dashboard", env=cli_env(CLASSROOM_MONITOR_COOKIE_SECURE="sometimes"), timeout=60
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "Error: cookie_secure must be one of auto, always, never, not 'sometimes'"
+    )
