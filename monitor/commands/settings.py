@@ -33,7 +33,8 @@ def _process_settings(settings: Settings) -> dict[str, object]:
 
 
 def _engine(settings: Settings):
-    engine = make_engine(settings.db_url)
+    # writer: SQLite takes the write lock at BEGIN, so a busy worker makes us wait instead of fail.
+    engine = make_engine(settings.db_url, writer=True)
     try:
         with engine.connect() as conn:
             if "settings" not in inspect(conn).get_table_names():

@@ -93,5 +93,8 @@ def worker(
         + (f", model {w.classifier.version} ({w.classifier.precision})" if w.classifier else ""),
         err=True,
     )
-    summary = w.run()
+    try:
+        summary = w.run()
+    except (WorkerError, DatabaseError) as exc:  # the camera is taken, or was taken over while running
+        raise click.ClickException(str(exc)) from exc
     click.echo(summary.line())

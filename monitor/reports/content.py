@@ -176,6 +176,7 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
     privacy = Privacy.load(db)
     # The site's settings now decide what a report may show, whatever the session ran in.
     emotion = cs.mode == "emotion" and privacy.emotions
+    info["mode"] = "emotion" if emotion else "attention"  # what this report may show, not what ran
     bucket_s, timeline = session_timeline(db, session_id)
     if not emotion:
         timeline = [dataclasses.replace(b, emotions=None) for b in timeline]

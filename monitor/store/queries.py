@@ -6,6 +6,7 @@ same code runs on every database; per-track timelines read the observations thro
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from monitor.store.schema import (
     WorkerStatus,
     utcnow,
 )
+from monitor.store.sessions import is_stale
 
 BUCKET_CHOICES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 TARGET_BUCKETS = 120
@@ -116,6 +118,43 @@ def session_timeline(
     return bucket_s, out
 
 
+@dataclass
+class PeopleInView:
+    """How many people a session had in view, from its per-second rollups (faces / frames of each second).
+
+    ``typical`` is the median over the session's seconds, ``peak`` the highest second: a one-frame false box
+    does not make a peak. Both are 0 for a session with no frames stored yet.
+    """
+
+    typical: float
+    peak: float
+    seconds: int
+
+    def as_dict(self) -> dict:
+        return {"typical": round(self.typical, 1), "peak": round(self.peak, 1), "seconds": self.seconds}
+
+    def text(self) -> str:
+        """``typical 3, peak 4`` (whole numbers where the figure is within 0.05 of one)."""
+        return f"typical {_count(self.typical)}, peak {_count(self.peak)}"
+
+
+def _count(v: float) -> str:
+    return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
+
+
+def people_in_view(db: Session, session_id: int) -> PeopleInView:
+    """Typical and peak people in view of a session (see ``PeopleInView``); one query over its rollups."""
+    rows = db.execute(
+        select(SessionRollup.frames, SessionRollup.faces).where(
+            SessionRollup.session_id == session_id, SessionRollup.frames > 0
+        )
+    ).all()
+    per_second = [faces / frames for frames, faces in rows]
+    if not per_second:
+        return PeopleInView(0.0, 0.0, 0)
+    return PeopleInView(statistics.median(per_second), max(per_second), len(per_second))
+
+
 def track_summaries(db: Session, session_id: int) -> list[dict]:
     """Per-track rows (anonymous ids): time in view, attention, mean emotion shares, dominant label."""
     rows = db.scalars(
@@ -186,15 +225,20 @@ def list_cameras(db: Session, camera_ids: list[int] | None = None) -> list[dict]
     if camera_ids is not None:
         stmt = stmt.where(Camera.id.in_(camera_ids))
     out = []
+    now = utcnow()
     for cam in db.scalars(stmt):
         running = running_session(db, cam.id)
         ws = db.get(WorkerStatus, cam.id)
+        status, detail = cam.status, cam.status_detail
+        if status != "offline" and is_stale(cam.last_heartbeat, now):
+            # A killed worker writes nothing more: its last word was "online", but silence means offline.
+            status, detail = "offline", "no heartbeat: the worker stopped or crashed"
         out.append(
             {
                 "id": cam.id,
                 "name": cam.name,
-                "status": cam.status,
-                "status_detail": cam.status_detail,
+                "status": status,
+                "status_detail": detail,
                 "last_heartbeat": cam.last_heartbeat.isoformat(timespec="milliseconds")
                 if cam.last_heartbeat
                 else None,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -19,6 +19,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import OperationalError
 
 from monitor.labels import EMOTIONS
+from monitor.stages import FrameRecord  # re-exported: older code imports it from here
 from monitor.store.schema import (
     PROB_COLUMNS,
     Camera,
@@ -33,50 +34,55 @@ from monitor.store.schema import (
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class FrameRecord:
-    """Everything stored about one processed frame (arrays have one row per face)."""
+def observation_rows(frame: FrameRecord, session_id: int) -> list[dict]:
+    """One ``observations`` row per tracked person of ``frame``."""
+    rows = []
+    for i in range(len(frame.track_ids)):
+        x, y, w, h = (int(v) for v in frame.boxes[i])
+        row = {
+            "session_id": session_id,
+            "ts": frame.ts,
+            "frame_index": frame.frame_index,
+            "track_id": int(frame.track_ids[i]),
+            "x": x,
+            "y": y,
+            "w": w,
+            "h": h,
+            "attention": float(frame.attention[i]),
+            "posture": None if frame.postures is None else frame.postures[i],
+            "top_label": None,
+            "confidence": None,
+        }
+        if frame.probs is None:
+            row.update(dict.fromkeys(PROB_COLUMNS))
+        else:
+            p = frame.probs[i]
+            top = int(np.argmax(p))
+            row.update({c: float(v) for c, v in zip(PROB_COLUMNS, p, strict=True)})
+            row.update(top_label=EMOTIONS[top], confidence=float(p[top]))
+        rows.append(row)
+    return rows
 
-    ts: datetime
-    frame_index: int
-    track_ids: np.ndarray  # (n,) int
-    boxes: np.ndarray  # (n, 4) int x, y, w, h
-    attention: np.ndarray  # (n,) float in [0, 1]
-    probs: np.ndarray | None  # (n, 7) float, None in attention-only mode
-    engagement: float
 
-    def observation_rows(self, session_id: int) -> list[dict]:
-        rows = []
-        for i in range(len(self.track_ids)):
-            x, y, w, h = (int(v) for v in self.boxes[i])
-            row = {
-                "session_id": session_id,
-                "ts": self.ts,
-                "frame_index": self.frame_index,
-                "track_id": int(self.track_ids[i]),
-                "x": x,
-                "y": y,
-                "w": w,
-                "h": h,
-                "attention": float(self.attention[i]),
-                "top_label": None,
-                "confidence": None,
-            }
-            if self.probs is None:
-                row.update(dict.fromkeys(PROB_COLUMNS))
-            else:
-                p = self.probs[i]
-                top = int(np.argmax(p))
-                row.update({c: float(v) for c, v in zip(PROB_COLUMNS, p, strict=True)})
-                row.update(top_label=EMOTIONS[top], confidence=float(p[top]))
-            rows.append(row)
-        return rows
+HEARTBEAT_S = 1.0
+"""An idle writer (no frames: a camera reconnecting) still renews its camera's lease this often."""
+
+
+class LeaseLost(Exception):
+    """The camera's lease belongs to another worker now."""
 
 
 class ObservationWriter:
     """Queue frames from the capture loop; a thread writes them in batched transactions."""
 
-    def __init__(self, engine: Engine, session_id: int, camera_id: int, interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        session_id: int,
+        camera_id: int,
+        interval_s: float = 0.5,
+        lease_token: str | None = None,
+    ) -> None:
         self.engine = engine
         self.session_id = session_id
         self.camera_id = camera_id
@@ -86,6 +92,9 @@ class ObservationWriter:
         self.batches = 0
         self.errors = 0
         self._tracks_seen: set[int] = set()
+        self.lease_token = lease_token
+        self.lease_lost = False  # another worker took the camera: nothing more is written
+        self._last_beat = 0.0
         self._queue: queue.SimpleQueue[FrameRecord] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._pending: list[FrameRecord] = []
@@ -121,11 +130,23 @@ class ObservationWriter:
                 except queue.Empty:
                     break
             worker_status, camera_status = self._worker_status, self._camera_status
-            if not self._pending and worker_status is None and camera_status is None:
+            idle = not self._pending and worker_status is None and camera_status is None
+            # An idle writer still beats once a second (a camera reconnecting is a live worker).
+            if self.lease_lost or (idle and time.monotonic() - self._last_beat < HEARTBEAT_S):
                 return
             batch = self._pending
             try:
                 self._write(batch, worker_status, camera_status)
+                self._last_beat = time.monotonic()
+            except LeaseLost:
+                self.lease_lost = True
+                log.error(
+                    "camera %d: another worker took this camera over; %d frames dropped",
+                    self.camera_id,
+                    len(batch),
+                )
+                self._pending = []
+                return
             except OperationalError as exc:
                 self.errors += 1
                 log.warning("batch of %d frames not written yet, will retry: %s", len(batch), exc.orig)
@@ -148,11 +169,22 @@ class ObservationWriter:
     def _write(
         self, batch: list[FrameRecord], worker_status: dict | None, camera_status: tuple[str, str] | None
     ) -> None:
-        rows = [r for f in batch for r in f.observation_rows(self.session_id)]
+        rows = [r for f in batch for r in observation_rows(f, self.session_id)]
         rollups = _rollups(batch)
         tracks = _track_deltas(batch)
         new_tracks = set(tracks) - self._tracks_seen
         with self.engine.begin() as conn:
+            now = utcnow()
+            if self.lease_token is not None:
+                # The heartbeat renews the camera's lease; no lease, no writes (one writer per camera).
+                beat = conn.execute(
+                    update(WorkerStatus)
+                    .where(WorkerStatus.camera_id == self.camera_id)
+                    .where(WorkerStatus.lease_owner == self.lease_token)
+                    .values(**(worker_status or {}), last_heartbeat=now)
+                )
+                if beat.rowcount != 1:
+                    raise LeaseLost
             if rows:
                 conn.execute(insert(Observation), rows)
             for bucket, delta in rollups.items():
@@ -165,8 +197,7 @@ class ObservationWriter:
                     conn.execute(
                         insert(TrackSummary), [{**key, "first_seen": first, "last_seen": last, **delta}]
                     )
-            now = utcnow()
-            if worker_status is not None:
+            if worker_status is not None and self.lease_token is None:
                 conn.execute(
                     update(WorkerStatus)
                     .where(WorkerStatus.camera_id == self.camera_id)
@@ -209,6 +240,7 @@ def _rollups(batch: list[FrameRecord]) -> dict[datetime, dict]:
     for f in batch:
         bucket = f.ts.replace(microsecond=0)
         delta = {"frames": 1, "faces": len(f.track_ids), "engagement_sum": f.engagement}
+        delta.update(heads_up_sum=f.heads_up, heads_down_sum=f.heads_down, turned_away_sum=f.turned_away)
         delta.update(_sums(f.probs, f.attention))
         _merge(out[bucket], delta)
     return out

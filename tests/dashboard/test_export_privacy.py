@@ -1,0 +1,83 @@
+"""Every export, from the dashboard, the CLI and bulk zips, shows only what the site's settings allow now."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import run_cli
+from tests.reports.helpers import emotion_words
+
+STRICT = {"mode": "attention", "class_only": True}
+
+
+def strict(world) -> None:
+    for key, value in STRICT.items():
+        world.setting(key, value)
+
+
+def test_csv_under_attention_and_class_only_has_no_emotion_and_no_track(world, school, login) -> None:
+    teacher = login("alice")
+    before = teacher.get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
+    assert "p_happy" in before.splitlines()[0] and "track_id" in before.splitlines()[0]
+    strict(world)
+    text = teacher.get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header == ["second", "frames", "people_per_frame", "attention", "engagement"]
+    assert rows, "the class timeline is still exported"
+    assert emotion_words(text) == []
+
+
+def test_attention_only_keeps_tracks_but_drops_emotion_columns(world, school, login) -> None:
+    world.setting("mode", "attention")
+    text = login("alice").get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
+    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention"
+    assert emotion_words(text) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "html", "pdf"])
+def test_documents_under_strict_settings_carry_no_emotion_and_no_tracks(world, school, login, fmt) -> None:
+    strict(world)
+    resp = login("alice").get(f"/sessions/{school['lesson_a']}/export.{fmt}")
+    assert resp.status_code == 200
+    if fmt == "pdf":
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
+    else:
+        text = resp.data.decode()
+    if fmt == "json":
+        report = json.loads(text)
+        assert "emotion_shares" not in report["summary"] and report["tracks"] == []
+        assert report["class_only"] is True
+        # Keys and values alike: the JSON must not name an emotion anywhere.
+    assert emotion_words(text) == [], emotion_words(text)[:5]
+
+
+def test_cli_export_and_bulk_zip_follow_the_site_settings(world, school, tmp_path) -> None:
+    strict(world)
+    out = tmp_path / "all.zip"
+    proc = run_cli(
+        "--db",
+        world.url,
+        "export",
+        "--camera",
+        "room-a",
+        "--format",
+        "csv",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert len(names) == 2
+        for name in names:
+            assert emotion_words(zf.read(name).decode()) == [], name
+    one = run_cli("--db", world.url, "export", str(school["lesson_a"]), "--format", "csv", "--out", "-")
+    assert one.returncode == 0 and one.stdout.splitlines()[0].startswith("second,")
