@@ -12,12 +12,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
-import numpy as np
+
+from monitor.stages import Frame  # re-exported: the stage values live together
 
 log = logging.getLogger(__name__)
 SAMPLE_SOURCE = "sample"
@@ -29,13 +29,6 @@ StatusCallback = Callable[[str, str], None]
 
 class SourceError(Exception):
     """A source that cannot be opened at all; the message is meant for the user."""
-
-
-@dataclass
-class Frame:
-    image: np.ndarray
-    index: int  # position in the source (frames read, including skipped ones)
-    ts: datetime  # UTC
 
 
 def source_kind(spec: str) -> str:
