@@ -55,12 +55,12 @@ def calibrate(
     from monitor.calibration import calibrate as run_calibration
     from monitor.store.cameras import camera_by_name, config_of, save_learned_board
 
-    if snapshot.suffix.lower() not in SNAPSHOT_SUFFIXES:
-        raise click.ClickException(f"--snapshot must end in .png or .jpg, not {snapshot.name!r}")
     try:
         target = check_output_path(snapshot, force=force, settings=settings, what="snapshot")
     except UnsafePathError as exc:
         raise click.ClickException(str(exc)) from exc
+    if snapshot.suffix.lower() not in SNAPSHOT_SUFFIXES:
+        raise click.ClickException(f"--snapshot must end in .png or .jpg, not {snapshot.name!r}")
     if not target.parent.is_dir():
         raise click.ClickException(f"folder {target.parent} does not exist")
     engine = make_engine(settings.db_url)
