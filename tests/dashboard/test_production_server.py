@@ -134,3 +134,67 @@ def test_bad_login_settings_are_one_clear_line(world):
     assert proc.stderr.strip().splitlines()[-1] == (
         "Error: cookie_secure must be one of auto, always, never, not 'sometimes'"
     )
+
+
+@pytest.mark.browser
+def test_pages_run_in_chromium_under_the_csp_without_violations(world, served, tmp_path):
+    """Real Chromium against the gunicorn server: the pages work and the console shows no CSP violation."""
+    from datetime import UTC, datetime, timedelta
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    from dashboard.vendor import missing_files
+    from tests.support.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_ARGS, skip_without_chromium
+
+    skip_without_chromium()
+    if missing_files():
+        pytest.skip("front-end files missing: run npm ci && python -m dashboard.vendor")
+    room = world.camera("room-a")
+    lesson = world.lesson(room, "Maths", start=datetime.now(UTC) - timedelta(seconds=30), running=True)
+    add_user(world.url, "head", PASSWORD, admin=True)
+    base, proc = served()
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    logs: list[dict] = []
+
+    def wait(predicate, what: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return
+            except Exception:  # the page is still loading
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}; console: {logs + driver.get_log('browser')}")
+
+    try:
+        driver.get(f"{base}/login")
+        driver.find_element(By.NAME, "username").send_keys("head")
+        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait(lambda: "/cameras" in driver.current_url, "the login")
+        logs += driver.get_log("browser")
+        driver.get(f"{base}/cameras/{room}/live")
+        wait(lambda: driver.find_element(By.ID, "live").get_attribute("data-watching") == "yes", "the socket")
+        wait(lambda: driver.find_element(By.ID, "faces").text == "3", "a live frame")
+        logs += driver.get_log("browser")
+        driver.get(f"{base}/sessions/{lesson}")
+        wait(lambda: driver.execute_script("return !!window.timelineChart"), "the timeline chart")
+        logs += driver.get_log("browser")
+        for page in ("/sessions", "/settings"):
+            driver.get(base + page)
+            logs += driver.get_log("browser")
+    finally:
+        driver.quit()
+    violations = [e for e in logs if re.search("Content Security Policy|Refused to", e["message"])]
+    assert violations == []
+    assert [e for e in logs if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]] == []
+    stop(proc)
