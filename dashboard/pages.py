@@ -10,6 +10,7 @@ from sqlalchemy import select
 from dashboard import access
 from dashboard.api import save_settings, set_assignment
 from dashboard.auth import admin_account_action, admin_required
+from dashboard.camera_setup import CameraConfigError, save_camera_setup
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
 from dashboard.params import date_arg, int_arg
@@ -117,6 +118,15 @@ def settings() -> Any:
             flash("Assignment saved." if changed else "Nothing to change.", "info")
         elif action in ("passwd", "disable", "enable"):
             admin_account_action(action)
+        elif action == "camera":
+            try:
+                f = request.form
+                message = save_camera_setup(
+                    f.get("camera_id", ""), f.get("class_size", ""), f.get("mounting", "")
+                )
+                flash(message + " Workers use it from their next start.", "info")
+            except CameraConfigError as exc:
+                flash(f"Camera not saved: {exc}.", "error")
         else:
             abort(400, description="unknown action")
         return redirect(url_for("pages.settings"))
