@@ -41,6 +41,8 @@ def report_dict(c: ReportContent) -> dict:
         "frames": s["frames"],
         "faces": s["faces"],
         "tracks": s["tracks"],
+        "attention_basis": s.get("attention_basis"),
+        "class_size": s.get("class_size"),
         "model": c.model,
     }
     summary: dict = {

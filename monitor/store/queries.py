@@ -51,6 +51,10 @@ class TimelineBucket:
     attention: float | None
     engagement: float | None
     emotions: dict[str, float] | None = field(default=None)
+    # Shares of the class (monitor/engagement.py HeadsUp), averaged over the bucket's frames
+    heads_up: float | None = None
+    heads_down: float | None = None
+    turned_away: float | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -61,7 +65,11 @@ class TimelineBucket:
             "attention": None if self.attention is None else round(self.attention, 4),
             "engagement": None if self.engagement is None else round(self.engagement, 4),
             "emotions": None if self.emotions is None else {k: round(v, 4) for k, v in self.emotions.items()},
+            **{k: None if v is None else round(v, 4) for k, v in self._heads().items()},
         }
+
+    def _heads(self) -> dict[str, float | None]:
+        return {"heads_up": self.heads_up, "heads_down": self.heads_down, "turned_away": self.turned_away}
 
 
 def session_end(cs: ClassSession) -> datetime:
@@ -113,6 +121,9 @@ def session_timeline(
                 attention=sum(r.attention_sum for r in group) / faces if faces else None,
                 engagement=sum(r.engagement_sum for r in group) / frames if frames else None,
                 emotions=emotions,
+                heads_up=sum(r.heads_up_sum for r in group) / frames if frames else None,
+                heads_down=sum(r.heads_down_sum for r in group) / frames if frames else None,
+                turned_away=sum(r.turned_away_sum for r in group) / frames if frames else None,
             )
         )
     return bucket_s, out
@@ -273,6 +284,9 @@ def session_dict(cs: ClassSession) -> dict:
         "frames": cs.frames,
         "faces": cs.faces,
         "tracks": cs.tracks,
+        # the heads-up ratio's denominator: "class_size" (of class_size students) or "in_view" (people seen)
+        "attention_basis": cs.attention_basis,
+        "class_size": cs.class_size,
     }
 
 
