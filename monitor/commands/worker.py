@@ -32,7 +32,7 @@ class FiniteFloatRange(click.FloatRange):
 @click.option("--camera", required=True, help="Camera name (created on first use).")
 @click.option("--source", required=True, help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.")
 @click.option("--session", "session_label", help="Class session label (default: camera and start time).")
-@click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: blazeface).")
+@click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: yunet).")
 @click.option("--sample-fps", type=FiniteFloatRange(min=0), help="Frames per second to process (0: all).")
 @click.option("--max-frames", type=click.IntRange(min=1), help="Stop after this many processed frames.")
 @click.option("--mode", type=click.Choice(["emotion", "attention"]), help="attention: no emotion inference.")
