@@ -38,6 +38,9 @@ MODES = ("emotion", "attention")
 SITE_WIDE_KEYS = ("class_only", "retention_days")
 """Keys that only the database holds (see monitor.store.site_settings); refused here with a pointer there."""
 
+TRACKERS = ("bytetrack", "iou")
+"""Tracker names (see monitor.track): ByteTrack-style by default, the earlier greedy IoU matcher."""
+
 MODEL_PRECISIONS = ("auto", "float32", "int8")
 """Which exported file the worker runs; see monitor.classify.model_file."""
 
@@ -62,6 +65,7 @@ class Settings:
     # auto: model_int8.tflite when the model directory ships one (kept only within 1 point), else float32
     model_precision: str = "auto"
     detect_every: int = 3
+    tracker: str = "bytetrack"  # one of TRACKERS
     sample_fps: float = 0.0  # 0: process every frame the source gives
     batch_interval_s: float = 0.5
     smoothing: float = 0.6  # weight of a track's history in its exponential moving average
@@ -136,6 +140,8 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
         setattr(settings, name, _coerce(name, raw, getattr(settings, name)))
     if settings.mode not in MODES:
         raise ConfigError(f"mode must be 'emotion' or 'attention', not {settings.mode!r}")
+    if settings.tracker not in TRACKERS:
+        raise ConfigError(f"tracker must be one of {', '.join(TRACKERS)}, not {settings.tracker!r}")
     if settings.model_precision not in MODEL_PRECISIONS:
         raise ConfigError(
             f"model_precision must be one of {', '.join(MODEL_PRECISIONS)}, not {settings.model_precision!r}"

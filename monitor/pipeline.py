@@ -14,8 +14,8 @@ from monitor.detect import FaceDetector
 from monitor.engagement import EngagementIndex, attention_score
 from monitor.labels import EMOTIONS
 from monitor.preprocess import crop_face
-from monitor.store.writer import FrameRecord
-from monitor.track import FaceTracker
+from monitor.stages import FrameRecord
+from monitor.track import DEFAULT_TRACKER, ByteTracker, make_tracker
 
 
 class FramePipeline:
@@ -26,13 +26,14 @@ class FramePipeline:
         engagement: EngagementIndex,
         detect_every: int = 3,
         smoothing: float = 0.6,
+        tracker: str = DEFAULT_TRACKER,
     ) -> None:
         self.detector = detector
         self.classifier = classifier  # None: attention-only, no emotion inference at all
         self.engagement = engagement
         self.detect_every = max(detect_every, 1)
         self.smoothing = smoothing
-        self.tracker = FaceTracker()
+        self.tracker = make_tracker(tracker, high_thresh=_lower_threshold(detector, tracker))
         self.frames = 0
 
     def process(self, image: np.ndarray, ts: datetime, frame_index: int) -> FrameRecord:
@@ -63,3 +64,16 @@ class FramePipeline:
             probs=probs,
             engagement=self.engagement(attention, probs),
         )
+
+
+def _lower_threshold(detector: FaceDetector, tracker: str) -> float | None:
+    """For ByteTrack, let the detector pass low-score faces too; returns its own (high) threshold.
+
+    A detector with a ``threshold`` attribute keeps its confident detections as before; those between
+    ``ByteTracker.low_thresh`` and that threshold only ever extend tracks, never start one.
+    """
+    high = getattr(detector, "threshold", None)
+    if tracker != "bytetrack" or not isinstance(high, float):
+        return None
+    detector.threshold = min(high, ByteTracker().low_thresh)
+    return high
