@@ -44,6 +44,22 @@ def _models_root() -> Path:
     return Path(getattr(_settings(), "models_dir", None) or "models")
 
 
+def _check_outputs(*dirs: Path) -> None:
+    """Refuse folders whose files would replace the database, the models folder itself or the model that
+    workers use now (``monitor.safe_paths``); a new version folder under models/ is fine."""
+    from types import SimpleNamespace
+
+    from monitor.safe_paths import UnsafePathError, check_output_dir, models_in_use
+
+    where = SimpleNamespace(db_url=getattr(_settings(), "db_url", None), models_dir=_models_root())
+    in_use = models_in_use(where)
+    for d in dirs:
+        try:
+            check_output_dir(d, settings=where, protected_dirs=in_use, what="model")
+        except UnsafePathError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
 @click.command("train")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
               help="FER2013 CSV (plain or .gz) or an image-folder dataset (one folder per emotion).")
@@ -81,6 +97,7 @@ def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: 
                       resume=resume, limit=limit, work_dir=work_dir, int8=int8,
                       export_only=export_only, models_root=_models_root(), init_from=init_from,
                       peak_lr=peak_lr, teacher=teacher, command=_command_line())
+    _check_outputs(cfg.model_dir, cfg.run_dir)
     try:
         metrics = run_training(cfg)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
@@ -138,6 +155,7 @@ def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_
 
     cfg = EnsembleConfig(members=list(members), data=data, out=out, int8=int8, flip_tta=flip_tta,
                          command=_command_line())
+    _check_outputs(out)
     try:
         metrics = run_ensemble(cfg)
     except (DatasetError, EnsembleError) as exc:

@@ -156,3 +156,24 @@ def test_check_output_path_and_dir(tmp_path):
     for bad in (models, tmp_path, models / "active", db):
         with pytest.raises(UnsafePathError):
             check_output_dir(bad, db_url=str(db), models_dir=models, protected_dirs=[models / "active"])
+
+
+def test_training_never_writes_over_the_database_or_the_model_in_use(victim, tmp_path):
+    models = tmp_path / "models"
+    (models / "shipped-v1").mkdir(parents=True)
+    (models / "shipped-v1" / "model.tflite").write_bytes(b"TFL3 weights")
+    (models / "DEFAULT").write_text("shipped-v1\n")
+    env = {"CLASSROOM_MONITOR_MODELS_DIR": str(models)}
+    data = tmp_path / "faces.csv"
+    db = "is the database"
+    cases = [
+        (["train", "--data", str(data), "--out", str(models / "shipped-v1")], "model directory in use"),
+        (["train", "--data", str(data), "--out", str(models)], "is the models folder"),
+        (["train", "--data", str(data), "--out", "new-v2", "--work-dir", "victim.db-wal"], db),
+        (["ensemble", "--member", "a", "--member", "b", "--data", str(data), "--out", "victim.db"], db),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(cli, ["--db", str(victim), *args], env=env, catch_exceptions=False)
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+    assert (models / "shipped-v1" / "model.tflite").read_bytes() == b"TFL3 weights"
+    assert sorted(p.name for p in models.iterdir()) == ["DEFAULT", "shipped-v1"]
