@@ -19,6 +19,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("monitor.commands.db", "Create or upgrade the database."),
     "worker": ("monitor.commands.worker", "Run a capture worker for one camera."),
     "models": ("monitor.commands.models", "List and activate emotion model versions."),
+    "camera": ("monitor.commands.camera", "Show or set a camera's class size, mounting, board and ROI."),
+    "calibrate": ("monitor.commands.calibrate", "Check a camera's set-up and write one annotated frame."),
     "demo": ("monitor.commands.demo", "Dashboard plus a worker on the built-in synthetic sample."),
     "export": ("monitor.reports.commands", "Export session reports (CSV, JSON, PDF, HTML, zip)."),
     "dashboard": ("dashboard.commands", "Serve the teachers' web dashboard."),

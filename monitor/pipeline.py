@@ -9,9 +9,10 @@ from datetime import datetime
 
 import numpy as np
 
+from monitor.cameras import CameraConfig
 from monitor.classify import EmotionClassifier
 from monitor.detect import FaceDetector
-from monitor.engagement import EngagementIndex, attention_score
+from monitor.engagement import EngagementIndex, RoomAttention
 from monitor.labels import EMOTIONS
 from monitor.preprocess import crop_face
 from monitor.stages import FrameRecord
@@ -27,8 +28,12 @@ class FramePipeline:
         detect_every: int = 3,
         smoothing: float = 0.6,
         tracker: str = DEFAULT_TRACKER,
+        camera: CameraConfig | None = None,
     ) -> None:
         self.detector = detector
+        # The camera's set-up: its ROI drops detections, its front direction and class size give attention.
+        self.camera = camera or CameraConfig()
+        self.room = RoomAttention.for_camera(self.camera)
         self.classifier = classifier  # None: attention-only, no emotion inference at all
         self.engagement = engagement
         self.detect_every = max(detect_every, 1)
@@ -36,9 +41,14 @@ class FramePipeline:
         self.tracker = make_tracker(tracker, high_thresh=_lower_threshold(detector, tracker))
         self.frames = 0
 
+    def set_classifier(self, classifier: EmotionClassifier | None) -> None:
+        """Switch emotion inference on (a classifier) or off (None: attention-only) from the next frame."""
+        self.classifier = classifier
+        self.engagement.emotions = classifier is not None
+
     def process(self, image: np.ndarray, ts: datetime, frame_index: int) -> FrameRecord:
         if self.frames % self.detect_every == 0:
-            tracks = self.tracker.update(self.detector.detect(image))
+            tracks = self.tracker.update(self.camera.filter(self.detector.detect(image), image.shape))
         else:
             tracks = self.tracker.coast()
         self.frames += 1
@@ -46,12 +56,12 @@ class FramePipeline:
         boxes = np.array([t.box for t in tracks], np.float32).reshape(n, 4)
         # All faces of the frame in one LiteRT call.
         raw = self.classifier.predict([crop_face(image, b) for b in boxes]) if self.classifier else None
+        scores, postures = self.room.assess([t.keypoints for t in tracks], image.shape, ts)
         attention = np.empty(n, np.float32)
         for i, t in enumerate(tracks):
-            t.smooth(
-                None if raw is None else raw[i], attention_score(t.keypoints, image.shape), self.smoothing
-            )
+            t.smooth(None if raw is None else raw[i], float(scores[i]), self.smoothing)
             attention[i] = t.attention
+        heads = self.room.summarise(postures)
         probs = None
         if raw is not None:
             probs = np.array([t.probs for t in tracks], np.float32).reshape(n, len(EMOTIONS))
@@ -63,6 +73,10 @@ class FramePipeline:
             attention=attention,
             probs=probs,
             engagement=self.engagement(attention, probs),
+            postures=postures,
+            heads_up=heads.heads_up,
+            heads_down=heads.heads_down,
+            turned_away=heads.turned_away,
         )
 
 
