@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.config import Settings
+from monitor.reports.content import headline, load_content
 from monitor.store import make_engine, session_factory
 from monitor.store.schema import ClassSession, Observation, SessionRollup
 from tests.conftest import SHARED_DATASETS, VIDEOS, cli_env, migrated_db, run_cli
@@ -135,6 +136,12 @@ def test_heads_up_ratio_uses_the_class_size_and_the_front_is_learned(classroom_r
     frames = sum(r.frames for r in rollups)
     assert sum(r.heads_up_sum for r in rollups) / frames < 1.0
     assert worker.pipeline.room.calibrator.learned is not None  # learned from this lesson's faces
+    # Reports say of whom the share is.
+    engine = make_engine(url)
+    with session_factory(engine)() as db:
+        lines = headline(load_content(db, cs.id))
+    engine.dispose()
+    assert any(x.startswith("Heads up: ") and "of 26 (class size)" in x for x in lines), lines
     proc = run_cli("--db", url, "camera", "show", "room-12")
     assert proc.returncode == 0 and "(learned)" in proc.stdout, proc.stdout
 
