@@ -68,8 +68,12 @@ def admin_required(view: Callable) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths, so the login page cannot bounce users to another site."""
-    if not target:
+    """Only same-site relative paths, so the login page cannot bounce users to another site.
+
+    Control characters (a CR/LF would break the Location header) and backslashes (browsers read ``/\\`` as
+    ``//``) fall back to the index too.
+    """
+    if not target or not target.isprintable() or "\\" in target:
         return url_for("pages.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

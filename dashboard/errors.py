@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or "/export." in request.path
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply for the parser (``[[[[...`` 20,000 deep) is
+    malformed JSON (a ValueError, so a 400) instead of a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
 def init_app(app: Flask) -> None:
+    provider = BoundedJSONProvider(app)
+    for attr in ("ensure_ascii", "sort_keys", "compact", "mimetype"):
+        setattr(provider, attr, getattr(app.json, attr))
+    app.json = provider
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)
 

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from flask import Flask, current_app, request, session
-from flask_socketio import SocketIO, join_room, leave_room, rooms
+from flask_socketio import SocketIO, emit, join_room, leave_room, rooms
 from sqlalchemy import select
 
 from dashboard.access import MAX_ID, can_see_camera
@@ -30,6 +30,7 @@ from monitor.store.schema import Camera, ClassSession, User
 log = logging.getLogger(__name__)
 
 REVOKED_EVENT = "access_revoked"
+WATCH_ERROR_EVENT = "watch_error"
 
 
 def init_app(app: Flask, settings: Settings) -> SocketIO:
@@ -66,8 +67,15 @@ def _register_handlers(socketio: SocketIO) -> None:
             raise ConnectionRefusedError("log in first")
 
     @socketio.on("watch")
-    def on_watch(data: Any) -> dict:
-        """Join one camera's room (leaving any other); answers ``{"ok": bool, ...}`` as the ack."""
+    def on_watch(data: Any = None, *_extra: Any) -> dict:
+        """Join one camera's room (leaving any other); answers ``{"ok": bool, ...}`` as the ack. A refusal
+        also comes as a ``watch_error`` event, so a client that sent no payload or no ack still hears why."""
+        answer = _watch(data)
+        if not answer["ok"]:
+            emit(WATCH_ERROR_EVENT, answer)
+        return answer
+
+    def _watch(data: Any) -> dict:
         user = _current_user()
         if user is None:
             return {"ok": False, "error": "log in first"}

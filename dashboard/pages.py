@@ -13,7 +13,7 @@ from dashboard.auth import admin_account_action, admin_required
 from dashboard.camera_setup import CameraConfigError, save_camera_setup
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
-from dashboard.params import date_arg, int_arg
+from dashboard.params import date_arg, int_arg, parse_int
 from dashboard.summaries import cameras_with_mood
 from dashboard.vendor import missing_files
 from monitor.labels import EMOTIONS
@@ -110,11 +110,11 @@ def settings() -> Any:
             save_settings(form, from_text=True)
             flash("Privacy settings saved; running cameras apply them within a few seconds.", "info")
         elif action in ("assign", "unassign"):
-            user_id = request.form.get("user_id", "")
-            camera_id = request.form.get("camera_id", "")
-            if not (user_id.isdigit() and camera_id.isdigit()):
+            user_id = parse_int(request.form.get("user_id"))
+            camera_id = parse_int(request.form.get("camera_id"))
+            if user_id is None or camera_id is None or user_id < 1 or camera_id < 1:
                 abort(400, description="choose a user and a camera")
-            changed = set_assignment(int(user_id), int(camera_id), action == "assign")
+            changed = set_assignment(user_id, camera_id, action == "assign")
             flash("Assignment saved." if changed else "Nothing to change.", "info")
         elif action in ("passwd", "disable", "enable"):
             admin_account_action(action)

@@ -1,25 +1,44 @@
-"""Query-string parsing that answers 400 with a clear message instead of failing later."""
+"""Query-string and form parsing that answers 400 with a clear message instead of failing later."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import abort, request
 
 MAX_BUCKET_S = 86_400
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
+"""ASCII digits only: ``int()`` also takes '١٢', '1_000' and ' 7 ', and ``str.isdigit`` takes '²'."""
 
 
-def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
+def parse_int(raw: str | None) -> int | None:
+    """``raw`` as a whole number written in ASCII digits (at most 19), else None."""
+    if raw is None or not _WHOLE_NUMBER.fullmatch(raw):
+        return None
+    return int(raw)
+
+
+def _checked_int(name: str, raw: str, low: int, high: int) -> int:
+    value = parse_int(raw)
+    if value is None:
         abort(400, description=f"{name} must be a whole number, not {raw[:40]!r}")
     if not low <= value <= high:
         abort(400, description=f"{name} must be between {low} and {high}, not {value}")
     return value
+
+
+def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> int | None:
+    """Query parameter ``name`` as a whole number in ``low..high`` (missing or empty: ``default``)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    return _checked_int(name, raw, low, high)
+
+
+def form_int(name: str, *, low: int, high: int) -> int:
+    """Form field ``name`` as a whole number in ``low..high``; 400 when missing or malformed."""
+    return _checked_int(name, request.form.get(name, ""), low, high)
 
 
 def bucket_arg() -> int | None:
@@ -40,6 +59,8 @@ def date_arg(name: str, *, end: bool = False) -> datetime | None:
             value = datetime.combine(day, time(), tzinfo=UTC)
             return value + timedelta(days=1) if end else value
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except ValueError:
         abort(400, description=f"{name} must be a date like 2025-03-01 or an ISO date-time, not {raw[:40]!r}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31 plus a day, 0001-01-01T00:00+14:00 in UTC
+        abort(400, description=f"{name} is out of range: {raw[:40]!r}")
