@@ -52,4 +52,11 @@ class DashboardServer(BaseApplication):
 
 def serve(settings: Settings, host: str, port: int, threads: int = DEFAULT_THREADS, access_log: bool = False):
     """Run until SIGINT/SIGTERM (gunicorn's arbiter exits the process)."""
+    # Import the app's modules here, before the fork, so the worker is ready moments after the port opens;
+    # the app itself (engines, background tasks) is still built in the worker.
+    import dashboard.api
+    import dashboard.exports
+    import dashboard.live
+    import dashboard.pages  # noqa: F401
+
     DashboardServer(settings, host, port, threads, access_log).run()
