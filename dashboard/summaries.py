@@ -77,6 +77,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "faces": int(faces),
         "tracks": cs.tracks,
         "faces_per_frame": round(faces / frames, 3) if frames else None,
+        "people": queries.people_in_view(db, cs.id).as_dict(),
         "attention": round(attention / faces, 4) if faces else None,
         "engagement": round(engagement / frames, 4) if frames else None,
         "emotions": emotions,

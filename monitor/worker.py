@@ -29,7 +29,7 @@ from monitor.pipeline import FramePipeline
 from monitor.privacy import Privacy
 from monitor.registry import active_model_dir, active_version
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
-from monitor.store import cameras as camera_store
+from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
 from monitor.store.writer import FrameRecord, ObservationWriter
 
@@ -52,6 +52,7 @@ class WorkerSummary:
     tracks: int
     seconds: float
     mode: str
+    people: PeopleInView | None = None
 
     @property
     def fps(self) -> float:
@@ -60,7 +61,9 @@ class WorkerSummary:
     def line(self) -> str:
         return (
             f"camera {self.camera}: session {self.session_id} closed, {self.frames} frames, "
-            f"{self.faces} faces, {self.tracks} tracks, {self.fps:.1f} fps ({self.mode} mode)"
+            f"{self.faces} observations, {self.tracks} tracks, "
+            f"people in view: {self.people.text() if self.people else 'none stored'}, "
+            f"{self.fps:.1f} fps ({self.mode} mode)"
         )
 
 
@@ -192,7 +195,6 @@ class CaptureWorker:
 
     def run(self) -> WorkerSummary:
         camera_id, session_id, started_at = self._start_session()
-        camera = camera_store.setup_session(self.db, camera_id, session_id)  # class size, front, ROI
         self.writer = writer = ObservationWriter(
             self.engine, session_id, camera_id, self.settings.batch_interval_s, lease_token=self.lease_token
         )
@@ -200,13 +202,11 @@ class CaptureWorker:
             self.detector,
             self.classifier,
             EngagementIndex(
-                self.settings.engagement,
-                camera.class_size or self.settings.expected_faces,
-                emotions=self.classifier is not None,
+                self.settings.engagement, self.settings.expected_faces, emotions=self.classifier is not None
             ),
             detect_every=self.settings.detect_every,
             smoothing=self.settings.smoothing,
-            camera=camera,
+            tracker=self.settings.tracker,
         )
         started = time.monotonic()
         faces = 0
@@ -248,8 +248,9 @@ class CaptureWorker:
                     break
         finally:
             writer.close()
-            camera_store.keep_learned_front(self.db, camera_id, pipeline.room.calibrator.learned)
             self._close_session(camera_id, session_id, pipeline.frames, last_ts)
+        with self.db() as db:
+            people = people_in_view(db, session_id)
         return WorkerSummary(
             self.camera_name,
             session_id,
@@ -258,6 +259,7 @@ class CaptureWorker:
             pipeline.tracker.ids_issued,
             time.monotonic() - started,
             " -> ".join(self.modes_run),
+            people,
         )
 
     def _summary(self, camera_id: int, session_id: int, record: FrameRecord) -> dict:

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store.queries import (
+    PeopleInView,
     TimelineBucket,
     auto_bucket_seconds,
+    people_in_view,
     session_dict,
     session_timeline,
     track_summaries,
@@ -80,6 +82,7 @@ class ReportContent:
     engagement_thirds: list[float | None]
     emotion_shares: dict[str, float] | None
     low_periods: list[Period] = field(default_factory=list)
+    people: PeopleInView | None = None  # typical and peak people in view (per-second rollups)
 
     @property
     def started(self) -> datetime:
@@ -219,6 +222,7 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
         engagement_thirds=_thirds(cs.started_at, span_s, timeline),
         emotion_shares=shares,
         low_periods=low_attention_periods(periods, period_s),
+        people=people_in_view(db, session_id),
     )
 
 
@@ -289,37 +293,12 @@ def headline(c: ReportContent) -> list[str]:
         short = c.duration_s < 600
         periods = "; ".join(period_text(p, short) for p in c.low_periods)
         lines.append(f"Lowest attention: {periods}.")
-    faces = [b.faces_per_frame for b in c.timeline if b.frames]
-    if faces:
-        typical = sorted(faces)[len(faces) // 2]
-        shown = f"{typical:.0f}" if abs(typical - round(typical)) < 0.05 else f"{typical:.1f}"
+    if c.people is not None and c.people.seconds:
         tracks = c.session["tracks"]
-        noun = "face" if shown == "1" else "faces"
         lines.append(
-            f"Typically {shown} {noun} in view; {tracks} anonymous track{'s' * (tracks != 1)} in all."
+            f"People in view: {c.people.text()}; {tracks} anonymous track{'s' * (tracks != 1)} in all."
         )
-    heads = heads_up_text(c.session, c.timeline)
-    if heads:
-        lines.append(heads)
     return lines
-
-
-def heads_up_text(session: dict, timeline: list[TimelineBucket]) -> str | None:
-    """The session's heads-up line ("Heads up: 62% of 26 (class size); ..."); None before it was measured."""
-    rows = [b for b in timeline if b.frames and b.heads_up is not None]
-    frames = sum(b.frames for b in rows)
-    if not frames or not session.get("attention_basis"):
-        return None
-    up, down, away = (
-        sum(getattr(b, k) * b.frames for b in rows) / frames
-        for k in ("heads_up", "heads_down", "turned_away")
-    )
-    of = (
-        f"of {session['class_size']} (class size)"
-        if session["attention_basis"] == "class_size"
-        else "of the people in view"
-    )
-    return f"Heads up: {pct(up)} {of}; heads down {pct(down)}, turned away {pct(away)}."
 
 
 def model_text(c: ReportContent) -> str:

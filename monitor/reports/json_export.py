@@ -52,6 +52,7 @@ def report_dict(c: ReportContent) -> dict:
         "lowest_attention_periods": [
             {"start": _ts(p.start), "end": _ts(p.end), "attention": _r(p.attention)} for p in c.low_periods
         ],
+        "people_in_view": c.people.as_dict() if c.people else {"typical": 0.0, "peak": 0.0, "seconds": 0},
     }
     buckets = [b.as_dict() for b in c.timeline]
     if c.emotion:

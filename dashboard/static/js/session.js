@@ -52,8 +52,10 @@
     if (!s) return;
     const set = (f, t) => { const el = summaryBox.querySelector(`[data-field="${f}"]`); if (el) el.textContent = t; };
     set("duration", CM.duration(s.summary.duration_s));
-    set("tracks", s.summary.tracks);
-    set("faces_per_frame", s.summary.faces_per_frame === null ? "–" : s.summary.faces_per_frame.toFixed(1));
+    // Typical: the median second of the session; peak: its busiest second (see monitor/store/queries.py).
+    const people = (v) => (s.summary.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
+    set("people_typical", people(s.summary.people.typical));
+    set("people_peak", people(s.summary.people.peak));
     set("engagement", CM.pct(s.summary.engagement));
     set("attention", CM.pct(s.summary.attention));
     set("dominant", s.summary.dominant || "–");
