@@ -29,6 +29,7 @@ from monitor.pipeline import FramePipeline
 from monitor.privacy import Privacy
 from monitor.registry import active_model_dir, active_version
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
+from monitor.store import cameras as camera_store
 from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
 from monitor.store.writer import FrameRecord, ObservationWriter
@@ -195,6 +196,7 @@ class CaptureWorker:
 
     def run(self) -> WorkerSummary:
         camera_id, session_id, started_at = self._start_session()
+        camera = camera_store.setup_session(self.db, camera_id, session_id)  # class size, front, ROI
         self.writer = writer = ObservationWriter(
             self.engine, session_id, camera_id, self.settings.batch_interval_s, lease_token=self.lease_token
         )
@@ -202,11 +204,14 @@ class CaptureWorker:
             self.detector,
             self.classifier,
             EngagementIndex(
-                self.settings.engagement, self.settings.expected_faces, emotions=self.classifier is not None
+                self.settings.engagement,
+                camera.class_size or self.settings.expected_faces,
+                emotions=self.classifier is not None,
             ),
             detect_every=self.settings.detect_every,
             smoothing=self.settings.smoothing,
             tracker=self.settings.tracker,
+            camera=camera,
         )
         started = time.monotonic()
         faces = 0
@@ -248,6 +253,7 @@ class CaptureWorker:
                     break
         finally:
             writer.close()
+            camera_store.keep_learned_front(self.db, camera_id, pipeline.room.calibrator.learned)
             self._close_session(camera_id, session_id, pipeline.frames, last_ts)
         with self.db() as db:
             people = people_in_view(db, session_id)

@@ -298,7 +298,28 @@ def headline(c: ReportContent) -> list[str]:
         lines.append(
             f"People in view: {c.people.text()}; {tracks} anonymous track{'s' * (tracks != 1)} in all."
         )
+    heads = heads_up_text(c.session, c.timeline)
+    if heads:
+        lines.append(heads)
     return lines
+
+
+def heads_up_text(session: dict, timeline: list[TimelineBucket]) -> str | None:
+    """The session's heads-up line ("Heads up: 62% of 26 (class size); ..."); None before it was measured."""
+    rows = [b for b in timeline if b.frames and b.heads_up is not None]
+    frames = sum(b.frames for b in rows)
+    if not frames or not session.get("attention_basis"):
+        return None
+    up, down, away = (
+        sum(getattr(b, k) * b.frames for b in rows) / frames
+        for k in ("heads_up", "heads_down", "turned_away")
+    )
+    of = (
+        f"of {session['class_size']} (class size)"
+        if session["attention_basis"] == "class_size"
+        else "of the people in view"
+    )
+    return f"Heads up: {pct(up)} {of}; heads down {pct(down)}, turned away {pct(away)}."
 
 
 def model_text(c: ReportContent) -> str:
