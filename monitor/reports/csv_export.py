@@ -80,9 +80,13 @@ def iter_csv(
         .order_by(Observation.ts, Observation.id)
         .execution_options(yield_per=batch_rows)
     )
-    # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
-    # Floats are written with repr(), so every value reads back exactly as stored.
-    parts = db.connection().execute(stmt).partitions()
-    yield from _lines(
-        (((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part) for part in parts), header
-    )
+
+    def parts() -> Iterator[Iterable]:
+        # Executed only after the header is out: the dashboard sends the first chunk before it streams
+        # the rest, and a server-side cursor must be opened in the transaction that reads it.
+        # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
+        # Floats are written with repr(), so every value reads back exactly as stored.
+        for part in db.connection().execute(stmt).partitions():
+            yield ((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
+
+    yield from _lines(parts(), header)
