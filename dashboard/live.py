@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, request, session
@@ -21,11 +22,12 @@ from sqlalchemy import select
 from dashboard.access import MAX_ID, can_see_camera
 from dashboard.db import Database, get_db
 from dashboard.summaries import frame_payload
+from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
 from monitor.privacy import Privacy
 from monitor.store.queries import latest_frame
-from monitor.store.schema import Camera, ClassSession, User
+from monitor.store.schema import Camera, ClassSession, User, UserSession, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,10 @@ def init_app(app: Flask, settings: Settings) -> SocketIO:
         poller = LivePoller(socketio, app.extensions["monitor_db"], app.config["LIVE_POLL_INTERVAL_S"])
     app.extensions["live_poller"] = poller
     app.extensions["watch_guard"] = WatchGuard(
-        socketio, app.extensions["monitor_db"], app.config["ACCESS_RECHECK_S"]
+        socketio,
+        app.extensions["monitor_db"],
+        app.config["ACCESS_RECHECK_S"],
+        idle=timedelta(hours=settings.session_idle_hours),
     )
     app.extensions["socketio"] = socketio
     _register_handlers(socketio)
@@ -90,7 +95,7 @@ def _register_handlers(socketio: SocketIO) -> None:
                 leave_room(room)
         join_room(camera_room(camera_id))
         guard: WatchGuard = current_app.extensions["watch_guard"]
-        guard.watch(request.sid, user.id, camera_id)
+        guard.watch(request.sid, user.id, camera_id, current_token())
         poller: LivePoller | None = current_app.extensions["live_poller"]
         if poller is not None:
             poller.start()
@@ -112,23 +117,27 @@ def _register_handlers(socketio: SocketIO) -> None:
 class WatchGuard:
     """Re-checks, every ``interval_s``, that each socket of this process may still see the camera it watches.
 
-    Access is checked when a socket joins a camera's room, but an admin may unassign the teacher (on the
-    settings page, or with ``classroom-monitor user assign --remove`` from another process) while the socket
-    stays open. A socket that lost access leaves the room and receives ``access_revoked``.
+    Access is checked when a socket joins a camera's room, but while the socket stays open an admin may
+    unassign the teacher (on the settings page, or with ``classroom-monitor user assign --remove`` from
+    another process), and the login itself may end (logout, password change, account disabled, idle
+    timeout). A socket that lost access leaves the room and receives ``access_revoked``.
     """
 
-    def __init__(self, socketio: SocketIO, database: Database, interval_s: float = 2.0) -> None:
+    def __init__(
+        self, socketio: SocketIO, database: Database, interval_s: float = 2.0, idle: timedelta | None = None
+    ) -> None:
         self.socketio = socketio
         self.database = database
         self.interval_s = interval_s
-        self._watching: dict[str, tuple[int, int]] = {}  # sid -> (user id, camera id)
+        self.idle = idle
+        self._watching: dict[str, tuple[int, int, str | None]] = {}  # sid -> (user id, camera id, login)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started = False
 
-    def watch(self, sid: str, user_id: int, camera_id: int) -> None:
+    def watch(self, sid: str, user_id: int, camera_id: int, token: str | None = None) -> None:
         with self._lock:
-            self._watching[sid] = (user_id, camera_id)
+            self._watching[sid] = (user_id, camera_id, None if token is None else token_hash(token))
             start, self._started = not self._started, True
         if start:
             self.socketio.start_background_task(self._run)
@@ -155,9 +164,13 @@ class WatchGuard:
             return []
         revoked = []
         with self.database.reader() as db:
-            for sid, (user_id, camera_id) in watching.items():
+            for sid, (user_id, camera_id, login) in watching.items():
                 user = db.get(User, user_id)
-                if user is None or not can_see_camera(db, camera_id, user):
+                if (
+                    user is None
+                    or not self._login_alive(db, login, user)
+                    or not can_see_camera(db, camera_id, user)
+                ):
                     revoked.append((sid, camera_id))
         for sid, camera_id in revoked:
             self.socketio.server.leave_room(sid, camera_room(camera_id), namespace="/")
@@ -165,6 +178,14 @@ class WatchGuard:
             self.forget(sid)
             log.info("live: socket %s no longer may see camera %s; removed from its room", sid, camera_id)
         return [sid for sid, _ in revoked]
+
+    def _login_alive(self, db, login: str | None, user: User) -> bool:
+        if login is None or not user.is_active:
+            return False
+        row = db.get(UserSession, login)
+        if row is None or row.user_id != user.id:
+            return False
+        return self.idle is None or utcnow() - row.last_seen <= self.idle
 
 
 class LivePoller:

@@ -197,3 +197,24 @@ def test_frames_published_by_a_worker_through_redis_reach_watchers(world, runnin
         client.disconnect()
         srv.shutdown()
         app.extensions["monitor_db"].dispose()
+
+
+def test_a_socket_watching_when_its_login_ends_stops_receiving_frames(app, world, running, login):
+    from dashboard.live import REVOKED_EVENT
+    from tests.dashboard.helpers import csrf_of
+
+    app.extensions["live_poller"].stop()
+    client = login("sam")
+    sock = socket_for(app, client)
+    assert sock.emit("watch", {"camera_id": running["camera"]}, callback=True)["ok"]
+    assert app.extensions["watch_guard"].check_once() == []  # logged in: nothing to revoke
+
+    assert client.post("/logout", data={"csrf_token": csrf_of(client)}).status_code == 302
+    app.extensions["watch_guard"].check_once()  # (or the guard's own thread, if it ran first)
+    assert [m["args"][0] for m in sock.get_received() if m["name"] == REVOKED_EVENT] == [
+        {"camera_id": running["camera"]}
+    ]
+    later = running["start"] + timedelta(seconds=10)
+    write_frames(world.engine, running["session"], running["camera"], later, 1, first_frame=20)
+    app.extensions["live_poller"].poll_once()
+    assert frames_received(sock) == []
