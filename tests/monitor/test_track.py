@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
+from monitor.config import ConfigError, load_settings
 from monitor.stages import Detections
 from monitor.track import ByteTracker, FaceTracker, greedy_match, iou_matrix, make_tracker
 from tests.conftest import GROUP, requires_videos, run_cli
@@ -156,3 +157,10 @@ def test_three_people_played_twice_keep_three_ids(db_url: str) -> None:
     people = re.search(r"people in view: typical (\S+), peak (\S+),", proc.stdout)
     assert people and people.group(1) == "3", proc.stdout
     assert 3 <= float(people.group(2)) <= 4
+
+
+def test_an_unknown_tracker_setting_is_refused_with_the_choices() -> None:
+    assert load_settings(env={}).tracker == "bytetrack"
+    assert load_settings(env={"CLASSROOM_MONITOR_TRACKER": "iou"}).tracker == "iou"
+    with pytest.raises(ConfigError, match="tracker must be one of bytetrack, iou, not 'sort'"):
+        load_settings(env={"CLASSROOM_MONITOR_TRACKER": "sort"})
