@@ -65,11 +65,14 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         SessionRollup.faces,
         SessionRollup.attention_sum,
         SessionRollup.engagement_sum,
+        SessionRollup.heads_up_sum,
+        SessionRollup.heads_down_sum,
+        SessionRollup.turned_away_sum,
     ]
     cols += [getattr(SessionRollup, c) for c in PROB_COLUMNS]
     row = db.execute(select(*(func.sum(c) for c in cols)).where(SessionRollup.session_id == cs.id)).one()
-    frames, faces, attention, engagement = (v or 0 for v in row[:4])
-    emotions = _shares(list(row[4:])) if privacy.emotions else None
+    frames, faces, attention, engagement, up, down, away = (v or 0 for v in row[:7])
+    emotions = _shares(list(row[7:])) if privacy.emotions else None
     duration = (queries.session_end(cs) - cs.started_at).total_seconds()
     return {
         "duration_s": round(duration, 1),
@@ -83,6 +86,23 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
+        "heads_up": _heads_up(cs, frames, up, down, away),
+    }
+
+
+def _heads_up(cs: ClassSession, frames: int, up: float, down: float, away: float) -> dict | None:
+    """Shares of the class heads up / down / turned away, and of whom: the class size or the people seen."""
+    if not frames or not cs.attention_basis:
+        return None
+    return {
+        "up": round(up / frames, 4),
+        "down": round(down / frames, 4),
+        "away": round(away / frames, 4),
+        "basis": cs.attention_basis,
+        "class_size": cs.class_size,
+        "of": f"of {cs.class_size} (class size)"
+        if cs.attention_basis == "class_size"
+        else "of people in view",
     }
 
 

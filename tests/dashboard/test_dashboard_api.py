@@ -260,3 +260,36 @@ def test_no_route_answers_500_to_junk(school, login):
         ):
             resp = admin.get(path)
             assert resp.status_code < 500, (path, resp.status_code)
+
+
+@pytest.mark.parametrize(
+    ("basis", "class_size", "of"),
+    [("class_size", 26, "of 26 (class size)"), ("in_view", None, "of people in view")],
+)
+def test_session_summary_gives_the_heads_up_ratio_and_says_of_whom(
+    world, school, login, basis, class_size, of
+):
+    from sqlalchemy import text, update
+
+    from monitor.store.schema import ClassSession
+
+    sid = school["lesson_a"]
+    with world.Session.begin() as db:
+        db.execute(
+            update(ClassSession)
+            .where(ClassSession.id == sid)
+            .values(attention_basis=basis, class_size=class_size)
+        )
+        db.execute(
+            text(
+                "UPDATE session_rollups SET heads_up_sum = frames * 0.5, heads_down_sum = frames * 0.3, "
+                "turned_away_sum = frames * 0.2 WHERE session_id = :s"
+            ),
+            {"s": sid},
+        )
+    summary = login("alice").get(f"/api/sessions/{sid}").get_json()["summary"]
+    assert summary["heads_up"] == {
+        "up": 0.5, "down": 0.3, "away": 0.2, "basis": basis, "class_size": class_size, "of": of
+    }  # fmt: skip
+    buckets = login("alice").get(f"/api/sessions/{sid}/timeline").get_json()["buckets"]
+    assert buckets and all(b["heads_up"] == 0.5 for b in buckets)

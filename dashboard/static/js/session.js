@@ -22,6 +22,9 @@
       data: data.buckets.map((b) => (b[key] === null ? null : Math.round(b[key] * 1000) / 10)),
     });
     const datasets = [line("Engagement index", "engagement", "#1f3550")];
+    if (data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
+      datasets.push(line("Heads up", "heads_up", "#2e8b57"));
+    }
     if (hasEmotions) {
       for (const e of CM.emotions) {
         datasets.push({ type: "bar", label: e, yAxisID: "y", stack: "emotions", backgroundColor: CM.colors[e],
@@ -59,6 +62,10 @@
     set("engagement", CM.pct(s.summary.engagement));
     set("attention", CM.pct(s.summary.attention));
     set("dominant", s.summary.dominant || "–");
+    // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
+    const heads = s.summary.heads_up;
+    set("heads_up", heads ? CM.pct(heads.up) : "–");
+    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}` : "heads up");
   }
 
   async function loadTimeline() {
