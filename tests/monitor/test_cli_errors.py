@@ -93,6 +93,7 @@ def keep_signal_handlers() -> Iterator[None]:
         signal.signal(sig, handler)
 
 
+@pytest.mark.timeout(120)
 def test_worker_on_a_read_only_database_is_one_clear_line(read_only_db, keep_signal_handlers):
     result = invoke("--db", str(read_only_db), "worker", "--camera", "room-1", "--source", "sample",
                     "--max-frames", "2")  # fmt: skip
@@ -106,14 +107,16 @@ def test_purge_days_out_of_range(db_url, days):
     assert "0<=x<=36500" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.timeout(120)  # a worker that accepted nan would run on
 @pytest.mark.parametrize("fps", ["nan", "inf", "-inf", "-1", "1e400", "NaN"])
-def test_sample_fps_must_be_a_finite_non_negative_number(db_url, fps):
-    result = invoke("--db", db_url, "worker", "--camera", "c", "--source", "sample", f"--sample-fps={fps}")
+def test_sample_fps_must_be_a_finite_non_negative_number(db_url, fps, keep_signal_handlers):
+    worker = ["worker", "--camera", "c", "--source", "sample", "--max-frames", "2"]
+    result = invoke("--db", db_url, *worker, f"--sample-fps={fps}")
     assert result.exit_code == 2, result.output
     assert "--sample-fps" in result.output and "Traceback" not in result.output
 
 
-def test_a_directory_as_source_is_called_a_directory(db_url, tmp_path):
+def test_a_directory_as_source_is_called_a_directory(db_url, tmp_path, keep_signal_handlers):
     result = invoke("--db", db_url, "worker", "--camera", "c", "--source", str(tmp_path))
     one_error_line(result, "is a directory, not a video file")
     result = invoke("--db", db_url, "worker", "--camera", "c", "--source", str(tmp_path / "missing.mp4"))
