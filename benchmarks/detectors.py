@@ -46,12 +46,12 @@ from monitor.detect import (  # noqa: E402
 DATA = REPO.parent / "shared" / "datasets"
 # name: (path, faces by eye, resize to (w, h) or None)
 SOURCES = {
-    "classroom_front 1280x720": ("videos/classroom_front_720p.mp4", 21, None),
-    "classroom_front 640x360": ("videos/classroom_front_720p.mp4", 21, (640, 360)),
-    "lab still 848x480": ("images/classroom_lab_students.png", 10, None),
-    "cctv_b313 still 960x1080": ("images/classroom_cctv_b313_crowded.jpg", 4, None),
-    "cctv_b205 still 960x576": ("images/classroom_cctv_b205.jpg", 1, None),
-    "group_3people 640x360": ("videos/group_3people.mp4", 3, None),
+    "classroom 1280x720": ("videos/classroom_front_720p.mp4", 21, None),
+    "classroom 640x360": ("videos/classroom_front_720p.mp4", 21, (640, 360)),
+    "lab 848x480": ("images/classroom_lab_students.png", 10, None),
+    "cctv_b313 960x1080": ("images/classroom_cctv_b313_crowded.jpg", 4, None),
+    "cctv_b205 960x576": ("images/classroom_cctv_b205.jpg", 1, None),
+    "group 640x360": ("videos/group_3people.mp4", 3, None),
 }
 # Other settings of the same detectors, to show where more pixels stop paying.
 EXTRA: dict[str, Callable[[], FaceDetector]] = {
@@ -108,24 +108,25 @@ def measure(detector: FaceDetector, frames: list[np.ndarray], by_eye: int) -> di
 
 
 def table(results: dict) -> str:
-    lines = []
-    for source, rows in results.items():
-        if not isinstance(rows, dict) or "skipped" in rows:
-            continue
-        lines += [
-            f"\n**{source}**\n",
-            "| detector | found | by eye | excess | odd size | wall ms | CPU ms |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    """One Markdown row per detector: faces found per source (by eye in the header), then time per frame."""
+    sources = [s for s in SOURCES if isinstance(results.get(s), dict) and "skipped" not in results[s]]
+    if not sources:
+        return ""
+    timed = [s for s in sources if s.startswith("classroom ")]
+    head = [f"{s} ({SOURCES[s][1]})" for s in sources] + [f"ms {s.split()[-1]} wall / CPU" for s in timed]
+    lines = ["| detector | " + " | ".join(head) + " | odd size |", "| --- |" + " ---: |" * (len(head) + 1)]
+    for name in results[sources[0]]:
+        cells = []
+        for s in sources:
+            r = results[s][name]
+            cell = f"{r['found_median']:g}"
+            cells.append(cell + (f" ({r['found_min']}-{r['found_max']})" if r["frames"] > 1 else ""))
+        cells += [
+            f"{results[s][name]['wall_ms_median']:g} / {results[s][name]['cpu_ms_median']:g}" for s in timed
         ]
-        for name, r in rows.items():
-            found = f"{r['found_median']:g}"
-            if r["frames"] > 1:
-                found += f" ({r['found_min']}-{r['found_max']})"
-            mark = " (default)" if name == DEFAULT_DETECTOR else ""
-            lines.append(
-                f"| {name}{mark} | {found} | {r['faces_by_eye']} | {r['excess_median']:g} | "
-                f"{r['odd_size_median']:g} | {r['wall_ms_median']:g} | {r['cpu_ms_median']:g} |"
-            )
+        odd = sum(results[s][name]["odd_size_median"] for s in sources)
+        mark = " (default)" if name == DEFAULT_DETECTOR else ""
+        lines.append(f"| {name}{mark} | " + " | ".join(cells) + f" | {odd:g} |")
     return "\n".join(lines)
 
 
