@@ -147,17 +147,31 @@ def validate_model(model_dir: Path) -> None:
             )
 
 
-def set_active(db: Session, version: str) -> ModelVersion:
-    """Mark ``version`` the one workers use, after checking that it loads and answers (``validate_model``)."""
+def version_dir(db: Session, version: str) -> Path:
+    """The directory of a recorded ``version``; ``ModelError`` when it is unknown or its files are gone."""
     row = db.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if row is None:
         raise ModelError(f"unknown model version {version!r} (see: classroom-monitor models list)")
     if not has_runtime(Path(row.path)):
         raise ModelError(f"model files of {version!r} are missing at {row.path}")
+    return Path(row.path)
+
+
+def check_activatable(version: str, model_dir: Path) -> None:
+    """``validate_model`` with the version named in the message."""
     try:
-        validate_model(Path(row.path))
+        validate_model(model_dir)
     except ModelError as exc:
         raise ModelError(f"refusing to activate {version!r}: {exc}") from exc
+
+
+def set_active(db: Session, version: str, *, validate: bool = True) -> ModelVersion:
+    """Mark ``version`` the one workers use, after checking that it loads and answers (``validate_model``;
+    ``validate=False`` when the caller checked it already, outside its write transaction)."""
+    model_dir = version_dir(db, version)
+    if validate:
+        check_activatable(version, model_dir)
+    row = db.scalar(select(ModelVersion).where(ModelVersion.version == version))
     db.execute(update(ModelVersion).values(active=False))
     row.active = True
     row.activated_at = utcnow()

@@ -6,7 +6,7 @@ import click
 
 from monitor.classify import ModelError
 from monitor.config import Settings
-from monitor.registry import list_versions, set_active, sync_shipped
+from monitor.registry import check_activatable, list_versions, set_active, sync_shipped, version_dir
 from monitor.safe_paths import database_files
 from monitor.store import make_engine, session_factory
 
@@ -51,11 +51,17 @@ def activate_cmd(settings: Settings, version: str) -> None:
     The model is checked first (it must load under LiteRT, have the right input and output shapes and
     answer one batch); a bad one is refused and the active model stays as it was.
     """
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, writer=True)
     try:
         with session_factory(engine).begin() as db:
             sync_shipped(db, settings.models_dir)
-            row = set_active(db, version)
+            model_dir = version_dir(db, version)
+        # Loading and running the model takes a moment: not while holding the write lock workers need.
+        check_activatable(version, model_dir)
+        with session_factory(engine).begin() as db:
+            row = set_active(db, version, validate=False)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        engine.dispose()
     click.echo(f"active model: {row.version} ({row.path})")
