@@ -14,6 +14,7 @@ never looser.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -94,9 +95,12 @@ def _coerce(name: str, raw: Any, current: Any) -> Any:
         if isinstance(current, int):
             return int(raw)
         if isinstance(current, float):
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(value)
+            return value
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name}: expected a number, got {raw!r}") from exc
+        raise ConfigError(f"setting {name}: expected a number of 0 or more, got {raw!r}") from exc
     if isinstance(current, Path):
         return Path(str(raw)).expanduser()
     return raw

@@ -67,3 +67,9 @@ def test_settings_cli_shows_sets_and_refuses_with_one_line(db_url) -> None:
         assert proc.returncode != 0
         assert message in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-1"])
+def test_a_number_setting_from_the_environment_must_be_finite_and_not_negative(raw) -> None:
+    with pytest.raises(ConfigError, match="sample_fps"):
+        load_settings(env={"CLASSROOM_MONITOR_SAMPLE_FPS": raw})
