@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import statistics
 import subprocess
@@ -27,6 +28,7 @@ sys.path.insert(0, str(REPO))
 VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
 
 from monitor.classify import EmotionClassifier  # noqa: E402
+from monitor.config import Settings  # noqa: E402
 from monitor.detect import make_detector  # noqa: E402
 from monitor.preprocess import crop_face  # noqa: E402
 from monitor.registry import active_model_dir  # noqa: E402
@@ -40,6 +42,21 @@ def write_classroom_video(path: Path, frames: int = 300, fps: float = 25.0) -> P
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (1280, 720))
     for i in range(frames):
         writer.write(room.render(i / fps))
+    writer.release()
+    return path
+
+
+def resized_copy(source: Path, path: Path, width: int, height: int) -> Path:
+    """The same clip at another size (the real classroom at 640x360, as a cheaper camera sends it)."""
+    cap = cv2.VideoCapture(str(source))
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*"mp4v"), cap.get(cv2.CAP_PROP_FPS), (width, height)
+    )
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        writer.write(cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA))
     writer.release()
     return path
 
@@ -67,9 +84,9 @@ def run_worker(source: Path, db: str, extra: list[str]) -> dict:
     )
     wall = time.perf_counter() - t0
     line = proc.stdout.strip().splitlines()[-1]
-    frames = int(line.split(" frames")[0].rsplit(" ", 1)[-1])
-    faces = int(line.split(" faces")[0].rsplit(" ", 1)[-1])
-    fps = float(line.split(" fps")[0].rsplit(" ", 1)[-1])
+    frames = int(re.search(r"(\d+) frames", line).group(1))
+    faces = int(re.search(r"(\d+) observations", line).group(1))
+    fps = float(re.search(r"([\d.]+) fps", line).group(1))
     # Process wall time minus the frame loop: interpreter start, imports, model and detector loading, DB.
     return {"frames": frames, "faces": faces, "fps": fps, "wall_s": wall, "startup_s": wall - frames / fps}
 
@@ -106,7 +123,7 @@ def read_frames(path: Path, limit: int = 120) -> list[np.ndarray]:
 
 def stage_timings(frames: list[np.ndarray], classifier: EmotionClassifier) -> dict:
     out = {}
-    for name in ("blazeface", "haar"):
+    for name in dict.fromkeys((Settings().detector, "blazeface", "haar")):
         det = make_detector(name)
         det.detect(frames[0])
         times = []
@@ -115,7 +132,7 @@ def stage_timings(frames: list[np.ndarray], classifier: EmotionClassifier) -> di
             det.detect(f)
             times.append((time.perf_counter() - t) * 1000)
         out[f"detect_{name}_ms_per_frame_median"] = round(statistics.median(times), 2)
-    det = make_detector("blazeface")
+    det = make_detector(Settings().detector)
     crops = [crop_face(f, b) for f in frames for b in det.detect(f).boxes]
     for batch in (1, 3, 15):
         per_face = []
@@ -132,10 +149,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     model = active_model_dir()
-    result: dict = {"model": model.name, "cpu_count": len(__import__("os").sched_getaffinity(0))}
+    result: dict = {
+        "model": model.name,
+        "detector": Settings().detector,
+        "tracker": Settings().tracker,
+        "cpu_count": len(__import__("os").sched_getaffinity(0)),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         large = write_classroom_video(Path(tmp) / "classroom_1280x720_15faces.mp4")
+        classroom = VIDEOS / "classroom_front_720p.mp4"
         sources = {
+            "classroom_front_1280x720": classroom,
+            "classroom_front_640x360": resized_copy(classroom, Path(tmp) / "classroom_640x360.mp4", 640, 360)
+            if classroom.is_file()
+            else classroom,
             "group_3people_640x360": VIDEOS / "group_3people.mp4",
             "talking_head_596x336": VIDEOS / "talking_head_phone.mp4",
             "synthetic_1280x720_15faces": large,
