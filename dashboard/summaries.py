@@ -129,6 +129,9 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
         tracks=tracks,
         engagement=engagement,
         mode="emotion" if emotion else "attention",
+        heads_up=rollup.heads_up_sum / rollup.frames
+        if rollup and rollup.frames and cs.attention_basis
+        else None,
     )
     return privacy.live_frame(payload)
 

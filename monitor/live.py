@@ -31,11 +31,13 @@ def frame_summary(
     tracks: Sequence[dict],
     engagement: float | None,
     mode: str,
+    heads_up: float | None = None,
 ) -> dict:
     """Build the JSON-ready live summary of one frame.
 
     Each track dict has ``track_id``, ``box`` (x, y, w, h), ``attention`` and, in emotion mode, ``probs``
     (7 floats in EMOTIONS order). The class distribution is the mean of the tracks' probabilities.
+    ``heads_up``: the heads-up ratio (monitor/engagement.py), a class figure kept in class-only mode.
     """
     emotion = mode == "emotion"
     rows = []
@@ -68,6 +70,7 @@ def frame_summary(
         "faces": n,
         "mode": mode,
         "engagement": None if engagement is None else round(float(engagement), 4),
+        "heads_up": None if heads_up is None else round(float(heads_up), 4),
         "distribution": distribution,
         "tracks": rows,
     }

@@ -286,6 +286,7 @@ class CaptureWorker:
             tracks=tracks,
             engagement=record.engagement,
             mode=self.mode,
+            heads_up=record.heads_up,
         )
 
     def _close_session(self, camera_id: int, session_id: int, frames: int, last_ts: datetime) -> None:

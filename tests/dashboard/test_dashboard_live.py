@@ -218,3 +218,25 @@ def test_a_socket_watching_when_its_login_ends_stops_receiving_frames(app, world
     write_frames(world.engine, running["session"], running["camera"], later, 1, first_frame=20)
     app.extensions["live_poller"].poll_once()
     assert frames_received(sock) == []
+
+
+def test_live_frames_carry_the_heads_up_ratio_even_in_class_only_mode(app, world, running, login):
+    from sqlalchemy import text
+
+    with world.Session.begin() as db:
+        db.execute(
+            text("UPDATE class_sessions SET attention_basis = 'class_size', class_size = 26 WHERE id = :s"),
+            {"s": running["session"]},
+        )
+        db.execute(
+            text("UPDATE session_rollups SET heads_up_sum = frames * 0.25 WHERE session_id = :s"),
+            {"s": running["session"]},
+        )
+    world.setting("class_only", True)
+    poller = app.extensions["live_poller"]
+    poller.stop()
+    sio = socket_for(app, login("sam"))
+    sio.emit("watch", {"camera_id": running["camera"]}, callback=True)
+    poller.poll_once()
+    (frame,) = frames_received(sio)
+    assert frame["heads_up"] == 0.25 and frame["tracks"] == []

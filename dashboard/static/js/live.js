@@ -53,6 +53,7 @@
     root.dataset.lastFrame = f.frame_index;
     document.getElementById("faces").textContent = f.faces;
     document.getElementById("engagement").textContent = CM.pct(f.engagement);
+    document.getElementById("heads-up").textContent = CM.pct(f.heads_up);
     const att = f.tracks.length ? f.tracks.reduce((s, t) => s + t.attention, 0) / f.tracks.length : null;
     document.getElementById("attention").textContent = CM.pct(att);
     document.getElementById("updated").textContent = CM.time(f.ts);
