@@ -206,7 +206,7 @@ def purge(settings: Settings, days: int | None) -> None:
     engine = make_engine(settings.db_url, writer=True)
     if days is None:
         with session_factory(engine)() as db:
-            days = int(get_setting(db, "retention_days") or 0) or settings.retention_days
+            days = int(get_setting(db, "retention_days") or 0)
     if not days:
         click.echo("retention is 0 days (keep everything): nothing deleted; pass --days N to purge")
         return
