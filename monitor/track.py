@@ -67,6 +67,7 @@ class Track:
     probs: np.ndarray | None = None  # smoothed
     attention: float | None = None  # smoothed
     since_seen: int = 0  # frames predicted since the last detection
+    classified_at: int = -1  # pipeline frame of the newest emotion estimate (-1: none yet)
 
     def predict(self) -> None:
         self.box = self.box + self.velocity

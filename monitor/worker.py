@@ -212,6 +212,7 @@ class CaptureWorker:
             smoothing=self.settings.smoothing,
             tracker=self.settings.tracker,
             camera=camera,
+            classify_per_frame=self.settings.classify_per_frame,
         )
         started = time.monotonic()
         faces = 0

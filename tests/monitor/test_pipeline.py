@@ -45,3 +45,35 @@ def test_attention_only_pipeline_produces_no_probabilities() -> None:
     assert all(r.probs is None for r in records)
     assert len(records[-1].track_ids) > 0
     assert ((records[-1].attention >= 0) & (records[-1].attention <= 1)).all()
+
+
+class CountingClassifier:
+    """The real classifier, counting the faces of each call."""
+
+    def __init__(self) -> None:
+        self.real = EmotionClassifier(active_model_dir())
+        self.calls: list[int] = []
+
+    def predict(self, crops):
+        self.calls.append(len(crops))
+        return self.real.predict(crops)
+
+
+def test_a_per_frame_budget_refreshes_every_face_in_turn() -> None:
+    classifier = CountingClassifier()
+    pipeline = FramePipeline(
+        make_detector(),
+        classifier,
+        EngagementIndex(EngagementWeights()),
+        detect_every=3,
+        classify_per_frame=2,
+    )
+    records = run(pipeline, 20)
+    faces = len(records[-1].track_ids)
+    assert faces > 2
+    # New faces are classified at once; after that, at most two faces a frame.
+    assert max(classifier.calls[5:]) <= 2 < faces
+    assert all(r.probs is not None and r.probs.shape == (len(r.track_ids), 7) for r in records)
+    # Oldest first: in any run of ceil(faces / 2) frames every face was refreshed.
+    newest = {t.track_id: t.classified_at for t in pipeline.tracker.coast()}
+    assert pipeline.frames - min(newest.values()) <= -(-faces // 2) + 1, newest
