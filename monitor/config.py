@@ -67,7 +67,7 @@ class Settings:
     model_precision: str = "auto"
     detect_every: int = 5  # students sit still: 6 detections a second at 30 fps; the tracker coasts between
     # emotion estimates per frame: new faces always, then the faces with the oldest estimate (0: all faces)
-    classify_per_frame: int = 3
+    classify_per_frame: int = 2
     tracker: str = "bytetrack"  # one of TRACKERS
     sample_fps: float = 0.0  # 0: process every frame the source gives
     batch_interval_s: float = 0.5
