@@ -5,25 +5,19 @@ from __future__ import annotations
 import json
 
 import click
-from sqlalchemy import inspect
-from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.cameras import CameraConfigError, rects_text, validate_changes
 from monitor.config import Settings
-from monitor.store import DatabaseError, make_engine, normalise_url, session_factory
+from monitor.store import DatabaseError, migrated_engine, session_factory
 from monitor.store.cameras import apply_changes, camera_by_name, config_of
 from monitor.store.schema import AuditLog
 
 
 def _engine(settings: Settings):
-    engine = make_engine(settings.db_url)
     try:
-        with engine.connect() as conn:
-            if "cameras" not in inspect(conn).get_table_names():
-                raise click.ClickException("database has no schema yet: run `classroom-monitor db upgrade`")
-    except (DatabaseError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"cannot open database {normalise_url(settings.db_url)}: {exc}") from exc
-    return engine
+        return migrated_engine(settings.db_url)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()

@@ -6,12 +6,11 @@ import dataclasses
 import json
 
 import click
-from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Settings
-from monitor.store import DatabaseError, make_engine, normalise_url, session_factory
+from monitor.store import DatabaseError, migrated_engine, normalise_url, session_factory
 from monitor.store.schema import AuditLog
 from monitor.store.site_settings import SITE_KEYS, SettingError, all_settings, save_settings
 
@@ -34,14 +33,10 @@ def _process_settings(settings: Settings) -> dict[str, object]:
 
 def _engine(settings: Settings):
     # writer: SQLite takes the write lock at BEGIN, so a busy worker makes us wait instead of fail.
-    engine = make_engine(settings.db_url, writer=True)
     try:
-        with engine.connect() as conn:
-            if "settings" not in inspect(conn).get_table_names():
-                raise click.ClickException("database has no schema yet: run `classroom-monitor db upgrade`")
-    except (DatabaseError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"cannot open database {normalise_url(settings.db_url)}: {exc}") from exc
-    return engine
+        return migrated_engine(settings.db_url, writer=True)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()

@@ -11,9 +11,9 @@ import contextlib
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -82,6 +82,21 @@ def _create_private(path: Path) -> None:
     # Exists already, or a read-only folder: SQLite's own error on connect says it better.
     with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def migrated_engine(url: str | Path, *, writer: bool = False) -> Engine:
+    """An engine on a database that has the schema; ``DatabaseError`` (one line for the user) otherwise."""
+    engine = make_engine(url, writer=writer)
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {normalise_url(url)}: {exc}") from exc
+    if "cameras" not in tables:
+        engine.dispose()
+        raise DatabaseError("database has no schema yet: run `classroom-monitor db upgrade`")
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,22 +7,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from monitor.store import make_engine, session_factory
 from monitor.store.queries import list_cameras
 from monitor.store.sessions import STALE_AFTER_S
 from tests.conftest import TALKING_HEAD, process_output, requires_videos, run_cli, start_cli
+from tests.monitor.test_worker import rows
 
 pytestmark = [requires_videos, pytest.mark.slow]
-
-
-def rows(url: str, sql: str, **params) -> list[tuple]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        out = [tuple(r) for r in conn.execute(text(sql), params)]
-    engine.dispose()
-    return out
 
 
 def wait_for(check, timeout: float, what: str):
