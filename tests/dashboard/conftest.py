@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from dashboard import create_app
 from monitor.store.migrate import upgrade
@@ -50,15 +53,24 @@ def school(world: World) -> dict:
     }
 
 
+@contextmanager
+def running_app(world: World, **config) -> Iterator[Flask]:
+    """The dashboard on the world's database; its background threads and engine end with the block."""
+    app = create_app({"db_url": world.url, "secret_key": "test-secret", "TESTING": True, **config})
+    try:
+        yield app
+    finally:
+        poller = app.extensions["live_poller"]
+        if poller is not None:
+            poller.stop()
+        app.extensions["watch_guard"].stop()
+        app.extensions["monitor_db"].dispose()
+
+
 @pytest.fixture
 def app(world: World):
-    app = create_app({"db_url": world.url, "secret_key": "test-secret", "TESTING": True})
-    yield app
-    poller = app.extensions["live_poller"]
-    if poller is not None:
-        poller.stop()
-    app.extensions["watch_guard"].stop()
-    app.extensions["monitor_db"].dispose()
+    with running_app(world) as app:
+        yield app
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from dashboard import create_app
 from dashboard.auth import hash_password
 from dashboard.live import WATCH_ERROR_EVENT
 from monitor.store.schema import User
+from tests.dashboard.conftest import running_app
 from tests.dashboard.helpers import PASSWORD, csrf_of, log_in
 
 EXAMPLES_PER_ROUTE = 20
@@ -30,15 +30,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 @pytest.fixture
 def hostile_app(world):
     """The dashboard with a login throttle that never trips: the fuzzer fails many logins on purpose."""
-    app = create_app(
-        {"db_url": world.url, "secret_key": "test-secret", "TESTING": True, "LOGIN_FAILURES_ALLOWED": 10**6}
-    )
-    yield app
-    poller = app.extensions["live_poller"]
-    if poller is not None:
-        poller.stop()
-    app.extensions["watch_guard"].stop()
-    app.extensions["monitor_db"].dispose()
+    with running_app(world, LOGIN_FAILURES_ALLOWED=10**6) as app:
+        yield app
 
 
 def _client(app, name: str):

@@ -12,38 +12,10 @@ import requests
 import socketio
 
 from tests.conftest import add_user, process_output, start_cli
+from tests.support.http import log_in, wait_http
 from tests.support.mjpeg_server import free_port
 
 PASSWORD = "gunicorn-test-pass"
-
-
-def wait_http(url: str, proc, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the dashboard exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or the worker is still importing
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not come up")
-
-
-def log_in(base: str, user: str, password: str) -> requests.Session:
-    http = requests.Session()
-    page = http.get(f"{base}/login", timeout=5).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = http.post(
-        f"{base}/login",
-        data={"username": user, "password": password, "csrf_token": token},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert resp.status_code == 302, resp.text
-    http.csrf = re.search(r'name="csrf-token" content="([^"]+)"', http.get(f"{base}/cameras").text).group(1)
-    return http
 
 
 @pytest.fixture

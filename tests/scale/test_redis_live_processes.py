@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
 
-import pytest
-import requests
 import socketio
 
 from tests.conftest import GROUP, add_user, cli_env, process_output, requires_videos, start_cli
+from tests.support.http import log_in, wait_http
 from tests.support.mjpeg_server import free_port
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not come up")
-
-
 def logged_in_cookie(base: str, user: str, password: str) -> str:
-    http = requests.Session()
-    page = http.get(f"{base}/login", timeout=5).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = http.post(
-        f"{base}/login",
-        data={"username": user, "password": password, "csrf_token": token},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert resp.status_code == 302, resp.text
+    http = log_in(base, user, password)
     return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
 
