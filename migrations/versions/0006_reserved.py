@@ -6,6 +6,9 @@ Revises: 0005
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -13,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("worker_status") as t:
+        t.add_column(sa.Column("restarts", sa.Integer(), nullable=False, server_default="0"))
+        t.add_column(sa.Column("last_error", sa.String(500), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("worker_status") as t:
+        t.drop_column("last_error")
+        t.drop_column("restarts")

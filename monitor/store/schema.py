@@ -237,6 +237,9 @@ class WorkerStatus(Base):
     # The camera's lease: the token of the one worker allowed to write for it, valid while its heartbeat
     # is fresh (see monitor/store/sessions.py).
     lease_owner: Mapped[str | None] = mapped_column(String(100))
+    # Written by the supervisor (`serve`): how often it restarted this camera's worker, and why last.
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 def username_key(name: str) -> str:

@@ -10,6 +10,8 @@ Keys:
 - ``mode``: ``emotion`` | ``attention``. Attention-only: no emotion is estimated, stored or shown.
 - ``class_only``: no per-track rows anywhere (UI, live feed, every export).
 - ``retention_days``: observations older than this are purged; 0 keeps them forever.
+- ``timezone``: the school's IANA time zone (``Europe/London``); every time shown, date filter and timetable
+  period is read in it. Stored times stay UTC.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy.orm import Session
 
@@ -57,6 +60,15 @@ def _days(value: Any) -> int:
     return value
 
 
+def _timezone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SettingError("timezone must be an IANA zone name such as Europe/London or UTC")
+    name = value.strip()
+    if name not in available_timezones() and name != "UTC":
+        raise SettingError(f"unknown timezone {name[:60]!r} (use an IANA name such as Europe/London or UTC)")
+    return name
+
+
 def _from_text(spec_default: Any, text: str) -> Any:
     """A value typed on the command line or in a form, read as the key's type where it can be."""
     word = str(text).strip()
@@ -81,6 +93,7 @@ SITE_KEYS: dict[str, SiteKey] = {
         SiteKey("mode", "emotion", _mode, "emotion | attention (attention: no emotion estimated or shown)"),
         SiteKey("class_only", False, _flag("class_only"), "true: no per-track rows in UI, live or exports"),
         SiteKey("retention_days", 0, _days, "delete observations older than this (days; 0: keep forever)"),
+        SiteKey("timezone", "UTC", _timezone, "IANA time zone for display, date filters and timetables"),
     )
 }
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SITE_KEYS.values()}
@@ -138,6 +151,14 @@ def save_settings(
     for key, value in changes.items():
         set_setting(db, key, value)
     return {**before, **changes}, {k: v for k, v in changes.items() if before.get(k) != v}
+
+
+def school_zone(db: Session) -> ZoneInfo:
+    """The school's time zone (UTC when unset or no longer known to this machine)."""
+    try:
+        return ZoneInfo(get_setting(db, "timezone"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def effective_mode(process_mode: str, site_mode: str) -> str:
