@@ -11,8 +11,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from monitor import timefmt
 from monitor.labels import EMOTIONS
-from monitor.reports.content import ReportContent, local
+from monitor.reports.content import ReportContent
 
 EMOTION_COLOURS: dict[str, str] = {
     "angry": "#d1495b",
@@ -59,13 +60,13 @@ def _style(ax) -> None:
 
 
 def _time_axis(ax, c: ReportContent) -> None:
-    tz = local(c.started).tzinfo
+    tz = c.zone
     locator = mdates.AutoDateLocator(tz=tz, minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if c.duration_s < 600 else "%H:%M", tz=tz))
     end = c.timeline[-1].start + timedelta(seconds=c.bucket_s)
     ax.set_xlim(c.timeline[0].start, end)
-    ax.set_xlabel("local time", fontsize=8, color="#555555")
+    ax.set_xlabel(f"time ({timefmt.zone_name(c.zone)})", fontsize=8, color="#555555")
 
 
 def emotion_timeline(c: ReportContent) -> Chart:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from monitor import timefmt
 from monitor.reports.charts import report_charts
 from monitor.reports.content import ReportContent, headline, model_text, when_text
 from monitor.reports.tables import track_rows
@@ -65,7 +66,7 @@ def render_html(c: ReportContent) -> bytes:
         f"<figcaption>{escape(ch.caption)}</figcaption></figure>"
         for ch in report_charts(c)
     )
-    generated = c.generated_at.strftime("%Y-%m-%d %H:%M UTC")
+    generated = timefmt.date_time(c.generated_at, c.zone)
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>

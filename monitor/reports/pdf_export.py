@@ -26,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from monitor import timefmt
 from monitor.reports.charts import Chart, report_charts
 from monitor.reports.content import ReportContent, headline, model_text, when_text
 from monitor.reports.tables import track_rows
@@ -163,7 +164,7 @@ def render_pdf(c: ReportContent) -> bytes:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(MUTED)
-        generated = c.generated_at.strftime("%Y-%m-%d %H:%M UTC")
+        generated = timefmt.date_time(c.generated_at, c.zone)
         canvas.drawString(
             MARGIN, 10 * mm, f"classroom-monitor · session {s['id']} ({status}) · generated {generated}"
         )

@@ -1,0 +1,230 @@
+"""The plain-language summary of one lesson ("how was my class?"): the figures and the sentences.
+
+One source of truth: the session page (``dashboard.summaries``) and every report (``monitor.reports``) call
+``lesson_figures`` and ``summary_lines``, so they always say the same thing. Times are worded in the
+school's time zone (``monitor.timefmt``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy.orm import Session
+
+from monitor import timefmt
+from monitor.labels import EMOTIONS
+from monitor.store.queries import (
+    PeopleInView,
+    TimelineBucket,
+    auto_bucket_seconds,
+    people_in_view,
+    session_dict,
+    session_timeline,
+)
+from monitor.store.schema import ClassSession, utcnow
+
+LOW_PERIODS = 3
+"""How many periods of lowest attention the headline names."""
+PERIODS_PER_SESSION = 12
+"""The session is cut into about this many periods to find the low-attention ones."""
+MIN_PERIODS = 6
+"""Below this many periods with faces the session is too short to single any out."""
+LOW_MARGIN = 0.05
+"""A period counts as low only when its attention is this far below the session mean."""
+NO_FACES = "No faces were detected in this lesson."
+NO_DATA_YET = "No faces or frames have been stored for this lesson yet."
+
+
+@dataclass
+class Period:
+    """A stretch of the session with its mean attention (0..1)."""
+
+    start: datetime
+    end: datetime
+    attention: float
+
+
+@dataclass
+class LessonFigures:
+    """The headline figures of one session; ``emotion`` is False when expressions may not be shown."""
+
+    session: dict
+    emotion: bool
+    zone: tzinfo
+    bucket_s: int
+    timeline: list[TimelineBucket]
+    data_until: datetime
+    mean_engagement: float | None
+    mean_attention: float | None
+    engagement_thirds: list[float | None]
+    emotion_shares: dict[str, float] | None
+    low_periods: list[Period]
+    people: PeopleInView | None
+
+    @property
+    def started(self) -> datetime:
+        return datetime.fromisoformat(self.session["started_at"])
+
+    @property
+    def in_progress(self) -> bool:
+        return bool(self.session["in_progress"])
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds covered: start to end, or to the newest stored data while the session runs."""
+        end = self.data_until if self.in_progress else datetime.fromisoformat(self.session["ended_at"])
+        return max((end - self.started).total_seconds(), 0.0)
+
+    @property
+    def faces_seen(self) -> bool:
+        return any(b.faces for b in self.timeline)
+
+
+def _weighted(pairs: list[tuple[float | None, int]]) -> float | None:
+    total = sum(w for v, w in pairs if v is not None)
+    return sum(v * w for v, w in pairs if v is not None) / total if total else None
+
+
+def _thirds(content_start: datetime, span_s: float, timeline: list[TimelineBucket]) -> list[float | None]:
+    groups: list[list[tuple[float | None, int]]] = [[], [], []]
+    for b in timeline:
+        pos = (b.start - content_start).total_seconds() / span_s if span_s > 0 else 0.0
+        groups[min(max(int(pos * 3), 0), 2)].append((b.engagement, b.frames))
+    return [_weighted(g) for g in groups]
+
+
+def low_attention_periods(periods: list[TimelineBucket], period_s: int, n: int = LOW_PERIODS) -> list[Period]:
+    """Up to ``n`` periods of attention clearly below the session mean, lowest first chosen, in time order.
+
+    Periods much shorter than the typical one (the ragged end of a session) are ignored; neighbouring
+    choices are merged into one stretch.
+    """
+    usable = [p for p in periods if p.attention is not None and p.faces]
+    if len(usable) < MIN_PERIODS:
+        return []
+    typical = sorted(p.frames for p in usable)[len(usable) // 2]
+    usable = [p for p in usable if p.frames >= 0.25 * typical]
+    mean = sum(p.attention * p.faces for p in usable) / sum(p.faces for p in usable)
+    below = [p for p in usable if p.attention < mean - LOW_MARGIN]
+    chosen = sorted(sorted(below, key=lambda p: p.attention)[:n], key=lambda p: p.start)
+    step = timedelta(seconds=period_s)
+    merged: list[tuple[datetime, datetime, float, int]] = []  # start, end, attention sum, faces
+    for p in chosen:
+        if merged and merged[-1][1] == p.start:
+            start, _, att, faces = merged[-1]
+            merged[-1] = (start, p.start + step, att + p.attention * p.faces, faces + p.faces)
+        else:
+            merged.append((p.start, p.start + step, p.attention * p.faces, p.faces))
+    return [Period(start, end, att / faces) for start, end, att, faces in merged]
+
+
+def lesson_figures(
+    db: Session, cs: ClassSession, *, emotion: bool, zone: tzinfo | None = None
+) -> LessonFigures:
+    """Read one session's timeline from its rollups and work out the headline figures.
+
+    ``emotion``: whether expressions may be shown (the session ran in emotion mode and the site allows it);
+    when False the timeline carries no expression shares.
+    """
+    bucket_s, timeline = session_timeline(db, cs.id)
+    if not emotion:
+        timeline = [dataclasses.replace(b, emotions=None) for b in timeline]
+    data_until = (timeline[-1].start + timedelta(seconds=bucket_s)) if timeline else cs.started_at
+    if cs.ended_at is not None:
+        data_until = min(data_until, cs.ended_at) if timeline else cs.ended_at
+    elif timeline:
+        data_until = min(data_until, utcnow())
+    span_s = ((cs.ended_at or data_until) - cs.started_at).total_seconds()
+    period_s = max(auto_bucket_seconds(span_s, target=PERIODS_PER_SESSION), bucket_s)
+    _, periods = session_timeline(db, cs.id, bucket_s=period_s)
+    shares = None
+    if emotion:
+        faces = sum(b.faces for b in timeline if b.emotions)
+        if faces:
+            shares = {
+                e: sum(b.emotions[e] * b.faces for b in timeline if b.emotions) / faces for e in EMOTIONS
+            }
+    return LessonFigures(
+        session=session_dict(cs),
+        emotion=emotion,
+        zone=zone or timefmt.UTC_ZONE,
+        bucket_s=bucket_s,
+        timeline=timeline,
+        data_until=data_until,
+        mean_engagement=_weighted([(b.engagement, b.frames) for b in timeline]),
+        mean_attention=_weighted([(b.attention, b.faces) for b in timeline]),
+        engagement_thirds=_thirds(cs.started_at, span_s, timeline),
+        emotion_shares=shares,
+        low_periods=low_attention_periods(periods, period_s),
+        people=people_in_view(db, cs.id),
+    )
+
+
+# ---- wording --------------------------------------------------------------------------------------------
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def period_text(p: Period, short: bool, zone: tzinfo | None = None) -> str:
+    """``10:05–10:09 (41% attention)``; ``short`` sessions (under 10 min) show seconds."""
+    span = f"{timefmt.clock(p.start, zone, short)}–{timefmt.clock(p.end, zone, short)}"
+    return f"{span} ({pct(p.attention)} attention)"
+
+
+def summary_lines(f: LessonFigures) -> list[str]:
+    """The summary a teacher reads first, as short plain sentences (never "0%" for a lesson with no faces)."""
+    if not f.timeline:
+        return [NO_DATA_YET if f.in_progress else NO_FACES]
+    if not f.faces_seen:
+        return [
+            NO_FACES
+            + f" {f.session['frames'] or sum(b.frames for b in f.timeline)} frames were analysed"
+            + (" so far." if f.in_progress else ".")
+        ]
+    lines = []
+    if f.emotion and f.emotion_shares:
+        top = sorted(f.emotion_shares.items(), key=lambda kv: kv[1], reverse=True)[:3]
+        moods = ", ".join(f"{label} {pct(share)}" for label, share in top)
+        lines.append(f"Dominant expressions across the class: {moods}.")
+    thirds = f.engagement_thirds
+    detail = ""
+    if all(v is not None for v in thirds):
+        first, middle, last = (pct(v) for v in thirds)
+        detail = f": {first} in the first third, {middle} in the middle, {last} in the last"
+    lines.append(f"Engagement index averaged {pct(f.mean_engagement)} over the session{detail}.")
+    lines.append(f"Faces turned to the front of the room: {pct(f.mean_attention)} on average.")
+    if f.low_periods:
+        short = f.duration_s < 600
+        periods = "; ".join(period_text(p, short, f.zone) for p in f.low_periods)
+        lines.append(f"Lowest attention: {periods}.")
+    if f.people is not None and f.people.seconds:
+        tracks = f.session["tracks"]
+        lines.append(
+            f"People in view: {f.people.text()}; {tracks} anonymous track{'s' * (tracks != 1)} in all."
+        )
+    heads = heads_up_text(f.session, f.timeline)
+    if heads:
+        lines.append(heads)
+    return lines
+
+
+def heads_up_text(session: dict, timeline: list[TimelineBucket]) -> str | None:
+    """The session's heads-up line ("Heads up: 62% of 26 (class size); ..."); None before it was measured."""
+    rows = [b for b in timeline if b.frames and b.heads_up is not None]
+    frames = sum(b.frames for b in rows)
+    if not frames or not session.get("attention_basis"):
+        return None
+    up, down, away = (
+        sum(getattr(b, k) * b.frames for b in rows) / frames
+        for k in ("heads_up", "heads_down", "turned_away")
+    )
+    of = (
+        f"of {session['class_size']} (class size)"
+        if session["attention_basis"] == "class_size"
+        else "of the people in view"
+    )
+    return f"Heads up: {pct(up)} {of}; heads down {pct(down)}, turned away {pct(away)}."
