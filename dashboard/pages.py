@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from dashboard import access
+from dashboard import access, trends
 from dashboard.api import save_settings, set_assignment
 from dashboard.auth import admin_account_action, admin_required
 from dashboard.camera_setup import CameraConfigError, save_camera_setup
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
-from dashboard.params import date_arg, int_arg, parse_int
+from dashboard.params import parse_int
 from dashboard.summaries import cameras_with_mood
 from dashboard.vendor import missing_files
 from monitor.labels import EMOTIONS
@@ -56,26 +56,7 @@ def live(camera_id: int) -> Any:
 
 @bp.get("/sessions")
 def sessions() -> Any:
-    db = get_db()
-    visible = access.visible_camera_ids(db)
-    stmt = select(Camera).order_by(Camera.name)
-    if visible is not None:
-        stmt = stmt.where(Camera.id.in_(visible))
-    cams = list(db.scalars(stmt))
-    camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
-    ids = visible if camera_id is None else ([camera_id] if visible is None or camera_id in visible else [])
-    start, end = date_arg("from"), date_arg("to", end=True)
-    rows = queries.list_sessions(db, ids, start, end, limit=500)
-    names = {c.id: c.name for c in cams}
-    return render_template(
-        "sessions.html",
-        sessions=rows,
-        cameras=cams,
-        names=names,
-        camera_id=camera_id,
-        date_from=request.args.get("from", ""),
-        date_to=request.args.get("to", ""),
-    )
+    return render_template("sessions.html", **trends.sessions_page(get_db()))
 
 
 @bp.get("/sessions/<int:session_id>")

@@ -203,6 +203,45 @@ class SessionRollup(Base):
     p_neutral: Mapped[float | None] = mapped_column(Float)
 
 
+class LessonMarker(Base):
+    """A moment a teacher marked in a lesson ("group work starts", "quiz"), live or afterwards."""
+
+    __tablename__ = "lesson_markers"
+    __table_args__ = (Index("ix_lesson_markers_session_at", "session_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LessonStats(Base):
+    """Whole-lesson figures of an ended session, computed once from its rollups (store/lesson_stats.py).
+
+    A cache: the sessions list and the trends read a term of lessons from here instead of millions of
+    per-second rows. ``ended_at`` is the session's end when it was computed; a different end means stale.
+    """
+
+    __tablename__ = "lesson_stats"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)  # rollup seconds with frames
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    faces: Mapped[int] = mapped_column(Integer, default=0)
+    attention_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    engagement_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    heads_up_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    people_typical: Mapped[float | None] = mapped_column(Float)
+    people_peak: Mapped[float | None] = mapped_column(Float)
+    sparkline: Mapped[str | None] = mapped_column(Text)  # JSON: heads-up ratios (or null), in time order
+
+
 class ModelVersion(Base):
     __tablename__ = "model_versions"
 

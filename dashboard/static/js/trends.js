@@ -1,0 +1,110 @@
+/* Trends page: one point per lesson (attention and engagement; people in view on their own small chart),
+   lessons with markers drawn as triangles, and the week-over-week table. Data: GET /api/trends. */
+"use strict";
+(function () {
+  const card = document.getElementById("trend");
+  if (!card) return;
+  const note = document.getElementById("trend-note");
+  const sessionUrl = (id) => card.dataset.sessionUrl.replace(/0$/, String(id));
+  const pctOf = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
+  const colors = (CM.line) || { attention: "#2f6fb3", engagement: "#1f3550", people: "#7a5195", marker: "#b3403a" };
+  window.trendCharts = {};
+  // common.js formats in the school's zone; older copies lack day/clock
+  CM.day = CM.day || ((iso) => new Date(iso).toDateString());
+  CM.clock = CM.clock || ((iso) => new Date(iso).toTimeString().slice(0, 5));
+
+  function points(data, key, scale) {
+    return data.points.map((p) => ({ x: new Date(p.started_at).getTime(), y: p[key] === null ? null : scale(p[key]), p }));
+  }
+
+  function options(data, yMax, yTitle) {
+    const narrow = window.innerWidth < 600;
+    const xs = data.points.map((p) => new Date(p.started_at).getTime());
+    const pad = Math.max((Math.max(...xs) - Math.min(...xs)) * 0.03, 3600000);
+    return {
+      responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+      interaction: { mode: "nearest", axis: "x", intersect: false },
+      scales: {
+        x: { type: "linear", min: Math.min(...xs) - pad, max: Math.max(...xs) + pad,
+             ticks: { maxRotation: 0, autoSkipPadding: 16, callback: (v) => CM.day(new Date(v).toISOString()).slice(4, 10) } },
+        y: { min: 0, max: yMax, title: { display: !narrow, text: yTitle },
+             ticks: { callback: (v) => (yMax === 100 ? v + "%" : v) } },
+      },
+      plugins: {
+        legend: { position: "top", labels: { boxWidth: 12 } },
+        tooltip: { callbacks: {
+          title: (items) => (items.length ? `${items[0].raw.p.label} · ${CM.dateTime(items[0].raw.p.started_at)}` : ""),
+          label: (c) => `${c.dataset.label}: ${c.raw.y === null ? (c.raw.p.note || "–") : c.raw.y + (yMax === 100 ? "%" : "")}`,
+          footer: (items) => (items.length && items[0].raw.p.markers.length
+            ? "Markers: " + items[0].raw.p.markers.map((m) => `${CM.clock(m.at)} ${m.text}`).join("; ") : ""),
+        } },
+      },
+      onClick: (_e, els, chart) => {
+        if (els.length) window.location = sessionUrl(chart.data.datasets[els[0].datasetIndex].data[els[0].index].p.session_id);
+      },
+    };
+  }
+
+  function style(color, dash) {
+    return { borderColor: color, backgroundColor: color, borderWidth: 2, borderDash: dash || [], spanGaps: false,
+             pointRadius: (c) => (c.raw && c.raw.p.markers.length ? 6 : 3),
+             pointStyle: (c) => (c.raw && c.raw.p.markers.length ? "triangle" : "circle") };
+  }
+
+  function drawCharts(data) {
+    const withFigures = data.points.filter((p) => p.attention !== null || p.engagement !== null);
+    document.getElementById("trend-chart-box").hidden = false;
+    window.trendCharts.main = new Chart(document.getElementById("trend-chart"), {
+      type: "line",
+      data: { datasets: [
+        { label: "Attention (heads up)", data: points(data, "attention", pctOf), ...style(colors.attention) },
+        { label: "Engagement index", data: points(data, "engagement", pctOf), ...style(colors.engagement, [6, 4]) },
+      ] },
+      options: options(data, 100, "% of the class"),
+    });
+    const peak = Math.max(1, ...data.points.map((p) => p.people_peak || 0));
+    document.getElementById("people-chart-box").hidden = false;
+    window.trendCharts.people = new Chart(document.getElementById("people-chart"), {
+      type: "line",
+      data: { datasets: [
+        { label: "People in view, typical", data: points(data, "people_typical", (v) => v), ...style(colors.people) },
+        { label: "peak", data: points(data, "people_peak", (v) => v), ...style("#b9a5d0", [3, 3]) },
+      ] },
+      options: options(data, Math.ceil(peak * 1.1), "people"),
+    });
+    const missing = data.points.length - withFigures.length;
+    let text = `${data.points.length} lesson${data.points.length === 1 ? "" : "s"}`;
+    if (missing) text += `; ${missing} without figures (no faces detected or no video stored) are left as gaps`;
+    if (data.truncated) text += "; only the newest lessons are shown, narrow the dates to see older ones";
+    note.textContent = text + ".";
+  }
+
+  function change(v) {
+    const td = document.createElement("td");
+    if (v === null || v === undefined) { td.textContent = "–"; td.className = "none"; return td; }
+    const pts = Math.round(v * 1000) / 10;
+    td.textContent = pts === 0 ? "no change" : `${pts > 0 ? "▲ +" : "▼ "}${pts} pts`;
+    td.className = pts > 0 ? "up" : pts < 0 ? "down" : "";
+    return td;
+  }
+
+  function drawWeeks(data) {
+    const body = document.querySelector("#weekly tbody");
+    body.replaceChildren();
+    for (const w of data.weekly) {
+      const tr = document.createElement("tr");
+      tr.append(CM.cell(CM.day(w.week + "T12:00:00Z")), CM.cell(String(w.lessons)),
+                CM.cell(w.attention === null ? "no figures" : CM.pct(w.attention)), change(w.change_attention),
+                CM.cell(w.engagement === null ? "no figures" : CM.pct(w.engagement)), change(w.change_engagement));
+      body.append(tr);
+    }
+    document.getElementById("weekly-card").hidden = data.weekly.length === 0;
+  }
+
+  CM.getJSON(card.dataset.api).then((data) => {
+    if (!data) return;
+    if (!data.points.length) { note.textContent = "No lessons in this range yet."; return; }
+    drawCharts(data);
+    drawWeeks(data);
+  }).catch((err) => { note.textContent = "Could not load the trend: " + err.message; note.classList.add("error"); });
+})();

@@ -1,0 +1,268 @@
+"""Whole-lesson figures for comparing lessons: the sessions list and the trends across a term.
+
+Each lesson's figures come from its per-second rollups in two grouped queries for a whole page of lessons
+(one for the sums and the people-in-view histogram, one for the sparkline), never a loop over rows per
+lesson. An ended lesson's figures never change, so they are kept in ``lesson_stats`` and a term of 200
+lessons is read from 200 rows instead of ~700,000 rollups; running lessons are always computed afresh.
+
+Figures:
+- ``attention``: the heads-up ratio (monitor/engagement.py), the share of the class facing the front, over
+  the lesson's frames; None when it was not measured (older sessions) or no face was ever seen;
+- ``engagement``: the class engagement index averaged over frames; None with no face seen;
+- ``people_typical`` / ``people_peak``: people in view, the median and the busiest second (as
+  ``queries.people_in_view``);
+- ``sparkline``: the heads-up ratio in ``SPARK_POINTS`` equal slices of the lesson (None where no face).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, Integer, cast, extract, func, literal, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from monitor.store.schema import ClassSession, LessonStats, SessionRollup, UTCDateTime, utcnow
+
+SPARK_POINTS = 24
+CLASS_SEPARATOR = " · "
+"""Timetable labels read ``Maths 7B · Tue period 2``: the class is the part before the separator."""
+
+
+@dataclass
+class LessonFigures:
+    """Sums over a lesson's rollups plus its people in view and sparkline (see the module docstring)."""
+
+    seconds: int = 0
+    frames: int = 0
+    faces: int = 0
+    attention_sum: float = 0.0
+    engagement_sum: float = 0.0
+    heads_up_sum: float = 0.0
+    people_typical: float | None = None
+    people_peak: float | None = None
+    sparkline: list[float | None] = field(default_factory=list)
+
+    def attention(self, basis: str | None) -> float | None:
+        return self.heads_up_sum / self.frames if self.faces and self.frames and basis else None
+
+    def engagement(self) -> float | None:
+        return self.engagement_sum / self.frames if self.faces and self.frames else None
+
+    def empty_reason(self) -> str | None:
+        """Why a lesson has no figures ("no video stored", "no faces detected"), None when it has some."""
+        if not self.frames:
+            return "no video stored"
+        if not self.faces:
+            return "no faces detected"
+        return None
+
+
+def class_of(label: str) -> str:
+    """The class part of a lesson label: ``Maths 7B`` for ``Maths 7B · Tue period 2``."""
+    return label.split(CLASS_SEPARATOR, 1)[0].strip()
+
+
+def label_matches(label: str):
+    """SQL condition: the session's label is ``label`` or starts with ``label · `` (a timetable period)."""
+    prefix = label + CLASS_SEPARATOR
+    return or_(
+        ClassSession.label == label,
+        func.substr(ClassSession.label, 1, len(prefix)) == prefix,
+    )
+
+
+def find_lessons(
+    db: Session,
+    camera_ids: list[int] | None,
+    *,
+    label: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[ClassSession]:
+    """Sessions of these cameras (None: all) and class label, started in [start, end)."""
+    order = ClassSession.started_at.desc() if newest_first else ClassSession.started_at
+    stmt = select(ClassSession).order_by(order, ClassSession.id.desc() if newest_first else ClassSession.id)
+    if camera_ids is not None:
+        stmt = stmt.where(ClassSession.camera_id.in_(camera_ids))
+    if label:
+        stmt = stmt.where(label_matches(label))
+    if start is not None:
+        stmt = stmt.where(ClassSession.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(ClassSession.started_at < end)
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return list(db.scalars(stmt))
+
+
+def class_labels(db: Session, camera_ids: list[int] | None) -> list[str]:
+    """The distinct class labels (see ``class_of``) of these cameras' sessions, sorted."""
+    stmt = select(ClassSession.label).distinct()
+    if camera_ids is not None:
+        stmt = stmt.where(ClassSession.camera_id.in_(camera_ids))
+    return sorted({class_of(x) for x in db.scalars(stmt) if x and class_of(x)}, key=str.casefold)
+
+
+def _epoch_s(db: Session, ts):
+    """SQL seconds since the epoch of a timestamp expression, on SQLite or PostgreSQL."""
+    if db.get_bind().dialect.name == "sqlite":
+        return (func.julianday(ts) - 2440587.5) * 86400.0
+    return extract("epoch", ts)
+
+
+def compute(db: Session, sessions: Iterable[ClassSession], now: datetime | None = None) -> dict:
+    """Figures of these sessions from their rollups: ``{session_id: LessonFigures}``, two queries in all."""
+    by_id = {cs.id: cs for cs in sessions}
+    out = {sid: LessonFigures() for sid in by_id}
+    if not by_id:
+        return out
+    ids = list(by_id)
+    per_second = cast(SessionRollup.faces, Float) / SessionRollup.frames
+    rows = db.execute(
+        select(
+            SessionRollup.session_id,
+            per_second,
+            func.count(),
+            func.sum(SessionRollup.frames),
+            func.sum(SessionRollup.faces),
+            func.sum(SessionRollup.attention_sum),
+            func.sum(SessionRollup.engagement_sum),
+            func.sum(SessionRollup.heads_up_sum),
+        )
+        .where(SessionRollup.session_id.in_(ids), SessionRollup.frames > 0)
+        .group_by(SessionRollup.session_id, per_second)
+    ).all()
+    histograms: dict[int, list[tuple[float, int]]] = {}
+    for sid, people, n, frames, faces, att, eng, up in rows:
+        f = out[sid]
+        f.seconds += n
+        f.frames += int(frames or 0)
+        f.faces += int(faces or 0)
+        f.attention_sum += att or 0.0
+        f.engagement_sum += eng or 0.0
+        f.heads_up_sum += up or 0.0
+        histograms.setdefault(sid, []).append((float(people), n))
+    for sid, hist in histograms.items():
+        out[sid].people_typical = _median(hist)
+        out[sid].people_peak = max(v for v, _ in hist)
+    _sparklines(db, ids, out, now or utcnow())
+    return out
+
+
+def _median(hist: list[tuple[float, int]]) -> float:
+    """The median of a multiset given as (value, count) pairs (as ``statistics.median`` of the values)."""
+    hist = sorted(hist)
+    total = sum(n for _, n in hist)
+
+    def nth(k: int) -> float:
+        for value, n in hist:
+            if k < n:
+                return value
+            k -= n
+        return hist[-1][0]
+
+    mid = total // 2
+    return nth(mid) if total % 2 else statistics.fmean([nth(mid - 1), nth(mid)])
+
+
+def _sparklines(db: Session, ids: list[int], out: dict[int, LessonFigures], now: datetime) -> None:
+    start = _epoch_s(db, ClassSession.started_at)
+    end = _epoch_s(db, func.coalesce(ClassSession.ended_at, literal(now, UTCDateTime())))
+    share = (_epoch_s(db, SessionRollup.bucket_start) - start) * SPARK_POINTS / (end - start + 1.0)
+    # Which slice a second falls in, clamped (a clock step may put a second outside the lesson).
+    if db.get_bind().dialect.name == "sqlite":
+        slot = func.min(func.max(cast(share, Integer), 0), SPARK_POINTS - 1)  # CAST truncates; >= 0 here
+    else:
+        slot = func.least(func.greatest(cast(func.floor(share), Integer), 0), SPARK_POINTS - 1)
+    rows = db.execute(
+        select(
+            SessionRollup.session_id,
+            slot,
+            func.sum(SessionRollup.frames),
+            func.sum(SessionRollup.faces),
+            func.sum(SessionRollup.heads_up_sum),
+        )
+        .join(ClassSession, ClassSession.id == SessionRollup.session_id)
+        .where(
+            SessionRollup.session_id.in_(ids),
+            SessionRollup.frames > 0,
+            ClassSession.attention_basis.is_not(None),
+        )
+        .group_by(literal_column("1"), literal_column("2"))  # by position: the slot has bound values
+    ).all()
+    lines: dict[int, list[float | None]] = {}
+    for sid, k, frames, faces, up in rows:
+        line = lines.setdefault(sid, [None] * SPARK_POINTS)
+        line[int(k)] = round(up / frames, 3) if faces and frames else None
+    for sid, line in lines.items():
+        out[sid].sparkline = line
+
+
+def figures_for(
+    db: Session,
+    sessions: list[ClassSession],
+    save: Callable[[list[dict]], None] | None = None,
+) -> dict[int, LessonFigures]:
+    """Figures of these sessions: ended ones from ``lesson_stats`` where kept, the rest computed.
+
+    ``save`` (optional) is given the ``lesson_stats`` rows of the ended sessions just computed, to keep
+    them (the caller owns the write transaction; see ``save_rows``).
+    """
+    ended = {cs.id: cs for cs in sessions if cs.ended_at is not None}
+    out: dict[int, LessonFigures] = {}
+    if ended:
+        for row in db.scalars(select(LessonStats).where(LessonStats.session_id.in_(list(ended)))):
+            if row.ended_at == ended[row.session_id].ended_at:
+                out[row.session_id] = _from_row(row)
+    missing = [cs for cs in sessions if cs.id not in out]
+    if missing:
+        fresh = compute(db, missing)
+        out.update(fresh)
+        rows = [_to_row(ended[sid], f) for sid, f in fresh.items() if sid in ended]
+        if rows and save is not None:
+            save(rows)
+    return out
+
+
+def save_rows(db: Session, rows: list[dict]) -> None:
+    """Insert or replace ``lesson_stats`` rows (from ``figures_for``) in the caller's transaction."""
+    for values in rows:
+        db.merge(LessonStats(**values))
+
+
+def _to_row(cs: ClassSession, f: LessonFigures) -> dict:
+    return {
+        "session_id": cs.id,
+        "ended_at": cs.ended_at,
+        "computed_at": utcnow(),
+        "seconds": f.seconds,
+        "frames": f.frames,
+        "faces": f.faces,
+        "attention_sum": f.attention_sum,
+        "engagement_sum": f.engagement_sum,
+        "heads_up_sum": f.heads_up_sum,
+        "people_typical": f.people_typical,
+        "people_peak": f.people_peak,
+        "sparkline": json.dumps(f.sparkline) if f.sparkline else None,
+    }
+
+
+def _from_row(row: LessonStats) -> LessonFigures:
+    return LessonFigures(
+        seconds=row.seconds,
+        frames=row.frames,
+        faces=row.faces,
+        attention_sum=row.attention_sum,
+        engagement_sum=row.engagement_sum,
+        heads_up_sum=row.heads_up_sum,
+        people_typical=row.people_typical,
+        people_peak=row.people_peak,
+        sparkline=json.loads(row.sparkline) if row.sparkline else [],
+    )
