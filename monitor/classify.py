@@ -7,6 +7,10 @@ FER2013 labels so the store always sees the same classes.
 A directory may also ship ``model_int8.tflite`` (int8 inside, float32 in and out); the training export
 writes it only when it stays within one point of the float32 accuracy. ``precision="auto"`` runs it when
 present: the same answers at a fraction of the CPU time.
+
+``calibration.json`` (optional, written by ``classroom-monitor calibrate-model``) holds a temperature per
+model file, fitted on held-out faces; the classifier returns ``softmax(log(p) / T)``, which keeps the top
+class and makes the probabilities that the dashboard and reports average honest.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from monitor.labels import EMOTIONS
 from monitor.preprocess import FACE_SIZE, preprocess_faces
 
 FLOAT32_FILE, INT8_FILE = "model.tflite", "model_int8.tflite"
+CALIBRATION_FILE = "calibration.json"
+_LOG_FLOOR = 1e-7
+"""Probabilities are floored here before the log: an int8 model outputs exact zeros."""
 
 
 class ModelError(Exception):
@@ -42,6 +49,35 @@ def model_file(model: Path, precision: str = "auto") -> Path:
     if precision == "int8" or (precision == "auto" and (model / INT8_FILE).is_file()):
         return model / INT8_FILE
     return model / FLOAT32_FILE
+
+
+def apply_temperature(probs: np.ndarray, temperature: float | None) -> np.ndarray:
+    """``softmax(log(probs) / temperature)`` row by row; the argmax never changes. ``None`` or 1: no-op."""
+    if temperature is None or temperature == 1.0 or len(probs) == 0:
+        return probs
+    logits = np.log(np.maximum(probs, _LOG_FLOOR)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    out /= out.sum(axis=1, keepdims=True)
+    return out.astype(probs.dtype, copy=False)
+
+
+def read_temperature(path: Path) -> float | None:
+    """The temperature ``calibration.json`` beside ``path`` stores for that model file (None: none stored,
+    or the temperature is already folded into the file's graph)."""
+    calibration = path.parent / CALIBRATION_FILE
+    if not calibration.is_file():
+        return None
+    try:
+        entry = json.loads(calibration.read_text()).get("files", {}).get(path.name)
+    except (json.JSONDecodeError, AttributeError, OSError) as exc:
+        raise ModelError(f"{calibration} is not a valid calibration file ({exc})") from exc
+    if not entry or entry.get("in_graph"):
+        return None
+    t = entry.get("temperature")
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not (0 < t < float("inf")):
+        raise ModelError(f"{calibration}: temperature for {path.name} must be a positive number, not {t!r}")
+    return float(t)
 
 
 class EmotionClassifier:
@@ -67,6 +103,7 @@ class EmotionClassifier:
         self._in, self._out = inp["index"], out["index"]
         self._batch = int(inp["shape"][0])
         self._fold = self._label_map(path.parent / "labels.json", int(out["shape"][-1]))
+        self.temperature = read_temperature(path)
 
     @staticmethod
     def _label_map(labels_file: Path, n_out: int) -> np.ndarray | None:
@@ -102,7 +139,7 @@ class EmotionClassifier:
         self._resize(n)
         self._interp.set_tensor(self._in, np.ascontiguousarray(batch, dtype=np.float32))
         self._interp.invoke()
-        probs = self._interp.get_tensor(self._out).copy()
+        probs = apply_temperature(self._interp.get_tensor(self._out).copy(), self.temperature)
         if self._fold is not None:
             probs = probs[:, self._fold]
         # Renormalise: folding drops a class, and an int8 model's outputs come in steps of 1/256.

@@ -30,6 +30,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("training.commands", "Train the emotion CNN."),
     "evaluate": ("training.commands", "Evaluate an exported model on a dataset."),
     "ensemble": ("training.commands", "Average trained models into one model directory."),
+    "calibrate-model": ("training.commands", "Fit a model's temperature (calibrated probabilities)."),
+    "explain": ("training.commands", "Grad-CAM overlays of dataset faces per class (model.keras)."),
 }
 
 

@@ -84,6 +84,55 @@ def _members(metrics: dict) -> str:
             "the ensemble):\n" + "\n".join(steps))
 
 
+def _calibration(metrics: dict) -> str:
+    """The calibration section: temperature per file, ECE and NLL before and after, the diagram."""
+    cal = metrics.get("calibration")
+    if not cal:
+        return ""
+    fitted = cal["fitted_on"]
+    rows = ["| file | temperature | ECE before | ECE after | NLL before | NLL after | accuracy |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, f in cal["files"].items():
+        where = "in the graph" if f.get("in_graph") else "calibration.json"
+        rows.append(f"| `{name}` ({where}) | {f['temperature']:.3f} | {f['ece_before']:.4f} | "
+                    f"{f['ece_after']:.4f} | {f['nll_before']:.4f} | {f['nll_after']:.4f} | "
+                    f"{f['accuracy']:.4f} |")
+    sha = f", sha256 `{fitted['sha256'][:16]}…`" if fitted.get("sha256") else ""
+    cmd = f"\n* Reproduce: `{cal['command']}`" if cal.get("command") else ""
+    return f"""
+## Calibration
+* **Temperature scaling** fitted on {fitted['usage']} (n = {fitted['n']}, `{fitted['data']}`{sha})
+  by minimising the negative log-likelihood: the worker reports `softmax(log(p) / T)`, which keeps every
+  top class (accuracy unchanged) and makes the probabilities that the dashboard and reports average
+  match how often the model is right. ECE: expected calibration error, {cal.get('ece_bins', 15)} equal-width
+  bins of the top probability.
+* **Where T lives**: `calibration.json` beside the model files, one temperature per file, applied by
+  `monitor.classify.EmotionClassifier` (and by `classroom-monitor evaluate`); files marked "in the graph"
+  have T folded into the exported graph instead. The `.tflite` files themselves are unchanged.
+* T was fitted on the split that also chose the checkpoints, so "ECE after" is optimistic; on new faces
+  expect it between the two columns.{cmd}
+
+{chr(10).join(rows)}
+
+![reliability diagram](reliability.png)
+"""
+
+
+def _explanations(metrics: dict) -> str:
+    """The Grad-CAM section, when ``classroom-monitor explain`` wrote its grid into the model directory."""
+    ex = metrics.get("explanations")
+    if not ex:
+        return ""
+    return f"""
+## What the network looks at (Grad-CAM)
+* Grad-CAM heat maps on the last convolution layer (`{ex['layer']}`) for {ex['per_class']} {ex['usage']}
+  faces per true class (rows), from {ex['data']}; each title is the predicted class and its probability.
+  Dataset faces only: `explain` refuses camera images. Reproduce: `{ex['command']}`
+
+![Grad-CAM grid]({ex['grid']})
+"""
+
+
 def model_card(metrics: dict) -> str:
     """The card's Markdown text."""
     soft = metrics.get("label_source") == "ferplus"
@@ -122,7 +171,7 @@ def model_card(metrics: dict) -> str:
 {_table(metrics)}
 
 ![confusion matrix](confusion_matrix.png) ![training curves](training_curves.png)
-
+{_calibration(metrics)}{_explanations(metrics)}
 ## Intended use
 Aggregated, class-level signals only: the share of faces per emotion over time in a classroom session, to
 help a teacher reflect on a lesson. Individual predictions are noisy (about one in three is wrong on

@@ -110,29 +110,49 @@ def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: 
               help="Model directory (default: the active model, else the newest in models/).")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
               help="FER2013 CSV (plain or .gz) or an image-folder dataset.")
-@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]),
-              default="PublicTest", show_default=True)
+@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]), default=None,
+              help="Rows to score (default: PublicTest of a CSV, every image of a folder).")
+@click.option("--precision", type=click.Choice(["auto", "float32", "int8"]), default=None,
+              help="Which file to score (default: the settings' model_precision, as the worker does).")
+@click.option("--int8", "use_int8", is_flag=True, help="Same as --precision int8.")
+@click.option("--uncalibrated", is_flag=True, help="Ignore calibration.json: the file's raw probabilities.")
 @click.option("--tta", is_flag=True, help="Average each face with its mirror image.")
-@click.option("--int8", "use_int8", is_flag=True, help="Evaluate model_int8.tflite instead.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Score only the first N rows of each Usage (quick checks).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON object.")
-def evaluate(model_dir: Path | None, data: Path, usage: str, tta: bool, use_int8: bool,
-             as_json: bool) -> None:
-    """Evaluate an exported model under LiteRT (the worker's runtime) and print one JSON object."""
+def evaluate(model_dir: Path | None, data: Path, usage: str | None, precision: str | None, use_int8: bool,
+             uncalibrated: bool, tta: bool, limit: int | None, as_json: bool) -> None:
+    """Evaluate a model the way the worker runs it (same file, same calibration) and print one JSON object:
+    accuracy, macro F1, ECE, ms per face."""
+    from monitor.classify import ModelError, model_file
     from training.data import DatasetError, load_dataset
     from training.evaluate import evaluate_model_dir, newest_model_dir
 
+    if use_int8 and precision not in (None, "int8"):
+        raise click.ClickException(f"--int8 contradicts --precision {precision}")
+    precision = "int8" if use_int8 else precision or getattr(_settings(), "model_precision", None) or "auto"
     model_dir = model_dir or newest_model_dir(_models_root(), getattr(_settings(), "db_url", None))
-    tflite_name = "model_int8.tflite" if use_int8 else "model.tflite"
-    if model_dir is None or not (model_dir / tflite_name).exists():
-        raise click.ClickException(f"no {tflite_name} found (looked in {model_dir or 'models/*/'})")
+    if model_dir is None:
+        raise click.ClickException("no model found (looked in models/*/); pass --model DIR")
+    path = model_file(model_dir, precision)
+    if not path.is_file():
+        raise click.ClickException(f"no {path.name} in {model_dir} (precision {precision})")
     try:
-        dataset = load_dataset(data, progress=not as_json)
-        metrics = evaluate_model_dir(model_dir, dataset, usage=usage, flip_tta=tta, tflite_name=tflite_name)
-    except (DatasetError, ValueError) as exc:
+        dataset = load_dataset(data, progress=not as_json).head(limit)
+        if dataset.dropped_line():
+            click.echo(dataset.dropped_line(), err=True)
+        metrics = evaluate_model_dir(model_dir, dataset, usage=usage, flip_tta=tta, precision=precision,
+                                     calibrated=not uncalibrated, timing=True)
+    except (DatasetError, ModelError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     if not as_json:
-        click.echo(f"{model_dir}: {usage} accuracy {metrics['accuracy']:.4f}, macro F1 "
-                   f"{metrics['macro_f1']:.4f}, n={metrics['n']}", err=True)
+        t = metrics["temperature"]
+        click.echo(f"scored {metrics['model_file']} ({metrics['precision']}"
+                   f"{f', temperature {t:.3f}' if t else ', no temperature'}) on {metrics['usage']} "
+                   f"of {data}", err=True)
+        click.echo(f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
+                   f"ECE {metrics['ece']:.4f}, {metrics['ms_per_face']:.3f} ms/face, n={metrics['n']}",
+                   err=True)
     click.echo(json.dumps(metrics))
 
 
@@ -161,3 +181,91 @@ def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_
     except (DatasetError, EnsembleError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps({k: metrics[k] for k in ("version", "accuracy", "macro_f1", "n", "ms_per_face")}))
+
+
+@click.command("calibrate-model")
+@click.option("--model", "model_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Model directory (default: the active model, else the newest in models/).")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="FER2013 CSV (plain or .gz) whose held-out rows fit the temperature.")
+@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "all"]), default="PublicTest",
+              show_default=True, help="Rows to fit on (never Training: the model has seen them).")
+@click.option("--fold-into-graph", "fold", is_flag=True,
+              help="Also re-export model.tflite from model.keras with T inside the graph.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Fit on only the first N rows of each Usage (quick checks and tests).")
+def calibrate_model(model_dir: Path | None, data: Path, usage: str, fold: bool, limit: int | None) -> None:
+    """Fit temperature scaling for a model directory: writes calibration.json (applied by the worker),
+    reliability.png, ECE before/after into metrics.json and the model card."""
+    from training.calibration import calibrate_model_dir
+    from training.data import DatasetError, load_dataset
+    from training.evaluate import newest_model_dir
+
+    model_dir = model_dir or newest_model_dir(_models_root(), getattr(_settings(), "db_url", None))
+    if model_dir is None or not model_dir.is_dir():
+        raise click.ClickException(f"no model directory {model_dir or '(none found in models/)'}")
+    try:
+        dataset = load_dataset(data).head(limit)
+        record = calibrate_model_dir(model_dir, dataset, usage=usage, command=_command_line(), fold=fold)
+    except (DatasetError, ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, f in record["files"].items():
+        click.echo(f"{model_dir / name}: T={f['temperature']:.3f}, ECE {f['ece_before']:.4f} -> "
+                   f"{f['ece_after']:.4f}, NLL {f['nll_before']:.4f} -> {f['nll_after']:.4f}", err=True)
+    click.echo(json.dumps(record))
+
+
+@click.command("explain")
+@click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Model directory with the float model.keras (e.g. models/fer2013-default-v1).")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="A dataset (FER2013 CSV or image-folder dataset); never camera images.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for gradcam_grid.png (the model directory itself adds it to the model card).")
+@click.option("--per-class", type=click.IntRange(1, 20), default=6, show_default=True,
+              help="Faces per class.")
+@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]), default=None,
+              help="Rows to sample from (default: PublicTest of a CSV, every image of a folder).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str | None, seed: int) -> None:
+    """Grad-CAM overlays for a sample of dataset faces per class: one grid PNG, rows = true class."""
+    from monitor.safe_paths import UnsafePathError, check_output_dir
+    from training.data import DatasetError, load_dataset
+    from training.evaluate import default_usage
+    from training.explain import GRID_FILE, explain_dataset, plot_grid
+
+    keras_file = model_dir / "model.keras"
+    if not keras_file.is_file():
+        raise click.ClickException(f"{model_dir} has no model.keras (only LiteRT files, which carry no "
+                                   "gradients); Grad-CAM needs the float Keras model, e.g. "
+                                   "models/fer2013-default-v1")
+    settings = _settings()
+    try:
+        target = check_output_dir(out, db_url=getattr(settings, "db_url", None), what="explanations")
+        dataset = load_dataset(data, progress=False)
+    except UnsafePathError as exc:
+        raise click.ClickException(str(exc)) from None
+    except DatasetError as exc:
+        raise click.ClickException(f"{exc} (explain runs on dataset faces only, never camera images)") \
+            from None
+    import keras
+
+    usage = usage or default_usage(dataset)
+    try:
+        ex = explain_dataset(keras.models.load_model(keras_file), dataset.split(usage), per_class, seed=seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    title = f"{model_dir.name}: Grad-CAM on {usage} faces; rows: true class, titles: prediction"
+    grid = plot_grid(ex, target / GRID_FILE, title=title)
+    click.echo(f"wrote {grid} ({len(ex.faces)} faces, layer {ex.layer})", err=True)
+    metrics_file = model_dir / "metrics.json"
+    if target == model_dir.resolve() and metrics_file.is_file():
+        from training.card import write_model_card
+
+        metrics = json.loads(metrics_file.read_text())
+        metrics["explanations"] = {"grid": GRID_FILE, "layer": ex.layer, "per_class": per_class,
+                                   "usage": usage, "data": str(data), "seed": seed,
+                                   "command": _command_line()}
+        metrics_file.write_text(json.dumps(metrics, indent=2) + "\n")
+        write_model_card(model_dir, metrics)
+        click.echo(f"added the grid to {model_dir / 'MODEL_CARD.md'}", err=True)

@@ -74,6 +74,8 @@ class FaceDataset:
     label_names: tuple[str, ...] = EMOTIONS
     skipped: dict[str, int] = field(default_factory=dict)
     source: str = ""
+    dropped_classes: dict[str, int] = field(default_factory=dict)
+    """Image-folder classes with no FER2013 counterpart (e.g. CK+ contempt) → images left out."""
 
     def __len__(self) -> int:
         return len(self.images)
@@ -94,7 +96,7 @@ class FaceDataset:
             return self
         keep = self.usage == usage
         return FaceDataset(self.images[keep], self.labels[keep], self.usage[keep], self.label_names,
-                           self.skipped, self.source)
+                           self.skipped, self.source, self.dropped_classes)
 
     def head(self, n: int | None) -> FaceDataset:
         """The first ``n`` rows of each Usage (for quick runs and tests); all rows when ``n`` is None."""
@@ -104,7 +106,19 @@ class FaceDataset:
         for u in np.unique(self.usage):
             keep[np.flatnonzero(self.usage == u)[:n]] = True
         return FaceDataset(self.images[keep], self.labels[keep], self.usage[keep], self.label_names,
-                           self.skipped, self.source)
+                           self.skipped, self.source, self.dropped_classes)
+
+    @property
+    def is_folder(self) -> bool:
+        """Whether the faces came from an image-folder dataset (not a FER2013 CSV)."""
+        return Path(self.source).is_dir()
+
+    def dropped_line(self) -> str:
+        """One line naming the classes left out for lack of a FER2013 counterpart ("" when none)."""
+        if not self.dropped_classes:
+            return ""
+        parts = ", ".join(f"{name} ({n} images)" for name, n in sorted(self.dropped_classes.items()))
+        return f"skipped classes with no FER2013 counterpart: {parts}"
 
     def summary(self) -> str:
         """One line: rows per Usage and skipped rows per reason."""
@@ -325,13 +339,16 @@ def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction:
     split_dirs = {p: _SPLIT_FOLDERS[p.name.lower()] for p in sorted(root.iterdir())
                   if p.is_dir() and p.name.lower() in _SPLIT_FOLDERS}
     skipped: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
     files: list[tuple[Path, int, str]] = []
     sources = split_dirs.items() if split_dirs else [(root, "")]
     for split_dir, usage in sources:
         for d in sorted(p for p in split_dir.iterdir() if p.is_dir()):
             key = d.name.strip().lower()
             if key not in FOLDER_LABELS:
-                skipped[f"unknown class folder '{d.name}'"] += sum(1 for _ in d.iterdir())
+                n_files = sum(1 for f in d.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES)
+                skipped[f"unknown class folder '{d.name}'"] += n_files
+                dropped[d.name] += n_files
                 continue
             label = FOLDER_LABELS[key]
             for f in sorted(d.iterdir()):
@@ -339,6 +356,7 @@ def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction:
                     continue
                 if label is None:
                     skipped[f"dropped class '{d.name}'"] += 1
+                    dropped[d.name] += 1
                     continue
                 files.append((f, EMOTIONS.index(label), usage))
     if not files:
@@ -366,7 +384,8 @@ def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction:
         raise DatasetError(f"{root}: no readable images ({dict(skipped)})")
     if not split_dirs:
         usage = _stratified_usage(labels, val_fraction, seed)
-    return FaceDataset(images, labels, usage, EMOTIONS, {k: v for k, v in skipped.items() if v}, str(root))
+    return FaceDataset(images, labels, usage, EMOTIONS, {k: v for k, v in skipped.items() if v}, str(root),
+                       dict(dropped))
 
 
 def _stratified_usage(labels: np.ndarray, val_fraction: float, seed: int) -> np.ndarray:

@@ -62,19 +62,60 @@ def read_labels(model_dir: Path) -> list[str]:
     return list(data["labels"] if isinstance(data, dict) else data)
 
 
-def evaluate_model_dir(model_dir: Path, dataset: FaceDataset, *, usage: str = "PublicTest",
-                       flip_tta: bool = False, tflite_name: str = "model.tflite") -> dict:
-    """Metrics of ``model_dir/model.tflite`` on the ``usage`` rows of ``dataset``."""
+def predict_model_file(path: Path, faces: np.ndarray, *, flip_tta: bool = False,
+                       calibrated: bool = True) -> tuple[np.ndarray, float | None]:
+    """``(probabilities, temperature)`` of one ``.tflite`` as the worker sees them: with the temperature
+    from ``calibration.json`` applied (``calibrated=False``: the file's raw outputs, temperature None)."""
+    from monitor.classify import apply_temperature, read_temperature
+
+    probs = predict_litert(path, faces, flip_tta=flip_tta)
+    temperature = read_temperature(path) if calibrated else None
+    return apply_temperature(probs, temperature), temperature
+
+
+def default_usage(dataset: FaceDataset) -> str:
+    """What ``evaluate`` scores when not told: PublicTest of a FER2013 CSV, every image of a folder."""
+    return "all" if dataset.is_folder else "PublicTest"
+
+
+def evaluate_model_dir(model_dir: Path, dataset: FaceDataset, *, usage: str | None = None,
+                       flip_tta: bool = False, tflite_name: str | None = None, precision: str = "auto",
+                       calibrated: bool = True, timing: bool = False) -> dict:
+    """Metrics of one model file of ``model_dir`` on the ``usage`` rows of ``dataset``.
+
+    The file is ``tflite_name`` when given, else the worker's choice at ``precision``
+    (``monitor.classify.model_file``). Besides accuracy and macro F1: ECE (15 bins) and NLL of the
+    probabilities the worker would use, and with ``timing`` the LiteRT ms per face (batches of 16).
+    """
+    from monitor.classify import model_file
+    from training.calibration import calibration_summary
+    from training.export import LiteRTClassifier
+
+    usage = usage or default_usage(dataset)
+    path = model_dir / tflite_name if tflite_name else model_file(model_dir, precision)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {path.name} in {model_dir}")
     subset = dataset.split(usage)
     if len(subset) == 0:
         present = sorted(set(dataset.usage.tolist()))
         raise ValueError(f"no {usage} rows in {dataset.source} (it has: {', '.join(present)})")
-    probs = predict_litert(model_dir / tflite_name, preprocess_faces(subset.images), flip_tta=flip_tta)
+    probs, temperature = predict_model_file(path, preprocess_faces(subset.images), flip_tta=flip_tta,
+                                            calibrated=calibrated)
     labels = read_labels(model_dir)
     metrics = classification_metrics(subset.hard_labels, probs, labels)
-    metrics.update(model=str(model_dir), model_file=tflite_name, data=dataset.source, usage=usage,
-                   flip_tta=flip_tta, skipped_rows=dataset.skipped)
+    metrics.update(calibration_summary(probs, subset.hard_labels))
+    metrics.update(model=str(model_dir), model_file=str(path), precision=_precision_of(path),
+                   temperature=temperature, data=dataset.source, usage=usage, flip_tta=flip_tta,
+                   skipped_rows=dataset.skipped, skipped_classes=dataset.dropped_classes)
+    if timing:
+        metrics["ms_per_face"] = round(LiteRTClassifier(path).ms_per_face() * (2 if flip_tta else 1), 4)
     return metrics
+
+
+def _precision_of(path: Path) -> str:
+    from monitor.classify import INT8_FILE
+
+    return "int8" if path.name == INT8_FILE else "float32"
 
 
 def _database_exists(db_url: str) -> bool:

@@ -139,3 +139,19 @@ def save_compact_keras(model, path: Path) -> Path:
             dst.writestr(name, src.read(name))
     raw.unlink()
     return path
+
+
+def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
+    """``model`` followed by temperature scaling, ``softmax(log(p) / T)``, folded into one graph.
+
+    Works on any probability output (one network or an ensemble's mean); the floor on ``p`` is the one
+    ``monitor.classify.apply_temperature`` uses, so the exported file answers like the classifier would.
+    """
+    import keras
+
+    from monitor.classify import _LOG_FLOOR
+
+    probs = model.outputs[0]
+    log_probs = keras.ops.log(keras.ops.maximum(probs, _LOG_FLOOR))
+    scaled = keras.ops.softmax(log_probs / float(temperature), axis=-1)
+    return keras.Model(model.inputs, scaled, name=f"{model.name}_t")
