@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -14,8 +15,9 @@ from dashboard.camera_setup import CameraConfigError, save_camera_setup
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
 from dashboard.params import parse_int
-from dashboard.summaries import cameras_with_mood
+from dashboard.summaries import cameras_with_mood, session_summary
 from dashboard.vendor import missing_files
+from monitor import timefmt
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store import queries, site_settings
@@ -25,10 +27,39 @@ from monitor.store.site_settings import all_settings
 bp = Blueprint("pages", __name__)
 
 
+def _zone() -> tzinfo:
+    """The school's time zone, read once per request."""
+    if "school_zone" not in g:
+        g.school_zone = site_settings.school_zone(get_db())
+    return g.school_zone
+
+
+@bp.app_template_filter("datetime")
+def datetime_filter(value: datetime | None) -> str:
+    """``Tue 24 Nov 2026 10:52`` in the school's zone (``monitor.timefmt``)."""
+    return timefmt.date_time(value, _zone())
+
+
+@bp.app_template_filter("clock")
+def clock_filter(value: datetime | None) -> str:
+    return "–" if value is None else timefmt.clock(value, _zone())
+
+
+@bp.app_template_filter("duration")
+def duration_filter(seconds: float | None) -> str:
+    return timefmt.duration(seconds)
+
+
+@bp.app_template_filter("ago")
+def ago_filter(value: datetime | None) -> str:
+    return timefmt.relative(value, _zone())
+
+
 @bp.app_context_processor
 def inject_common() -> dict[str, Any]:
     privacy = Privacy.load(get_db()) if g.get("user") else None
     return {
+        "school_tz": timefmt.zone_name(_zone()),
         "privacy": privacy,
         "emotions": EMOTIONS,
         "user": g.get("user"),
@@ -61,11 +92,13 @@ def sessions() -> Any:
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int) -> Any:
-    cs = access.session_or_404(get_db(), session_id)
+    db = get_db()
+    cs = access.session_or_404(db, session_id)
     return render_template(
         "session.html",
         cs=cs,
         session=queries.session_dict(cs),
+        summary=session_summary(db, cs, Privacy.load(db)),
         formats=FORMATS,
         bucket_choices=queries.BUCKET_CHOICES_S,
     )

@@ -3,16 +3,20 @@ and the live summary of a camera's newest frame."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor import timefmt
 from monitor.labels import EMOTIONS
+from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
 from monitor.privacy import Privacy
 from monitor.store import queries
-from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup
+from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup, utcnow
+from monitor.store.sessions import STALE_AFTER_S
+from monitor.store.site_settings import school_zone
 
 MOOD_SECONDS = 10
 LIVE_WINDOW_S = 300
@@ -59,7 +63,8 @@ def cameras_with_mood(db: Session, camera_ids: list[int] | None, privacy: Privac
 
 
 def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
-    """Whole-session numbers from the per-second rollups in one aggregate query."""
+    """Whole-session numbers from the per-second rollups, and the plain-language summary the reports give
+    (``monitor.lesson_summary``: one source of truth). Figures of a lesson with no faces are None, never 0."""
     cols = [
         SessionRollup.frames,
         SessionRollup.faces,
@@ -74,20 +79,33 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
     frames, faces, attention, engagement, up, down, away = (v or 0 for v in row[:7])
     emotions = _shares(list(row[7:])) if privacy.emotions else None
     duration = (queries.session_end(cs) - cs.started_at).total_seconds()
+    zone = school_zone(db)
+    figures = lesson_figures(db, cs, emotion=cs.mode == "emotion" and privacy.emotions, zone=zone)
     return {
+        "lines": summary_lines(figures),
+        "faces_seen": bool(faces),
+        "low_periods": [
+            {"start": _iso(p.start), "end": _iso(p.end), "attention": round(p.attention, 4)}
+            for p in figures.low_periods
+        ],
+        "duration_text": timefmt.duration(duration),
         "duration_s": round(duration, 1),
         "frames": int(frames),
         "faces": int(faces),
         "tracks": cs.tracks,
         "faces_per_frame": round(faces / frames, 3) if frames else None,
-        "people": queries.people_in_view(db, cs.id).as_dict(),
+        "people": figures.people.as_dict() if figures.people else {"typical": 0.0, "peak": 0.0, "seconds": 0},
         "attention": round(attention / faces, 4) if faces else None,
-        "engagement": round(engagement / frames, 4) if frames else None,
+        "engagement": round(engagement / frames, 4) if faces else None,
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
         "heads_up": _heads_up(cs, frames, up, down, away),
     }
+
+
+def _iso(dt: datetime) -> str:
+    return timefmt.in_zone(dt, None).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _heads_up(cs: ClassSession, frames: int, up: float, down: float, away: float) -> dict | None:
@@ -136,17 +154,51 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
     return privacy.live_frame(payload)
 
 
+def _camera_state(db: Session, camera_id: int) -> dict:
+    """The worker's side of the live view, kept apart from the lesson's: status, heartbeat and its age."""
+    cams = queries.list_cameras(db, [camera_id])
+    cam = cams[0] if cams else {}
+    now = utcnow()
+    beat = cam.get("last_heartbeat")
+    age = (now - datetime.fromisoformat(beat)).total_seconds() if beat else None
+    return {
+        "status": cam.get("status"),
+        "status_detail": cam.get("status_detail"),
+        "last_heartbeat": beat,
+        "heartbeat_age_s": None if age is None else round(age, 1),
+        "stale_after_s": STALE_AFTER_S,
+        "now": now.isoformat(timespec="milliseconds"),
+    }
+
+
 def live_snapshot(db: Session, camera_id: int, privacy: Privacy) -> dict:
-    """What the live page starts from: the running session, its last five minutes and its newest frame."""
+    """What the live page starts from: the running session, its last five minutes and its newest frame,
+    the camera's heartbeat, and (no lesson running) the lesson that ended last, to link to its report."""
     cs = queries.running_session(db, camera_id)
+    camera = _camera_state(db, camera_id)
     if cs is None:
-        return {"session": None, "bucket_s": LIVE_BUCKET_S, "timeline": [], "frame": None}
+        last = db.scalars(
+            select(ClassSession)
+            .where(ClassSession.camera_id == camera_id, ClassSession.ended_at.is_not(None))
+            .order_by(ClassSession.ended_at.desc())
+            .limit(1)
+        ).first()
+        return {
+            "session": None,
+            "last_session": None if last is None else queries.session_dict(last),
+            "camera": camera,
+            "bucket_s": LIVE_BUCKET_S,
+            "timeline": [],
+            "frame": None,
+        }
     newest = db.scalar(select(func.max(SessionRollup.bucket_start)).where(SessionRollup.session_id == cs.id))
     since = newest - timedelta(seconds=LIVE_WINDOW_S) if newest else None
     _, buckets = queries.session_timeline(db, cs.id, LIVE_BUCKET_S, since=since)
     rows = queries.latest_frame(db, cs.id)
     return {
         "session": queries.session_dict(cs),
+        "last_session": None,
+        "camera": camera,
         "bucket_s": LIVE_BUCKET_S,
         "timeline": [privacy.timeline_bucket(b.as_dict()) for b in buckets],
         "frame": frame_payload(db, cs, rows, privacy) if rows else None,

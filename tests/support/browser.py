@@ -36,6 +36,7 @@ def start_chromium(profile_dir: Path, window: str = "1280,1000"):
     options.binary_location = str(CHROMIUM)
     for arg in (*CHROMIUM_ARGS, f"--user-data-dir={profile_dir}", f"--window-size={window}"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # driver.get_log("browser"): console
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     return driver

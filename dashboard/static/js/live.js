@@ -1,12 +1,19 @@
-/* Live view: join the camera's room over Socket.IO and redraw on every frame summary. */
+/* Live view: join the camera's room over Socket.IO and redraw on every frame summary.
+   Three separate states: the lesson (running / ended / none, from the server every few seconds), this page's
+   connection (the socket), and the data's age (stale once older than the server's stale limit). */
 "use strict";
 (function () {
   const root = document.getElementById("live");
   const cameraId = Number(root.dataset.cameraId);
   const conn = document.getElementById("connection");
-  const WINDOW_S = 300;
-  let bucketS = 5, buckets = new Map(); // bucket start (ms) → {eng, att, n}
-  let frames = 0;
+  const lessonState = document.getElementById("lesson-state");
+  const sessionLine = document.getElementById("live-session");
+  const endedBanner = document.getElementById("lesson-ended");
+  const markerForm = document.getElementById("live-marker-form");
+  const WINDOW_S = 300, SNAPSHOT_EVERY_MS = 5000;
+  let bucketS = 5, buckets = new Map(); // bucket start (ms) → {eng, engN, att, attN}
+  let frames = 0, sessionId = null, markers = [];
+  let lastFrameTs = null, heartbeat = null, staleAfterS = 10, skewMs = 0; // skew: server clock − ours
 
   const distCanvas = document.getElementById("dist-chart");
   const distChart = distCanvas && new Chart(distCanvas, {
@@ -15,27 +22,43 @@
     options: { indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: { duration: 200 },
                scales: { x: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } }, plugins: { legend: { display: false } } },
   });
-  const rollingChart = new Chart(document.getElementById("rolling-chart"), {
-    type: "line",
-    data: { labels: [], datasets: [
-      { label: "Engagement index", data: [], borderColor: "#1f3550", backgroundColor: "#1f3550", tension: 0.3, pointRadius: 0, borderWidth: 2.5 },
-      { label: "Attention", data: [], borderColor: "#2f6fb3", backgroundColor: "#2f6fb3", tension: 0.3, pointRadius: 0, borderDash: [5, 3] },
-    ] },
-    options: { responsive: true, maintainAspectRatio: false, animation: false,
-               scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } }, x: { ticks: { maxTicksLimit: 6 } } },
-               plugins: { legend: { position: "bottom" } } },
-  });
-  window.liveCharts = { dist: distChart, rolling: rollingChart };
+
+  // Small multiples: attention and engagement each on its own chart and axis, sharing the time axis.
+  function rolling(canvasId, label, color) {
+    return new Chart(document.getElementById(canvasId), {
+      type: "line",
+      data: { datasets: [{ label, data: [], borderColor: color, backgroundColor: color, tension: 0.3, pointRadius: 0,
+                           borderWidth: 2.5, spanGaps: 15000 }] },
+      options: { responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+                 scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%", maxTicksLimit: 3 } },
+                           x: { type: "linear", ticks: { maxTicksLimit: 6, maxRotation: 0, includeBounds: false,
+                                                         callback: (v) => CM.clock(new Date(v).toISOString(), true) } } },
+                 plugins: { legend: { position: "top", align: "start", labels: { boxWidth: 12 } },
+                            tooltip: { callbacks: { title: (i) => (i.length ? CM.clock(new Date(i[0].parsed.x).toISOString(), true) : "") } },
+                            cmOverlays: { markers: [] } } },
+      plugins: [CM.overlays],
+    });
+  }
+  const rollingChart = rolling("rolling-chart", "Attention (facing front)", CM.line.attention);
+  const engagementChart = rolling("engagement-chart", "Engagement index", CM.line.engagement);
+  window.liveCharts = { dist: distChart, rolling: rollingChart, engagement: engagementChart };
 
   function redrawRolling() {
     const keys = [...buckets.keys()].sort((a, b) => a - b);
-    const newest = keys.length ? keys[keys.length - 1] : 0;
+    const newest = keys.length ? keys[keys.length - 1] : Date.now();
     for (const k of keys) if (k < newest - WINDOW_S * 1000) buckets.delete(k);
     const kept = [...buckets.keys()].sort((a, b) => a - b);
-    rollingChart.data.labels = kept.map((k) => CM.time(new Date(k).toISOString()));
-    rollingChart.data.datasets[0].data = kept.map((k) => { const b = buckets.get(k); return b.engN ? Math.round(b.eng / b.engN * 100) : null; });
-    rollingChart.data.datasets[1].data = kept.map((k) => { const b = buckets.get(k); return b.attN ? Math.round(b.att / b.attN * 100) : null; });
-    rollingChart.update();
+    const point = (k, sum, n) => ({ x: k, y: n ? Math.round((sum / n) * 100) : null });
+    rollingChart.data.datasets[0].data = kept.map((k) => { const b = buckets.get(k); return point(k, b.att, b.attN); });
+    engagementChart.data.datasets[0].data = kept.map((k) => { const b = buckets.get(k); return point(k, b.eng, b.engN); });
+    const lines = markers.map((m) => ({ x: new Date(m.at).getTime(), text: m.text }));
+    for (const c of [rollingChart, engagementChart]) {
+      c.options.scales.x.min = newest - WINDOW_S * 1000;
+      c.options.scales.x.max = newest + bucketS * 1000;
+      c.options.plugins.cmOverlays = { markers: lines };
+      c.update();
+    }
+    root.dataset.markers = markers.length;
   }
 
   function addToRolling(tsIso, engagement, attention) {
@@ -47,16 +70,29 @@
     buckets.set(key, b);
   }
 
+  /* ---- freshness: "5 s ago", stale past the server's limit ------------------------------------------ */
+
+  function tick() {
+    const now = Date.now() + skewMs;
+    document.getElementById("updated").textContent = lastFrameTs ? CM.ago(lastFrameTs, now) : "–";
+    document.getElementById("heartbeat").textContent = heartbeat ? CM.ago(heartbeat, now) : "never";
+    const age = lastFrameTs ? (now - new Date(lastFrameTs).getTime()) / 1000 : null;
+    const stale = sessionId !== null && (age === null || age > staleAfterS);
+    root.classList.toggle("stale-data", stale && frames > 0);
+    root.dataset.stale = stale ? "yes" : "no";
+  }
+  setInterval(tick, 1000);
+
   function showFrame(f) {
     frames += 1;
     root.dataset.frames = frames;
     root.dataset.lastFrame = f.frame_index;
+    lastFrameTs = f.ts;
     document.getElementById("faces").textContent = f.faces;
-    document.getElementById("engagement").textContent = CM.pct(f.engagement);
+    document.getElementById("engagement").textContent = f.faces ? CM.pct(f.engagement) : "–";
     document.getElementById("heads-up").textContent = CM.pct(f.heads_up);
     const att = f.tracks.length ? f.tracks.reduce((s, t) => s + t.attention, 0) / f.tracks.length : null;
     document.getElementById("attention").textContent = CM.pct(att);
-    document.getElementById("updated").textContent = CM.time(f.ts);
     const mood = document.getElementById("mood");
     if (mood) mood.textContent = f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : "–";
     if (distChart && f.distribution) {
@@ -76,35 +112,101 @@
     }
     addToRolling(f.ts, f.engagement, att);
     redrawRolling();
+    tick();
   }
 
-  function showSession(s) {
-    document.getElementById("live-session").textContent = s
-      ? `Lesson “${s.label}” since ${CM.dateTime(s.started_at)}`
-      : "No lesson running on this camera.";
+  /* ---- the lesson's state, apart from the connection's ---------------------------------------------- */
+
+  function setLesson(state, text) {
+    lessonState.textContent = text;
+    lessonState.className = "status " + ({ running: "online", ended: "ended", none: "" }[state] || "");
+    root.dataset.lesson = state;
   }
 
-  async function loadSnapshot() {
+  function showLesson(snap) {
+    const s = snap.session;
+    if (s) {
+      endedBanner.hidden = true;
+      setLesson("running", "lesson in progress");
+      sessionLine.textContent = `Lesson “${s.label}” since ${CM.clock(s.started_at)} (${CM.day(s.started_at)})`;
+      markerForm.hidden = false;
+      return;
+    }
+    markerForm.hidden = true;
+    const last = snap.last_session;
+    const now = Date.now() + skewMs;
+    const recent = last && (sessionId === last.id || now - new Date(last.ended_at).getTime() < 3600 * 1000);
+    const report = () => {
+      const a = document.createElement("a");
+      a.href = `${root.dataset.sessionsUrl}/${last.id}`; a.id = "lesson-report-link"; a.textContent = "view report";
+      return a;
+    };
+    if (recent) {
+      // the lesson this page showed (or one that ended within the hour) is over: say so, link to its report
+      setLesson("ended", "lesson ended");
+      endedBanner.replaceChildren(document.createTextNode(`Lesson ended ${CM.when(last.ended_at)} · `), report());
+      endedBanner.hidden = false;
+      sessionLine.textContent = `“${last.label}”, ${CM.dateTime(last.started_at)}–${CM.clock(last.ended_at)}.`;
+    } else {
+      setLesson("none", "no lesson");
+      endedBanner.hidden = true;
+      sessionLine.replaceChildren(document.createTextNode("No lesson running on this camera."));
+      if (last) {
+        sessionLine.append(` Last: “${last.label}”, ${CM.dateTime(last.started_at)} · `, report());
+      }
+    }
+  }
+
+  async function loadMarkers() {
+    if (sessionId === null) { markers = []; return; }
+    try {
+      const resp = await fetch(`/api/sessions/${sessionId}/markers`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (resp.ok) markers = (await resp.json()).markers || [];
+    } catch (e) { /* markers are extra: the live numbers go on without them */ }
+    redrawRolling();
+  }
+
+  async function loadSnapshot(full = true) {
+    const fetchedAt = Date.now();
     const snap = await CM.getJSON(root.dataset.api);
     if (!snap) return;
-    showSession(snap.session);
-    if (!snap.session) return; // keep what was last shown (the lesson may just have ended)
-    sessionId = snap.session.id;
-    bucketS = snap.bucket_s;
-    buckets = new Map();
-    for (const b of snap.timeline) {
-      buckets.set(new Date(b.start).getTime(), {
-        eng: b.engagement === null ? 0 : b.engagement, engN: b.engagement === null ? 0 : 1,
-        att: b.attention === null ? 0 : b.attention, attN: b.attention === null ? 0 : 1 });
+    if (snap.camera) {
+      heartbeat = snap.camera.last_heartbeat;
+      staleAfterS = snap.camera.stale_after_s || staleAfterS;
+      if (snap.camera.now) skewMs = new Date(snap.camera.now).getTime() - (fetchedAt + Date.now()) / 2;
     }
-    if (snap.frame) showFrame(snap.frame); else redrawRolling();
+    showLesson(snap);
+    if (!snap.session) { tick(); return; } // keep what was last shown, marked stale
+    const changed = snap.session.id !== sessionId;
+    if (full || changed) {
+      sessionId = snap.session.id;
+      bucketS = snap.bucket_s;
+      buckets = new Map();
+      for (const b of snap.timeline) {
+        buckets.set(new Date(b.start).getTime(), {
+          eng: b.engagement === null ? 0 : b.engagement, engN: b.engagement === null ? 0 : 1,
+          att: b.attention === null ? 0 : b.attention, attN: b.attention === null ? 0 : 1 });
+      }
+      loadMarkers();
+      if (snap.frame) showFrame(snap.frame); else redrawRolling();
+    }
+    tick();
   }
 
+  markerForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (sessionId === null) return;
+    const text = markerForm.elements.text.value.trim();
+    const r = await CM.sendJSON(`/api/sessions/${sessionId}/markers`, { text });
+    document.getElementById("marker-status").textContent =
+      r.ok ? "Marked." : `Not saved: ${(r.body && (r.body.message || r.body.error)) || "error " + r.status}.`;
+    if (r.ok) { markerForm.elements.text.value = ""; loadMarkers(); }
+  });
+
   const socket = io({ transports: ["websocket", "polling"] });
-  let sessionId = null;
   socket.on("connect", () => {
     socket.emit("watch", { camera_id: cameraId }, (ack) => {
-      conn.textContent = ack && ack.ok ? "live" : "no access";
+      conn.textContent = ack && ack.ok ? "connected" : "no access";
       conn.className = "status " + (ack && ack.ok ? "online" : "offline");
       root.dataset.watching = ack && ack.ok ? "yes" : "no";
     });
@@ -125,5 +227,11 @@
     }
     showFrame(f);
   });
+  socket.on("marker", (m) => {
+    if (!m || m.camera_id !== cameraId || m.session_id !== sessionId || !m.marker) return;
+    if (!markers.some((x) => x.id === m.marker.id)) { markers.push(m.marker); redrawRolling(); }
+  });
   loadSnapshot();
+  // the lesson's state and the heartbeat come from the server, whatever the socket does
+  setInterval(() => loadSnapshot(false), SNAPSHOT_EVERY_MS);
 })();

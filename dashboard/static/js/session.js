@@ -1,83 +1,246 @@
-/* Session page: summary numbers, the class timeline (stacked expressions + engagement) and the faces. */
+/* Session page: the answer first (the summary the reports give), then attention and engagement over the
+   lesson with the lowest-attention periods shaded and the teacher's markers, people in view, expressions
+   (collapsed; absent in attention-only mode) and the anonymous faces, a page at a time. */
 "use strict";
 (function () {
   const summaryBox = document.getElementById("summary");
+  const sessionId = Number(summaryBox.dataset.sessionId);
   const canvas = document.getElementById("timeline-chart");
   const bucketSelect = document.getElementById("bucket");
   const note = document.getElementById("timeline-note");
   const tracksCard = document.getElementById("tracks-card");
-  let trackChart = null, selectedTrack = null;
+  const markersBox = document.getElementById("markers");
+  const TRACK_PAGE = 10;
+  let summary = JSON.parse(document.getElementById("summary-data").textContent);
+  let inProgress = summaryBox.dataset.inProgress === "yes";
+  let session = null; // the API's session (started_at...), once loaded
+  let markers = [];
+  let timeline = null;
+  let trackChart = null, selectedTrack = null, tracks = [], tracksShown = 0;
+  const charts = {};
+  window.sessionCharts = charts;
 
-  function pctAxis(position, title) {
-    return { position, min: 0, max: 100, stacked: position === "left",
-             title: { display: true, text: title }, ticks: { callback: (v) => v + "%" } };
+  const pctOf = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
+  const ms = (iso) => new Date(iso).getTime();
+
+  function niceStep(spanMs) {
+    const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200].map((s) => s * 1000);
+    return steps.find((s) => spanMs / s <= 7) || 14400000;
   }
 
-  function timelineConfig(data) {
-    const labels = data.buckets.map((b) => (data.bucket_s < 60 ? CM.time(b.start) : CM.shortTime(b.start)));
-    const hasEmotions = CM.emotionsOn && data.buckets.some((b) => b.emotions);
-    const line = (label, key, color) => ({
-      type: "line", label, yAxisID: "y2", borderColor: color, backgroundColor: color, borderWidth: 2.5,
-      pointRadius: data.buckets.length > 60 ? 0 : 2, tension: 0.25, order: 0,
-      data: data.buckets.map((b) => (b[key] === null ? null : Math.round(b[key] * 1000) / 10)),
-    });
-    const datasets = [line("Engagement index", "engagement", "#1f3550")];
-    if (data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
-      datasets.push(line("Heads up", "heads_up", "#2e8b57"));
-    }
-    if (hasEmotions) {
-      for (const e of CM.emotions) {
-        datasets.push({ type: "bar", label: e, yAxisID: "y", stack: "emotions", backgroundColor: CM.colors[e],
-          order: 1, barPercentage: 1.0, categoryPercentage: 0.95,
-          data: data.buckets.map((b) => (b.emotions ? Math.round(b.emotions[e] * 1000) / 10 : null)) });
-      }
-    } else {
-      datasets.push(line("Attention", "attention", "#2f6fb3"));
-    }
+  function xAxis(data) {
+    const first = ms(data.buckets[0].start);
+    const last = ms(data.buckets[data.buckets.length - 1].start) + data.bucket_s * 1000;
+    const seconds = last - first < 600000;
+    return { type: "linear", min: first, max: last,
+             ticks: { stepSize: niceStep(last - first), includeBounds: false, maxRotation: 0, autoSkipPadding: 12,
+                      callback: (v) => CM.clock(new Date(v).toISOString(), seconds) } };
+  }
+
+  function overlays() {
     return {
-      type: "bar", data: { labels, datasets },
-      options: {
-        responsive: true, maintainAspectRatio: false, animation: false, interaction: { mode: "index", intersect: false },
-        scales: {
-          x: { stacked: true, ticks: { maxTicksLimit: 12 } },
-          y: hasEmotions ? pctAxis("left", "share of expressions") : { display: false, stacked: true },
-          y2: { ...pctAxis("right", hasEmotions ? "engagement" : "engagement · attention"), stacked: false,
-                grid: { drawOnChartArea: !hasEmotions } },
-        },
-        plugins: { legend: { position: "bottom" },
-                   tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? "–" : c.parsed.y + "%"}` } } },
+      bands: (summary.low_periods || []).map((p) => ({ from: ms(p.start), to: ms(p.end) })),
+      markers: markers.map((m) => ({ x: ms(m.at), text: m.text })),
+    };
+  }
+
+  function common(data, yTitle, max) {
+    const narrow = window.innerWidth < 600;
+    return {
+      responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+      interaction: { mode: "nearest", axis: "x", intersect: false },
+      scales: { x: xAxis(data),
+                y: { min: 0, max, title: { display: !narrow, text: yTitle },
+                     ticks: { callback: (v) => (max === 100 ? v + "%" : v) } } },
+      plugins: {
+        legend: { position: narrow ? "top" : "bottom", labels: { boxWidth: 12, padding: narrow ? 6 : 10 } },
+        tooltip: { callbacks: {
+          title: (items) => (items.length ? CM.clock(new Date(items[0].parsed.x).toISOString(), true) : ""),
+          label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? "–" : c.parsed.y + (max === 100 ? "%" : "")}` } },
+        cmOverlays: overlays(),
       },
     };
+  }
+
+  function series(data, key, scale = true) {
+    return data.buckets.map((b) => ({ x: ms(b.start), y: b[key] === null || b[key] === undefined ? null : scale ? pctOf(b[key]) : b[key] }));
+  }
+
+  function lineSet(label, data, color, extra = {}) {
+    return { type: "line", label, data, borderColor: color, backgroundColor: color, borderWidth: 2.5, tension: 0.25,
+             pointRadius: data.length > 60 ? 0 : 2, spanGaps: timeline.bucket_s * 1500, ...extra };
+  }
+
+  function drawPrimary(data) {
+    const datasets = [];
+    // the heads-up ratio only where it was measured (the session knows of whom: class size or people seen)
+    if (summary.heads_up && data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
+      datasets.push(lineSet("Heads up", series(data, "heads_up"), CM.line.headsUp));
+    }
+    datasets.push(lineSet("Attention (facing front)", series(data, "attention"), CM.line.attention));
+    datasets.push(lineSet("Engagement index", series(data, "engagement"), CM.line.engagement, { borderDash: [6, 3] }));
+    const cfg = { type: "line", data: { datasets }, options: common(data, "share of the class", 100), plugins: [CM.overlays] };
+    cfg.options.onClick = (evt, _els, chart) => {
+      const v = chart.scales.x.getValueForPixel(evt.x);
+      const at = markersBox && markersBox.querySelector("input[name=at]");
+      if (at && Number.isFinite(v)) at.value = CM.clock(new Date(v).toISOString(), true);
+    };
+    if (charts.primary) charts.primary.destroy();
+    charts.primary = window.timelineChart = new Chart(canvas, cfg);
+  }
+
+  function drawPeople(data) {
+    const el = document.getElementById("people-chart");
+    const peak = Math.max(1, ...data.buckets.map((b) => b.faces_per_frame || 0));
+    const set = lineSet("People in view", series(data, "faces_per_frame", false), CM.line.people,
+                        { fill: "origin", backgroundColor: "rgba(122, 81, 149, 0.15)", borderWidth: 2 });
+    const opts = common(data, "people", Math.ceil(peak + 0.5));
+    opts.plugins.legend = { display: false };
+    if (charts.people) charts.people.destroy();
+    charts.people = new Chart(el, { type: "line", data: { datasets: [set] }, options: opts, plugins: [CM.overlays] });
+  }
+
+  function drawEmotions(data) {
+    const el = document.getElementById("emotion-chart");
+    if (!el) return;
+    if (charts.emotions) { charts.emotions.destroy(); charts.emotions = null; }
+    if (!data.buckets.some((b) => b.emotions)) return;
+    const datasets = CM.emotions.map((e) => ({
+      type: "bar", label: e, backgroundColor: CM.colors[e], stack: "e", barPercentage: 1, categoryPercentage: 1,
+      data: data.buckets.map((b) => ({ x: ms(b.start) + data.bucket_s * 500, y: b.emotions ? pctOf(b.emotions[e]) : null })),
+    }));
+    const opts = common(data, "share of expressions", 100);
+    opts.scales.x.stacked = true; opts.scales.y.stacked = true;
+    opts.interaction = { mode: "index", intersect: false };
+    charts.emotions = new Chart(el, { type: "bar", data: { datasets }, options: opts, plugins: [CM.overlays] });
+  }
+
+  function refreshOverlays() {
+    for (const c of Object.values(charts)) {
+      if (!c) continue;
+      c.options.plugins.cmOverlays = overlays();
+      c.update("none");
+    }
+  }
+
+  function showSummary(s) {
+    summary = s;
+    const set = (f, t) => { summaryBox.querySelectorAll(`[data-field="${f}"]`).forEach((el) => { el.textContent = t; }); };
+    const list = document.getElementById("summary-lines");
+    list.replaceChildren(...s.lines.map((line) => { const li = document.createElement("li"); li.textContent = line; return li; }));
+    set("duration", CM.duration(s.duration_s));
+    const seen = s.faces_seen;
+    // Typical: the median second of the session; peak: its busiest second (see monitor/store/queries.py).
+    const people = (v) => (s.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
+    set("people_typical", seen ? people(s.people.typical) : "none");
+    set("people_peak", seen ? people(s.people.peak) : "–");
+    set("engagement", seen ? CM.pct(s.engagement) : "–");
+    set("attention", seen ? CM.pct(s.attention) : "–");
+    set("dominant", seen && s.dominant ? s.dominant : "–");
+    // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
+    const heads = seen ? s.heads_up : null;
+    set("heads_up", heads ? CM.pct(heads.up) : "–");
+    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}` : "heads up");
+    summaryBox.dataset.facesSeen = seen ? "yes" : "no";
+  }
+
+  function showState() {
+    const el = document.getElementById("lesson-state");
+    el.textContent = inProgress ? "in progress" : "ended";
+    el.className = "status" + (inProgress ? " online" : "");
+    summaryBox.dataset.inProgress = inProgress ? "yes" : "no";
   }
 
   async function loadSummary() {
     const s = await CM.getJSON(summaryBox.dataset.api);
     if (!s) return;
-    const set = (f, t) => { const el = summaryBox.querySelector(`[data-field="${f}"]`); if (el) el.textContent = t; };
-    set("duration", CM.duration(s.summary.duration_s));
-    // Typical: the median second of the session; peak: its busiest second (see monitor/store/queries.py).
-    const people = (v) => (s.summary.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
-    set("people_typical", people(s.summary.people.typical));
-    set("people_peak", people(s.summary.people.peak));
-    set("engagement", CM.pct(s.summary.engagement));
-    set("attention", CM.pct(s.summary.attention));
-    set("dominant", s.summary.dominant || "–");
-    // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
-    const heads = s.summary.heads_up;
-    set("heads_up", heads ? CM.pct(heads.up) : "–");
-    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}` : "heads up");
+    session = s;
+    showSummary(s.summary);
+    if (inProgress && !s.in_progress) { inProgress = false; showState(); loadTimeline(); }
   }
 
   async function loadTimeline() {
     const q = bucketSelect.value === "auto" ? "" : "?bucket=" + bucketSelect.value;
     const data = await CM.getJSON(canvas.dataset.api + q);
     if (!data) return;
-    if (window.timelineChart) window.timelineChart.destroy();
-    window.timelineChart = new Chart(canvas, timelineConfig(data));
-    note.textContent = data.buckets.length
-      ? `${data.buckets.length} buckets of ${CM.duration(data.bucket_s)}.`
-      : "No data stored for this session yet.";
+    timeline = data;
+    if (!data.buckets.length) {
+      note.textContent = inProgress ? "Nothing stored for this lesson yet." : "No faces were detected in this lesson.";
+      return;
+    }
+    drawPrimary(data); drawPeople(data); drawEmotions(data);
+    const shaded = (summary.low_periods || []).length;
+    note.textContent = `${data.buckets.length} points, one every ${CM.duration(data.bucket_s)}.` +
+      (shaded ? " Shaded: the lowest-attention period" + (shaded > 1 ? "s" : "") + " named in the summary." : "");
   }
+
+  /* ---- markers -------------------------------------------------------------------------------------- */
+
+  function showMarkers() {
+    const list = document.getElementById("marker-list");
+    if (!markers.length) {
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = "No markers yet.";
+      list.replaceChildren(li);
+    } else {
+      list.replaceChildren(...markers.map((m) => {
+        const li = document.createElement("li");
+        li.dataset.markerId = m.id;
+        const t = document.createElement("strong"); t.textContent = CM.clock(m.at, true);
+        li.append(t, document.createTextNode(` ${m.text}` + (m.author ? ` (${m.author})` : "")));
+        const del = document.createElement("button");
+        del.type = "button"; del.className = "link-button"; del.textContent = "remove";
+        del.setAttribute("aria-label", `remove marker ${m.text}`);
+        del.addEventListener("click", async () => {
+          const r = await CM.sendJSON(`${markersBox.dataset.api}/${m.id}`, undefined, "DELETE");
+          if (r.ok) loadMarkers(); else setMarkerStatus(r);
+        });
+        li.append(" ", del);
+        return li;
+      }));
+    }
+    markersBox.dataset.count = markers.length;
+    refreshOverlays();
+  }
+
+  function setMarkerStatus(r) {
+    document.getElementById("marker-status").textContent =
+      r.ok ? "Marker added." : `Not saved: ${(r.body && (r.body.message || r.body.error)) || "error " + r.status}.`;
+  }
+
+  async function loadMarkers() {
+    if (!markersBox) return;
+    const resp = await fetch(markersBox.dataset.api, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (resp.status === 404) { markersBox.hidden = true; return; } // markers not available on this server
+    if (!resp.ok) return;
+    markers = (await resp.json()).markers || [];
+    showMarkers();
+  }
+
+  function markerTime(value) {
+    // "HH:MM[:SS]" on the lesson's day, in the school's zone; empty: now (a live lesson) or the server's default
+    if (!value) return undefined;
+    const [h, mi, s] = value.split(":").map(Number);
+    const startIso = (session && session.started_at) || summaryBox.dataset.startedAt;
+    const day = CM.ymd(startIso);
+    let t = CM.zonedToUtc(day.y, day.m, day.d, h, mi, s || 0);
+    if (t < ms(startIso) - 60000) t += 86400000; // a lesson over midnight
+    return new Date(t).toISOString();
+  }
+
+  if (markersBox) {
+    document.getElementById("marker-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const form = ev.target;
+      const body = { text: form.elements.text.value.trim() };
+      const at = markerTime(form.elements.at.value);
+      if (at) body.at = at;
+      const r = await CM.sendJSON(markersBox.dataset.api, body);
+      setMarkerStatus(r);
+      if (r.ok) { form.elements.text.value = ""; loadMarkers(); }
+    });
+  }
+
+  /* ---- tracks ----------------------------------------------------------------------------------------- */
 
   async function showTrack(row, trackId) {
     document.querySelectorAll("#tracks tbody tr").forEach((tr) => tr.classList.remove("selected"));
@@ -90,7 +253,7 @@
     box.scrollIntoView({ block: "nearest" });
     if (trackChart) trackChart.destroy();
     const datasets = [{ label: `Face ${trackId}: attention`, data: data.buckets.map((b) => Math.round(b.attention * 100)),
-                        borderColor: "#2f6fb3", backgroundColor: "#2f6fb3", tension: 0.25, pointRadius: 1 }];
+                        borderColor: CM.line.attention, backgroundColor: CM.line.attention, tension: 0.25, pointRadius: 1 }];
     if (CM.emotionsOn && data.buckets.some((b) => b.emotions)) {
       for (const e of ["happy", "neutral", "sad", "surprise"]) {
         datasets.push({ label: e, data: data.buckets.map((b) => (b.emotions ? Math.round(b.emotions[e] * 100) : null)),
@@ -98,46 +261,64 @@
       }
     }
     trackChart = new Chart(document.getElementById("track-chart"), {
-      type: "line", data: { labels: data.buckets.map((b) => (data.bucket_s < 60 ? CM.time(b.start) : CM.shortTime(b.start))), datasets },
+      type: "line", data: { labels: data.buckets.map((b) => CM.clock(b.start, data.bucket_s < 60)), datasets },
       options: { responsive: true, maintainAspectRatio: false, animation: false,
                  scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } },
-                           x: { ticks: { maxTicksLimit: 12, maxRotation: 0 } } },
-                 plugins: { legend: { position: "bottom" } } },
+                           x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } } },
+                 plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } } },
     });
+  }
+
+  function trackRow(t) {
+    const tr = document.createElement("tr");
+    tr.dataset.trackId = t.track_id;
+    tr.append(CM.cell(`#${t.track_id}`), CM.cell(CM.duration(t.seconds_in_view)));
+    const att = CM.cell(""), bar = document.createElement("span");
+    bar.className = "bar"; bar.style.width = Math.round(t.attention * 80) + "px";
+    att.append(bar, document.createTextNode(CM.pct(t.attention)));
+    tr.append(att);
+    if (document.querySelector("#tracks th:nth-child(4)")) {
+      const td = CM.cell("");
+      if (t.dominant) {
+        const sw = document.createElement("span");
+        sw.className = "swatch"; sw.style.background = CM.colors[t.dominant];
+        td.append(sw, document.createTextNode(t.dominant));
+      } else td.textContent = "–";
+      tr.append(td);
+    }
+    tr.addEventListener("click", () => showTrack(tr, t.track_id));
+    return tr;
+  }
+
+  function showMoreTracks(n) {
+    const body = document.querySelector("#tracks tbody");
+    const next = tracks.slice(tracksShown, tracksShown + n);
+    body.append(...next.map(trackRow));
+    tracksShown += next.length;
+    const line = document.getElementById("tracks-more-line");
+    line.hidden = tracksShown >= tracks.length;
+    document.getElementById("tracks-count").textContent = `${tracksShown} of ${tracks.length} faces shown`;
   }
 
   async function loadTracks() {
     if (!tracksCard) return;
     const data = await CM.getJSON(tracksCard.dataset.api);
     if (!data) return;
-    const body = document.querySelector("#tracks tbody");
-    body.replaceChildren();
-    for (const t of data.tracks) {
-      const tr = document.createElement("tr");
-      tr.dataset.trackId = t.track_id;
-      tr.append(CM.cell(`#${t.track_id}`), CM.cell(CM.duration(t.seconds_in_view)));
-      const att = CM.cell(""), bar = document.createElement("span");
-      bar.className = "bar"; bar.style.width = Math.round(t.attention * 80) + "px";
-      att.append(bar, document.createTextNode(CM.pct(t.attention)));
-      tr.append(att);
-      if (CM.emotionsOn) {
-        const td = CM.cell("");
-        if (t.dominant) {
-          const sw = document.createElement("span");
-          sw.className = "swatch"; sw.style.background = CM.colors[t.dominant];
-          td.append(sw, document.createTextNode(t.dominant));
-        } else td.textContent = "–";
-        tr.append(td);
-      }
-      tr.addEventListener("click", () => showTrack(tr, t.track_id));
-      body.append(tr);
+    // the longest in view first: the faces that say most about the lesson
+    tracks = data.tracks.slice().sort((a, b) => b.seconds_in_view - a.seconds_in_view || a.track_id - b.track_id);
+    document.querySelector("#tracks tbody").replaceChildren();
+    tracksShown = 0;
+    if (!tracks.length) {
+      const tr = document.createElement("tr"), td = CM.cell(inProgress ? "No faces tracked yet." : "No faces were detected in this lesson.");
+      td.colSpan = 4; tr.append(td); document.querySelector("#tracks tbody").append(tr);
     }
+    showMoreTracks(TRACK_PAGE);
   }
 
+  if (tracksCard) document.getElementById("tracks-more").addEventListener("click", () => showMoreTracks(TRACK_PAGE * 2));
   bucketSelect.addEventListener("change", loadTimeline);
-  loadSummary(); loadTimeline(); loadTracks();
-  if (summaryBox.dataset.inProgress === "yes") {
-    // a lesson still running: keep its numbers and chart current
-    setInterval(() => { loadSummary(); loadTimeline(); }, 15000);
-  }
+  showSummary(summary);
+  loadTimeline(); loadMarkers(); loadTracks(); loadSummary();
+  // a lesson still running: keep its numbers current, and notice when it ends
+  setInterval(() => { if (inProgress) { loadSummary(); loadTimeline(); } }, 10000);
 })();
