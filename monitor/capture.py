@@ -4,6 +4,11 @@ Live sources are read through OpenCV's FFMPEG backend with open and read timeout
 hangs the worker; a lost source is reopened with exponential backoff while the camera status goes
 online → reconnecting → offline (and back). Files end at their last frame; their timestamps are the
 session start plus the frame's position in the file.
+
+``feed()`` hands the frames on. A live source (camera, stream, sample, or a file played ``realtime``) is read
+by a capture thread into a queue of ``LIVE_QUEUE_FRAMES`` that drops the oldest frame when processing lags,
+as Frigate does: a slow worker skips frames instead of falling behind the camera. A file read as fast as it
+can be is read in the caller's thread, every frame, so processing it is deterministic.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +29,11 @@ log = logging.getLogger(__name__)
 SAMPLE_SOURCE = "sample"
 STREAM_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 OFFLINE_AFTER_FAILURES = 3
+LIVE_QUEUE_FRAMES = 2
+"""Frames a live source may have waiting; older ones are dropped (the worker works on the newest)."""
+
+Captured = tuple[Frame, float]
+"""A frame and when it was read (``time.monotonic()``): capture-to-store latency counts from there."""
 
 StatusCallback = Callable[[str, str], None]
 
@@ -86,6 +97,17 @@ class FrameSource:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    @property
+    def live(self) -> bool:
+        """Frames arrive at the source's pace (a camera, or a file played in real time), not on demand."""
+        return self.kind != "file" or self.realtime
+
+    def feed(self, start: datetime | None = None, size: int = LIVE_QUEUE_FRAMES) -> FrameFeed:
+        """The frames of ``frames(start)``: through a capture thread and a dropping queue for a live source,
+        read on demand (every frame) for a file."""
+        frames = self.frames(start)
+        return LatestFrames(frames, self.stop, size) if self.live else FrameFeed(frames)
 
     def _open(self) -> cv2.VideoCapture | None:
         timeout_ms = int(self.read_timeout_s * 1000)
@@ -183,3 +205,85 @@ class FrameSource:
             yield Frame(image, index, now)
         if self._cap is not None:
             self._cap.release()
+
+
+class FrameFeed:
+    """Frames read on demand in the caller's thread: every frame, none dropped (a file read at full speed)."""
+
+    def __init__(self, frames: Iterator[Frame]) -> None:
+        self._frames = frames
+        self.ended = False
+        self.dropped = 0
+
+    def get(self, timeout: float) -> Captured | None:
+        """The next frame; None when there is none yet (``ended``: none will come)."""
+        if self.ended:
+            return None
+        frame = next(self._frames, None)
+        if frame is None:
+            self.ended = True
+            return None
+        return frame, time.monotonic()
+
+    def clear(self) -> None:
+        """Forget frames waiting (a file has none: it is read when asked)."""
+
+    def close(self) -> None:
+        self.ended = True
+
+
+class LatestFrames(FrameFeed):
+    """A capture thread reads a live source into a queue of ``size`` frames; when the queue is full the
+    oldest frame is dropped (and counted in ``dropped``), so the worker never falls behind the camera."""
+
+    def __init__(
+        self, frames: Iterator[Frame], stop: Callable[[], None], size: int = LIVE_QUEUE_FRAMES
+    ) -> None:
+        super().__init__(frames)
+        self._stop = stop
+        self._queue: deque[Captured] = deque()
+        self._size = max(size, 1)
+        self._ready = threading.Condition()
+        self._done = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._capture, name="capture", daemon=True)
+        self._thread.start()
+
+    def _capture(self) -> None:
+        try:
+            for frame in self._frames:
+                captured = (frame, time.monotonic())
+                with self._ready:
+                    if len(self._queue) >= self._size:
+                        self._queue.popleft()
+                        self.dropped += 1
+                    self._queue.append(captured)
+                    self._ready.notify()
+        except Exception as exc:  # handed to the worker's thread, which reports it
+            self._error = exc
+        finally:
+            with self._ready:
+                self._done = True
+                self._ready.notify_all()
+
+    def get(self, timeout: float) -> Captured | None:
+        with self._ready:
+            if not self._queue and not self._done:
+                self._ready.wait(timeout)
+            if self._queue:
+                return self._queue.popleft()
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            self.ended = self._done
+            return None
+
+    def clear(self) -> None:
+        with self._ready:
+            self._queue.clear()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the source and wait for the capture thread (a live read ends within its read timeout)."""
+        self._stop()
+        self._thread.join(timeout)
+        self.ended = True

@@ -10,15 +10,16 @@ deterministic and a newly trained experiment never replaces the shipped model by
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.classify import FLOAT32_FILE, INT8_FILE, ModelError, has_runtime, model_file
+from monitor.classify import FLOAT32_FILE, INT8_FILE, EmotionClassifier, ModelError, has_runtime, model_file
 from monitor.config import REPO_ROOT
 from monitor.store.schema import ModelVersion, utcnow
 
@@ -196,3 +197,54 @@ def active_model_dir(db: Session | None = None, models_dir: Path | None = None) 
             "(train one with: classroom-monitor train, or run attention-only with --mode attention)"
         )
     return shipped[0]
+
+
+MODEL_POLL_S = 5.0
+"""How often a running worker checks which model version is active."""
+
+
+class ModelWatcher:
+    """The model a worker runs: the directory it was given, else the active version (or the shipped default).
+
+    ``changed()`` answers, at most every ``poll_s``, with the newly activated model loaded, so a worker
+    switches without a restart. A model given explicitly never changes.
+    """
+
+    def __init__(
+        self,
+        db_factory: sessionmaker,
+        *,
+        models_dir: Path | None = None,
+        precision: str = "auto",
+        explicit: Path | None = None,
+        poll_s: float = MODEL_POLL_S,
+    ) -> None:
+        self._db = db_factory
+        self.models_dir = models_dir
+        self.precision = precision
+        self.explicit = explicit
+        self.poll_s = poll_s
+        self._next_poll = time.monotonic() + poll_s
+
+    def load(self) -> EmotionClassifier:
+        """The model to run now; ``ModelError`` when there is none or it does not load."""
+        model = self.explicit
+        if model is None:
+            with self._db() as db:
+                model = active_model_dir(db, self.models_dir)
+        return EmotionClassifier(model, precision=self.precision)
+
+    def changed(
+        self, current: EmotionClassifier | None, now: float | None = None
+    ) -> EmotionClassifier | None:
+        """The newly activated model, loaded, when it differs from ``current``; None otherwise. A model
+        that fails to load raises ``ModelError`` (the caller keeps ``current``) and is tried again later."""
+        now = time.monotonic() if now is None else now
+        if current is None or self.explicit is not None or now < self._next_poll:
+            return None
+        self._next_poll = now + self.poll_s
+        with self._db() as db:
+            active = active_version(db)
+        if active is None or active[0] == current.version:
+            return None
+        return EmotionClassifier(active[1], precision=self.precision)

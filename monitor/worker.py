@@ -1,9 +1,11 @@
-"""``CaptureWorker``: one camera → faces → tracks → emotions and attention → the store (and the live feed).
+"""``CaptureWorker``: one camera's loop: read a frame, run the pipeline, hand the record to the writer.
 
-One process per camera (Frigate's shape). The loop reads a frame, detects faces every ``detect_every``
-frames and tracks in between, classifies all tracked faces in one LiteRT call, smooths per track, scores
-attention and the class engagement index, and hands the frame to the batched writer. Stopping (end of
-source, ``max_frames``, SIGINT/SIGTERM) writes everything still queued and closes the class session.
+One process per camera (Frigate's shape); the supervisor, timetables and tests drive it through the
+constructor, ``run()`` and ``request_stop()``. The rest lives where it belongs: the camera's lease and its
+sessions in the store (``monitor.store.sessions``), the mode in ``monitor.mode_policy``, the model in the
+registry (``ModelWatcher``), when to record in the ``schedule`` (``monitor.schedule``), the heartbeat's
+figures in ``monitor.meters``. Stopping (end of source, ``max_frames``, ``request_stop`` on SIGINT/SIGTERM)
+writes everything still queued, closes the class session and frees the camera.
 """
 
 from __future__ import annotations
@@ -11,61 +13,83 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from monitor.capture import FrameSource, SourceError
-from monitor.classify import EmotionClassifier, ModelError
+from monitor.capture import FrameFeed, FrameSource, SourceError
+from monitor.classify import ModelError
 from monitor.config import Settings
 from monitor.detect import make_detector
 from monitor.engagement import EngagementIndex
 from monitor.live import LivePublisher, frame_summary
+from monitor.meters import FpsMeter
+from monitor.mode_policy import ModePolicy
 from monitor.pipeline import FramePipeline
-from monitor.privacy import Privacy
-from monitor.registry import active_model_dir, active_version
+from monitor.registry import ModelWatcher
+from monitor.schedule import SCHEDULE_POLL_S, Schedule
+from monitor.stages import Frame, FrameRecord
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
 from monitor.store import cameras as camera_store
 from monitor.store.queries import PeopleInView, people_in_view
-from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
-from monitor.store.writer import FrameRecord, ObservationWriter
+from monitor.store.writer import ObservationWriter
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
-FPS_WINDOW = 120  # frames over which the heartbeat's fps is measured
-MODEL_POLL_S = 5.0
+WAIT_S = 0.25
+"""Longest the loop waits for a frame (or idles) before it looks at the schedule, the stop flag, the beat."""
 
 
 class WorkerError(Exception):
-    """A worker that cannot start; the message is meant for the user."""
+    """A worker that cannot start or go on; the message is meant for the user."""
 
 
 @dataclass
 class WorkerSummary:
     camera: str
-    session_id: int
+    session_id: int | None  # the last session recorded
     frames: int
     faces: int
     tracks: int
     seconds: float
     mode: str
     people: PeopleInView | None = None
+    sessions: list[int] = field(default_factory=list)
+    dropped: int = 0  # frames a live source delivered while the worker was busy, skipped
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
+        if len(self.sessions) > 1:
+            closed = f"sessions {', '.join(map(str, self.sessions))} closed"
+        elif self.session_id is not None:
+            closed = f"session {self.session_id} closed"
+        else:
+            closed = "no session (outside timetable)"
         return (
-            f"camera {self.camera}: session {self.session_id} closed, {self.frames} frames, "
+            f"camera {self.camera}: {closed}, {self.frames} frames, "
             f"{self.faces} observations, {self.tracks} tracks, "
             f"people in view: {self.people.text() if self.people else 'none stored'}, "
-            f"{self.fps:.1f} fps ({self.mode} mode)"
+            f"{self.fps:.1f} fps ({self.mode} mode), {self.dropped} frames dropped"
         )
+
+
+@dataclass
+class Lesson:
+    """The session being recorded, with its own pipeline (tracks and calibration start with each lesson)."""
+
+    label: str
+    session_id: int
+    pipeline: FramePipeline
+    frame_offset: int = 0  # a session continued from a stopped worker: indices and ids carry on
+    track_offset: int = 0
+    last_ts: datetime | None = None
+    faces_in_view: int = 0
 
 
 class CaptureWorker:
@@ -79,25 +103,23 @@ class CaptureWorker:
         model: Path | None = None,
         loop: bool = False,
         realtime: bool = False,
+        schedule: Schedule | None = None,
     ) -> None:
+        """``schedule`` None: record from start to stop. With a schedule: record only within its periods,
+        one session each, labelled by the period; between them hold the camera, idle."""
         self.settings = settings
         self.camera_name = camera
         self.max_frames = max_frames
+        self.schedule = schedule
         self.stop_event = threading.Event()
         self.engine = make_engine(settings.db_url, writer=True)
         self.db = session_factory(self.engine)
         self._check_schema()
-        with self.db() as db:
-            site = all_settings(db)
-        # The stricter wins: an admin's attention-only setting cannot be overridden by a worker flag.
-        self.mode = effective_mode(settings.mode, site["mode"])
-        self.modes_run = [self.mode]
-        self.privacy = Privacy.from_settings(site)
-        self.lease_token = sessions.new_lease_token()
-        self.classifier: EmotionClassifier | None = None
-        self._explicit_model = model
-        if self.mode == "emotion":
-            self.classifier = self._load_classifier(model)
+        self.policy = ModePolicy(self.db, settings.mode)
+        self.models = ModelWatcher(
+            self.db, models_dir=settings.models_dir, precision=settings.model_precision, explicit=model
+        )
+        self.classifier = self.models.load() if self.policy.mode == "emotion" else None
         self.detector = make_detector(settings.detector)
         self.source = FrameSource(
             source,
@@ -109,10 +131,28 @@ class CaptureWorker:
             on_status=self._on_source_status,
             stop_event=self.stop_event,
         )
+        # A label that names a lesson (typed, or from the schedule) is continued by a worker taking over
+        # the camera; the default one names this worker's start, so a new worker starts a new session.
+        self._resume = session_label is not None or schedule is not None
         self.session_label = session_label or f"{camera} {datetime.now().strftime('%Y-%m-%d %H:%M')}"
         self.publisher = LivePublisher(settings.redis_url) if settings.redis_url else None
+        self.lease_token = sessions.new_lease_token()
+        self.camera_id: int | None = None
         self.writer: ObservationWriter | None = None
-        self.pipeline: FramePipeline | None = None
+        self.pipeline: FramePipeline | None = None  # the last lesson's
+        self.lesson: Lesson | None = None
+        self.feed: FrameFeed | None = None
+        self.sessions_run: list[int] = []
+        self.frames = self.faces = self.tracks = 0
+        self.fps = FpsMeter()
+        self._last_beat = float("-inf")
+
+    @property
+    def mode(self) -> str:
+        return self.policy.mode
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
 
     def _check_schema(self) -> None:
         try:
@@ -123,84 +163,144 @@ class CaptureWorker:
         if "observations" not in tables:
             raise WorkerError("database has no schema yet: run `classroom-monitor db upgrade` first")
 
-    def _load_classifier(self, model: Path | None) -> EmotionClassifier:
-        if model is None:
-            with self.db() as db:
-                model = active_model_dir(db, self.settings.models_dir)
-        return EmotionClassifier(model, precision=self.settings.model_precision)
-
-    def request_stop(self) -> None:
-        self.stop_event.set()
-
     def _on_source_status(self, status: str, detail: str) -> None:
         log.info("camera %s: %s (%s)", self.camera_name, status, detail)
         if self.writer is not None:
             self.writer.set_camera_status(status, detail)
 
-    def _start_session(self) -> tuple[int, int, datetime]:
-        source = self.source.spec if self.source.kind != "file" else Path(self.source.spec).name
+    def run(self) -> WorkerSummary:
+        started = time.monotonic()
+        start = None
+        try:
+            if self.schedule is None:
+                start = self._open(self.session_label).data_from  # a file's timestamps count from here
+            else:
+                self._take_camera()
+            self.feed = self.source.feed(start)
+            self._loop(self.feed)
+        finally:
+            self._finish()
+        return self._summary(time.monotonic() - started)
+
+    def _loop(self, feed: FrameFeed) -> None:
+        next_look = 0.0
+        while not self.stop_event.is_set():
+            if self.writer.lease_lost:
+                raise WorkerError(f"camera {self.camera_name}: another worker took this camera over")
+            now = time.monotonic()
+            if self.schedule is not None and now >= next_look:
+                self._follow_schedule()
+                next_look = now + SCHEDULE_POLL_S
+            if self.lesson is None:  # outside the timetable: no frame is looked at, let alone stored
+                feed.clear()
+                self._beat(now)
+                self.stop_event.wait(WAIT_S)
+                continue
+            captured = feed.get(WAIT_S)
+            if captured is None:
+                if feed.ended:
+                    return
+                self._beat(time.monotonic())
+                continue
+            self._process(*captured)
+            now = time.monotonic()
+            self._beat(now)
+            self._follow_site(now)
+            self._follow_model(now)
+            if self.max_frames and self.frames >= self.max_frames:
+                return
+
+    def _process(self, frame: Frame, captured: float) -> None:
+        lesson = self.lesson
+        record = lesson.pipeline.process(frame.image, frame.ts, frame.index + lesson.frame_offset)
+        if lesson.track_offset:
+            record.track_ids = record.track_ids + lesson.track_offset
+        self.writer.add(record, captured)
+        if self.publisher is not None:
+            self.publisher.publish(self.policy.privacy.live_frame(self._live(lesson.session_id, record)))
+        lesson.last_ts = frame.ts
+        lesson.faces_in_view = len(record.track_ids)
+        self.frames += 1
+        self.faces += len(record.track_ids)
+        self.fps.tick(time.monotonic())
+
+    def _beat(self, now: float) -> None:
+        """Heartbeat figures for ``worker_status``, written with the writer's next batch."""
+        if now - self._last_beat < HEARTBEAT_S:
+            return
+        self._last_beat = now
+        p50, p95 = self.writer.latency.percentiles_ms(now)
+        lesson = self.lesson
+        self.writer.set_worker_status(
+            state="running" if lesson else "idle",
+            session_id=lesson.session_id if lesson else None,
+            message=None if lesson else sessions.IDLE_MESSAGE,
+            frames=self.frames,
+            faces_in_view=lesson.faces_in_view if lesson else 0,
+            fps=self.fps.fps if lesson else None,
+            model_version=self.classifier.version if self.classifier else None,
+            frames_dropped=self.feed.dropped if self.feed else 0,
+            latency_p50_ms=p50,
+            latency_p95_ms=p95,
+        )
+
+    # -- sessions: the store keeps them; the worker says when -------------------------------------------
+
+    def _take_camera(self) -> None:
+        try:
+            self.camera_id = sessions.take_camera(
+                self.db, camera_name=self.camera_name, source=self._source_name(), token=self.lease_token
+            )
+        except sessions.CameraBusy as exc:
+            raise WorkerError(f"camera {self.camera_name}: {exc}") from exc
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self.writer is None:
+            self.writer = ObservationWriter(
+                self.engine,
+                None,
+                self.camera_id,
+                self.settings.batch_interval_s,
+                lease_token=self.lease_token,
+            )
+
+    def _source_name(self) -> str:
+        return self.source.spec if self.source.kind != "file" else Path(self.source.spec).name
+
+    def _follow_schedule(self) -> None:
+        period = self.schedule(datetime.now(UTC))
+        label = period.label if period else None
+        if self.lesson is not None and self.lesson.label != label:
+            self._close_lesson()
+        if label is not None and self.lesson is None:
+            self._open(label)
+
+    def _open(self, label: str) -> sessions.OpenedSession:
         try:
             opened = sessions.open_session(
                 self.db,
                 camera_name=self.camera_name,
-                source=source,
-                label=self.session_label,
+                source=self._source_name(),
+                label=label,
                 mode=self.mode,
                 model_version=self.classifier.version if self.classifier else None,
                 detector=self.detector.name,
                 token=self.lease_token,
+                resume_within_s=sessions.RESUME_WITHIN_S if self._resume else None,
             )
         except sessions.CameraBusy as exc:
             raise WorkerError(f"camera {self.camera_name}: {exc}") from exc
         for sid in opened.closed_stale:
             log.info("camera %s: closed session %d left open by a stopped worker", self.camera_name, sid)
-        return opened.camera_id, opened.session_id, opened.started_at
-
-    def _apply_site_settings(self, session_id: int) -> None:
-        """Follow the site's privacy settings while running: an admin's change applies within seconds."""
-        with self.db() as db:
-            site = all_settings(db)
-        self.privacy = Privacy.from_settings(site)
-        mode = effective_mode(self.settings.mode, site["mode"])
-        if mode == self.mode:
-            return
-        if mode == "emotion":
-            try:
-                self.classifier = self._load_classifier(self._explicit_model)
-            except ModelError as exc:
-                log.error("camera %s: emotion mode needs a model: %s", self.camera_name, exc)
-                return
-        else:
-            self.classifier = None  # attention-only: no emotion inference from the next frame on
-        self.pipeline.set_classifier(self.classifier)
-        self.mode = mode
-        self.modes_run.append(mode)
-        sessions.record_mode(self.db, session_id, mode, self.classifier.version if self.classifier else None)
-        log.info("camera %s: switched to %s mode (site setting)", self.camera_name, mode)
-
-    def _maybe_reload_model(self) -> None:
-        """Switch to a newly activated model version without a restart."""
-        if self.classifier is None or self._explicit_model is not None:
-            return
-        with self.db() as db:
-            active = active_version(db)
-        if active is None or active[0] == self.classifier.version:
-            return
-        try:
-            self.classifier = self.pipeline.classifier = EmotionClassifier(
-                active[1], precision=self.settings.model_precision
+        if opened.resumed:
+            log.info(
+                "camera %s: continues session %d of a stopped worker", self.camera_name, opened.session_id
             )
-            log.info("camera %s: switched to model %s", self.camera_name, active[0])
-        except ModelError as exc:
-            log.error("camera %s: cannot load activated model %s: %s", self.camera_name, active[0], exc)
-
-    def run(self) -> WorkerSummary:
-        camera_id, session_id, started_at = self._start_session()
-        camera = camera_store.setup_session(self.db, camera_id, session_id)  # class size, front, ROI
-        self.writer = writer = ObservationWriter(
-            self.engine, session_id, camera_id, self.settings.batch_interval_s, lease_token=self.lease_token
-        )
-        pipeline = self.pipeline = FramePipeline(
+        self.camera_id = opened.camera_id
+        self._start_writer()
+        camera = camera_store.setup_session(self.db, opened.camera_id, opened.session_id)  # class size, ROI
+        self.pipeline = FramePipeline(
             self.detector,
             self.classifier,
             EngagementIndex(
@@ -214,62 +314,114 @@ class CaptureWorker:
             camera=camera,
             classify_per_frame=self.settings.classify_per_frame,
         )
-        started = time.monotonic()
-        faces = 0
-        last_beat = last_poll = last_site_poll = started
-        recent: deque[float] = deque(maxlen=FPS_WINDOW)
-        last_ts = started_at
+        self.lesson = Lesson(
+            label, opened.session_id, self.pipeline, opened.frame_offset, opened.track_offset
+        )
+        self.writer.begin_session(opened.session_id)
+        self.sessions_run.append(opened.session_id)
+        self._last_beat = float("-inf")  # say so at once
+        log.info("camera %s: session %d (%s) open", self.camera_name, opened.session_id, label)
+        return opened
+
+    def _end_lesson(self) -> Lesson | None:
+        lesson, self.lesson = self.lesson, None
+        if lesson is None:
+            return None
+        self.writer.begin_session(None)  # frames already queued keep their session
+        self.tracks += lesson.pipeline.tracker.ids_issued
+        camera_store.keep_learned_front(self.db, self.camera_id, lesson.pipeline.room.calibrator.learned)
+        return lesson
+
+    def _close_lesson(self) -> None:
+        """A period is over: store what is queued, end the session, keep the camera (idle)."""
+        self.writer.flush()
+        lesson = self._end_lesson()
+        sessions.end_session(
+            self.db,
+            camera_id=self.camera_id,
+            session_id=lesson.session_id,
+            frames=self.frames,
+            last_ts=lesson.last_ts or datetime.now(UTC),
+            token=self.lease_token,
+        )
+        self._last_beat = float("-inf")
+        log.info("camera %s: session %d closed (%s over)", self.camera_name, lesson.session_id, lesson.label)
+
+    def _finish(self) -> None:
+        if self.feed is not None:
+            self.feed.close()
+        if self.writer is not None:
+            self.writer.close()
+        if self.camera_id is not None:
+            lesson = self._end_lesson()
+            sessions.close_session(
+                self.db,
+                camera_id=self.camera_id,
+                session_id=lesson.session_id if lesson else None,
+                frames=self.frames,
+                last_ts=lesson.last_ts if lesson else None,
+                token=self.lease_token,
+            )
+        self.engine.dispose()
+
+    # -- what follows the site and the registry while running ---------------------------------------------
+
+    def _follow_site(self, now: float) -> None:
+        """An admin's privacy change applies within seconds."""
+        mode = self.policy.poll(now)
+        if mode is None:
+            return
+        classifier = None  # attention-only: no emotion inference from the next frame on
+        if mode == "emotion":
+            try:
+                classifier = self.models.load()
+            except ModelError as exc:
+                log.error("camera %s: emotion mode needs a model: %s", self.camera_name, exc)
+                return
+        self._use(classifier)
+        self.policy.switched(mode)
+        if self.lesson is not None:
+            sessions.record_mode(
+                self.db, self.lesson.session_id, mode, classifier.version if classifier else None
+            )
+        log.info("camera %s: switched to %s mode (site setting)", self.camera_name, mode)
+
+    def _follow_model(self, now: float) -> None:
+        """A newly activated model version is used without a restart."""
         try:
-            for frame in self.source.frames(start=started_at):
-                record = pipeline.process(frame.image, frame.ts, frame.index)
-                writer.add(record)
-                if self.publisher is not None:
-                    self.publisher.publish(
-                        self.privacy.live_frame(self._summary(camera_id, session_id, record))
-                    )
-                last_ts = frame.ts
-                faces += len(record.track_ids)
-                now = time.monotonic()
-                recent.append(now)
-                if now - last_beat >= HEARTBEAT_S:
-                    span = recent[-1] - recent[0]
-                    writer.set_worker_status(
-                        state="running",
-                        session_id=session_id,
-                        frames=pipeline.frames,
-                        faces_in_view=len(record.track_ids),
-                        fps=(len(recent) - 1) / span if span else None,
-                        model_version=self.classifier.version if self.classifier else None,
-                    )
-                    last_beat = now
-                if now - last_site_poll >= SITE_POLL_S:
-                    self._apply_site_settings(session_id)
-                    last_site_poll = now
-                if writer.lease_lost:
-                    raise WorkerError(f"camera {self.camera_name}: another worker took this camera over")
-                if now - last_poll >= MODEL_POLL_S:
-                    self._maybe_reload_model()
-                    last_poll = now
-                if self.max_frames and pipeline.frames >= self.max_frames:
-                    break
-        finally:
-            writer.close()
-            camera_store.keep_learned_front(self.db, camera_id, pipeline.room.calibrator.learned)
-            self._close_session(camera_id, session_id, pipeline.frames, last_ts)
-        with self.db() as db:
-            people = people_in_view(db, session_id)
+            newer = self.models.changed(self.classifier, now)
+        except ModelError as exc:
+            log.error("camera %s: cannot load the activated model: %s", self.camera_name, exc)
+            return
+        if newer is not None:
+            self._use(newer)
+            log.info("camera %s: switched to model %s", self.camera_name, newer.version)
+
+    def _use(self, classifier) -> None:
+        self.classifier = classifier
+        if self.lesson is not None:
+            self.lesson.pipeline.set_classifier(classifier)
+
+    def _summary(self, seconds: float) -> WorkerSummary:
+        last = self.sessions_run[-1] if self.sessions_run else None
+        people = None
+        if last is not None:
+            with self.db() as db:
+                people = people_in_view(db, last)
         return WorkerSummary(
             self.camera_name,
-            session_id,
-            pipeline.frames,
-            faces,
-            pipeline.tracker.ids_issued,
-            time.monotonic() - started,
-            " -> ".join(self.modes_run),
+            last,
+            self.frames,
+            self.faces,
+            self.tracks,
+            seconds,
+            self.policy.text(),
             people,
+            list(self.sessions_run),
+            self.feed.dropped if self.feed else 0,
         )
 
-    def _summary(self, camera_id: int, session_id: int, record: FrameRecord) -> dict:
+    def _live(self, session_id: int, record: FrameRecord) -> dict:
         tracks = [
             {
                 "track_id": int(record.track_ids[i]),
@@ -280,7 +432,7 @@ class CaptureWorker:
             for i in range(len(record.track_ids))
         ]
         return frame_summary(
-            camera_id=camera_id,
+            camera_id=self.camera_id,
             session_id=session_id,
             ts=record.ts,
             frame_index=record.frame_index,
@@ -289,17 +441,6 @@ class CaptureWorker:
             mode=self.mode,
             heads_up=record.heads_up,
         )
-
-    def _close_session(self, camera_id: int, session_id: int, frames: int, last_ts: datetime) -> None:
-        sessions.close_session(
-            self.db,
-            camera_id=camera_id,
-            session_id=session_id,
-            frames=frames,
-            last_ts=last_ts,
-            token=self.lease_token,
-        )
-        self.engine.dispose()
 
 
 __all__ = ["CaptureWorker", "WorkerError", "WorkerSummary", "SourceError", "ModelError"]

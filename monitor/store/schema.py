@@ -279,6 +279,11 @@ class WorkerStatus(Base):
     # Written by the supervisor (`serve`): how often it restarted this camera's worker, and why last.
     restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Written with the heartbeat: frames a live source delivered while the worker was busy (skipped, never
+    # queued up), and capture-to-stored-row latency over the last minute.
+    frames_dropped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    latency_p50_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_ms: Mapped[float | None] = mapped_column(Float)
 
 
 def username_key(name: str) -> str:

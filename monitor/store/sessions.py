@@ -5,6 +5,11 @@ worker that owns the camera; the lease stays valid while that worker's heartbeat
 observation writer every batch) is younger than ``STALE_AFTER_S``. A second worker is refused while the
 lease is live and takes it over once it is stale (the first was killed). The claim is a compare-and-swap
 ``UPDATE ... WHERE lease_owner = <old>``, so two workers starting at once cannot both win.
+
+**Failover.** A worker that takes over a camera (its previous worker died) continues the camera's open
+session when it is the same lesson (same label) and its last data is younger than ``RESUME_WITHIN_S``: frame
+indices and track ids carry on after the stored ones, so no row is duplicated. Older or differently
+labelled sessions left open are closed at their last data.
 """
 
 from __future__ import annotations
@@ -15,14 +20,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.store.schema import Camera, ClassSession, Observation, SessionMode, WorkerStatus, utcnow
+from monitor.store.schema import (
+    Camera,
+    ClassSession,
+    Observation,
+    SessionMode,
+    TrackSummary,
+    WorkerStatus,
+    utcnow,
+)
 
 STALE_AFTER_S = 10.0
 """A worker whose heartbeat is older than this is gone: its camera shows offline and its lease is free."""
+RESUME_WITHIN_S = 60.0
+"""A taken-over camera continues its open session when that session stored data this recently."""
+LIVE_STATES = ("starting", "running", "idle")
+"""Worker states that hold the camera's lease (idle: outside the timetable, still serving the camera)."""
+IDLE_MESSAGE = "outside timetable"
 
 
 class CameraBusy(Exception):
@@ -37,12 +55,20 @@ def new_lease_token() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+class LeaseLost(Exception):
+    """The camera's lease belongs to another worker now."""
+
+
 @dataclass(frozen=True)
 class OpenedSession:
     camera_id: int
     session_id: int
     started_at: datetime
     closed_stale: list[int]
+    resumed: bool = False
+    frame_offset: int = 0  # a resumed session: frame indices and track ids continue after these
+    track_offset: int = 0
+    data_from: datetime | None = None  # the earliest timestamp new data may carry (now, or later)
 
 
 def last_data_time(db: Session, session_id: int) -> datetime | None:
@@ -61,7 +87,9 @@ def claim_camera(db: Session, camera_id: int, token: str, now: datetime) -> Work
         except IntegrityError as exc:  # another worker inserted the row first
             raise CameraBusy("another worker is starting for this camera; try again shortly") from exc
         return ws
-    if ws.lease_owner and ws.state in ("starting", "running") and not is_stale(ws.last_heartbeat, now):
+    if ws.lease_owner == token:
+        return ws  # ours already (a scheduled worker holds its camera between lessons)
+    if ws.lease_owner and ws.state in LIVE_STATES and not is_stale(ws.last_heartbeat, now):
         age = (now - ws.last_heartbeat).total_seconds()
         raise CameraBusy(
             f"camera is already served by worker pid {ws.pid} on {ws.hostname} (heartbeat {age:.0f} s ago); "
@@ -84,6 +112,40 @@ def claim_camera(db: Session, camera_id: int, token: str, now: datetime) -> Work
     return ws
 
 
+def _camera(db: Session, name: str) -> Camera:
+    cam = db.scalar(select(Camera).where(Camera.name == name))
+    if cam is None:
+        cam = Camera(name=name)
+        db.add(cam)
+        db.flush()
+    return cam
+
+
+def take_camera(db_factory: sessionmaker, *, camera_name: str, source: str, token: str) -> int:
+    """Create the camera if new and claim its lease for ``token`` (``CameraBusy`` when another live worker
+    holds it); the worker serves it, idle, until a session opens. Returns the camera id."""
+    now = utcnow()
+    with db_factory.begin() as db:
+        cam = _camera(db, camera_name)
+        ws = claim_camera(db, cam.id, token, now)
+        cam.source = source
+        cam.status, cam.status_detail, cam.last_heartbeat = "online", "worker started", now
+        ws.pid, ws.hostname, ws.state, ws.started_at = os.getpid(), socket.gethostname(), "idle", now
+        ws.session_id, ws.frames, ws.faces_in_view, ws.fps, ws.message = None, 0, 0, None, None
+        return cam.id
+
+
+def _resumable(db: Session, cs: ClassSession, ws: WorkerStatus, label: str, now: datetime, within: float):
+    """Whether a session left open by a previous worker is this same lesson, recently alive."""
+    if cs.label != label:
+        return False
+    alive = [cs.started_at, last_data_time(db, cs.id)]
+    if ws.session_id == cs.id:
+        alive.append(ws.last_heartbeat)  # an empty room stores no rows, but the worker beat for it
+    last = max(t for t in alive if t is not None)
+    return now - last <= timedelta(seconds=within)
+
+
 def open_session(
     db_factory: sessionmaker,
     *,
@@ -94,39 +156,86 @@ def open_session(
     model_version: str | None,
     detector: str,
     token: str,
+    resume_within_s: float | None = RESUME_WITHIN_S,
 ) -> OpenedSession:
-    """Claim the camera, close sessions a killed worker left open (at their last data) and open a new one."""
+    """Claim the camera and open a session labelled ``label``, or continue the camera's open session of the
+    same label when its data is younger than ``resume_within_s`` (None: never continue). Other sessions left
+    open by a killed worker are closed at their last data."""
     now = utcnow()
     with db_factory.begin() as db:
-        cam = db.scalar(select(Camera).where(Camera.name == camera_name))
-        if cam is None:
-            cam = Camera(name=camera_name)
-            db.add(cam)
-            db.flush()
+        cam = _camera(db, camera_name)
         ws = claim_camera(db, cam.id, token, now)
         cam.source = source
         cam.status, cam.status_detail, cam.last_heartbeat = "online", "worker started", now
-        closed = []
-        for stale in db.scalars(
-            select(ClassSession).where(ClassSession.camera_id == cam.id, ClassSession.ended_at.is_(None))
+        left_open = list(
+            db.scalars(
+                select(ClassSession)
+                .where(ClassSession.camera_id == cam.id, ClassSession.ended_at.is_(None))
+                .order_by(ClassSession.started_at.desc(), ClassSession.id.desc())
+            )
+        )
+        resumed = None
+        if (
+            left_open
+            and resume_within_s is not None
+            and _resumable(db, left_open[0], ws, label, now, resume_within_s)
         ):
+            resumed = left_open.pop(0)
+        closed = []
+        for stale in left_open:
             stale.ended_at = max(last_data_time(db, stale.id) or stale.started_at, stale.started_at)
             closed.append(stale.id)
-        cs = ClassSession(
-            camera_id=cam.id,
-            label=label,
-            started_at=now,
-            mode=mode,
-            model_version=model_version,
-            detector=detector,
-        )
-        db.add(cs)
-        db.flush()
-        db.add(SessionMode(session_id=cs.id, changed_at=now, mode=mode))
+        if resumed is None:
+            cs = ClassSession(
+                camera_id=cam.id,
+                label=label,
+                started_at=now,
+                mode=mode,
+                model_version=model_version,
+                detector=detector,
+            )
+            db.add(cs)
+            db.flush()
+            db.add(SessionMode(session_id=cs.id, changed_at=now, mode=mode))
+            opened = OpenedSession(cam.id, cs.id, now, closed, data_from=now)
+        else:
+            cs = resumed
+            opened = _continue(db, cs, now, mode, model_version, closed)
         ws.pid, ws.hostname, ws.state, ws.started_at = os.getpid(), socket.gethostname(), "running", now
         ws.session_id, ws.frames, ws.faces_in_view, ws.fps, ws.message = cs.id, 0, 0, None, None
         ws.model_version = model_version
-        return OpenedSession(cam.id, cs.id, now, closed)
+        return opened
+
+
+def _continue(
+    db: Session, cs: ClassSession, now: datetime, mode: str, model_version: str | None, closed: list[int]
+) -> OpenedSession:
+    """Resume ``cs``: new data comes after its stored frames, tracks and timestamps."""
+    last_frame = db.scalar(select(func.max(Observation.frame_index)).where(Observation.session_id == cs.id))
+    last_track = db.scalar(select(func.max(TrackSummary.track_id)).where(TrackSummary.session_id == cs.id))
+    last_ts = last_data_time(db, cs.id)
+    data_from = now if last_ts is None else max(now, last_ts + timedelta(milliseconds=1))
+    last_mode = db.scalar(
+        select(SessionMode.mode)
+        .where(SessionMode.session_id == cs.id)
+        .order_by(SessionMode.changed_at.desc(), SessionMode.id.desc())
+        .limit(1)
+    )
+    if last_mode != mode:
+        db.add(SessionMode(session_id=cs.id, changed_at=now, mode=mode))
+        if mode == "emotion":
+            cs.mode = "emotion"
+            cs.model_version = cs.model_version or model_version
+    return OpenedSession(
+        cs.camera_id,
+        cs.id,
+        cs.started_at,
+        closed,
+        resumed=True,
+        frame_offset=(last_frame + 1) if last_frame is not None else 0,
+        track_offset=last_track or 0,
+        data_from=data_from,
+    )
 
 
 def record_mode(
@@ -152,18 +261,62 @@ def mode_history(db: Session, session_id: int) -> list[dict]:
     return [{"at": r.changed_at.isoformat(timespec="milliseconds"), "mode": r.mode} for r in rows]
 
 
-def close_session(
+def end_session(
     db_factory: sessionmaker, *, camera_id: int, session_id: int, frames: int, last_ts: datetime, token: str
 ) -> None:
-    """End the session (at the later of now and its last frame's timestamp) and release the lease."""
+    """End the session (a timetable period is over); the worker keeps the camera, idle."""
+    _end(db_factory, camera_id, session_id, frames, last_ts, token, release=False)
+
+
+def close_session(
+    db_factory: sessionmaker,
+    *,
+    camera_id: int,
+    session_id: int | None,
+    frames: int,
+    last_ts: datetime | None,
+    token: str,
+) -> None:
+    """End the session (at the later of now and its last frame's timestamp), if one is open, and release
+    the lease: the worker stops."""
+    _end(db_factory, camera_id, session_id, frames, last_ts, token, release=True)
+
+
+def _end(
+    db_factory: sessionmaker,
+    camera_id: int,
+    session_id: int | None,
+    frames: int,
+    last_ts: datetime | None,
+    token: str,
+    release: bool,
+) -> None:
     now = utcnow()
     with db_factory.begin() as db:
-        cs = db.get(ClassSession, session_id)
-        cs.ended_at = max(now, last_ts)  # a file's timestamps run at its own pace
+        if session_id is not None:
+            cs = db.get(ClassSession, session_id)
+            cs.ended_at = max(now, last_ts or now)  # a file's timestamps run at its own pace
         cam = db.get(Camera, camera_id)
         ws = db.get(WorkerStatus, camera_id)
         if ws is None or ws.lease_owner != token:
             return  # the lease was taken over: the camera's status is no longer ours to set
-        cam.status, cam.status_detail, cam.last_heartbeat = "offline", "worker stopped", now
-        ws.state, ws.frames, ws.faces_in_view, ws.last_heartbeat = "stopped", frames, 0, now
-        ws.lease_owner = None
+        ws.frames, ws.faces_in_view, ws.last_heartbeat = frames, 0, now
+        if release:
+            cam.status, cam.status_detail, cam.last_heartbeat = "offline", "worker stopped", now
+            ws.state, ws.lease_owner = "stopped", None
+        else:
+            cam.status_detail, cam.last_heartbeat = IDLE_MESSAGE, now
+            ws.state, ws.session_id, ws.message = "idle", None, IDLE_MESSAGE
+
+
+def beat(conn: Connection, camera_id: int, token: str, now: datetime, fields: dict | None = None) -> None:
+    """The heartbeat: renew ``token``'s lease on the camera and store the worker's status ``fields``;
+    ``LeaseLost`` when the lease is another worker's now (no lease, no writes)."""
+    done = conn.execute(
+        update(WorkerStatus)
+        .where(WorkerStatus.camera_id == camera_id)
+        .where(WorkerStatus.lease_owner == token)
+        .values(**(fields or {}), last_heartbeat=now)
+    )
+    if done.rowcount != 1:
+        raise LeaseLost

@@ -2,7 +2,9 @@
 
 A background thread commits everything queued about every ``interval_s`` in one transaction, so frame
 processing never waits on the disk. ``close()`` (called on SIGTERM and at the end of the source) writes
-what is left; a SIGKILL loses at most the batch in flight.
+what is left; a SIGKILL loses at most the batch in flight. Each frame is stored in the session that was
+current when it was added (``begin_session`` switches; a scheduled worker has none between lessons), and
+the time from its capture to its commit feeds ``latency`` (the heartbeat's p50/p95).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import Engine, insert, update
 from sqlalchemy.exc import OperationalError
 
 from monitor.labels import EMOTIONS
+from monitor.meters import LatencyWindow
 from monitor.stages import FrameRecord  # re-exported: older code imports it from here
 from monitor.store.schema import (
     PROB_COLUMNS,
@@ -30,6 +33,9 @@ from monitor.store.schema import (
     WorkerStatus,
     utcnow,
 )
+from monitor.store.sessions import LeaseLost, beat
+
+__all__ = ["FrameRecord", "LeaseLost", "ObservationWriter", "observation_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +70,12 @@ def observation_rows(frame: FrameRecord, session_id: int) -> list[dict]:
     return rows
 
 
+Queued = tuple[int, FrameRecord, float | None]
+"""A frame waiting to be written: its session, the record, its capture time (monotonic) if known."""
+
+
 HEARTBEAT_S = 1.0
 """An idle writer (no frames: a camera reconnecting) still renews its camera's lease this often."""
-
-
-class LeaseLost(Exception):
-    """The camera's lease belongs to another worker now."""
 
 
 class ObservationWriter:
@@ -78,7 +84,7 @@ class ObservationWriter:
     def __init__(
         self,
         engine: Engine,
-        session_id: int,
+        session_id: int | None,
         camera_id: int,
         interval_s: float = 0.5,
         lease_token: str | None = None,
@@ -91,21 +97,29 @@ class ObservationWriter:
         self.rows_written = 0
         self.batches = 0
         self.errors = 0
-        self._tracks_seen: set[int] = set()
+        self._tracks_seen: set[tuple[int, int]] = set()  # (session, track)
+        self.latency = LatencyWindow()
         self.lease_token = lease_token
         self.lease_lost = False  # another worker took the camera: nothing more is written
         self._last_beat = 0.0
-        self._queue: queue.SimpleQueue[FrameRecord] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Queued] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._pending: list[FrameRecord] = []
+        self._pending: list[Queued] = []
         self._worker_status: dict | None = None
         self._camera_status: tuple[str, str] | None = None
         self._lock = threading.Lock()  # one flush at a time
         self._thread = threading.Thread(target=self._run, name="observation-writer", daemon=True)
         self._thread.start()
 
-    def add(self, frame: FrameRecord) -> None:
-        self._queue.put(frame)
+    def begin_session(self, session_id: int | None) -> None:
+        """Frames added from now on belong to ``session_id`` (None: no session, nothing may be added)."""
+        self.session_id = session_id
+
+    def add(self, frame: FrameRecord, captured: float | None = None) -> None:
+        """Queue ``frame`` for the current session; ``captured``: its capture time (``time.monotonic()``)."""
+        if self.session_id is None:
+            raise RuntimeError("no session is open: nothing may be stored")
+        self._queue.put((self.session_id, frame, captured))
 
     def set_worker_status(self, **fields) -> None:
         """Heartbeat fields for ``worker_status``, written with the next batch."""
@@ -152,6 +166,10 @@ class ObservationWriter:
                 log.warning("batch of %d frames not written yet, will retry: %s", len(batch), exc.orig)
                 return
             self._pending = []
+            done = time.monotonic()
+            for _, _, captured in batch:
+                if captured is not None:
+                    self.latency.add(done, done - captured)
             if self._worker_status is worker_status:
                 self._worker_status = None
             if self._camera_status is camera_status:
@@ -160,16 +178,16 @@ class ObservationWriter:
                 return
             self.batches += 1
             self.frames_written += len(batch)
-            self.rows_written += sum(len(f.track_ids) for f in batch)
+            self.rows_written += sum(len(f.track_ids) for _, f, _ in batch)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             self.flush()
 
     def _write(
-        self, batch: list[FrameRecord], worker_status: dict | None, camera_status: tuple[str, str] | None
+        self, batch: list[Queued], worker_status: dict | None, camera_status: tuple[str, str] | None
     ) -> None:
-        rows = [r for f in batch for r in observation_rows(f, self.session_id)]
+        rows = [r for sid, f, _ in batch for r in observation_rows(f, sid)]
         rollups = _rollups(batch)
         tracks = _track_deltas(batch)
         new_tracks = set(tracks) - self._tracks_seen
@@ -177,22 +195,13 @@ class ObservationWriter:
             now = utcnow()
             if self.lease_token is not None:
                 # The heartbeat renews the camera's lease; no lease, no writes (one writer per camera).
-                beat = conn.execute(
-                    update(WorkerStatus)
-                    .where(WorkerStatus.camera_id == self.camera_id)
-                    .where(WorkerStatus.lease_owner == self.lease_token)
-                    .values(**(worker_status or {}), last_heartbeat=now)
-                )
-                if beat.rowcount != 1:
-                    raise LeaseLost
+                beat(conn, self.camera_id, self.lease_token, now, worker_status)
             if rows:
                 conn.execute(insert(Observation), rows)
-            for bucket, delta in rollups.items():
-                _upsert_add(
-                    conn, SessionRollup, {"session_id": self.session_id, "bucket_start": bucket}, delta
-                )
-            for track_id, (first, last, delta) in tracks.items():
-                key = {"session_id": self.session_id, "track_id": track_id}
+            for (sid, bucket), delta in rollups.items():
+                _upsert_add(conn, SessionRollup, {"session_id": sid, "bucket_start": bucket}, delta)
+            for (sid, track_id), (first, last, delta) in tracks.items():
+                key = {"session_id": sid, "track_id": track_id}
                 if not _add_to(conn, TrackSummary, key, delta, last_seen=last):
                     conn.execute(
                         insert(TrackSummary), [{**key, "first_seen": first, "last_seen": last, **delta}]
@@ -207,18 +216,25 @@ class ObservationWriter:
             if camera_status is not None:
                 cam_values.update(status=camera_status[0], status_detail=camera_status[1])
             conn.execute(update(Camera).where(Camera.id == self.camera_id).values(**cam_values))
-            if not batch:
-                return
-            conn.execute(
-                update(ClassSession)
-                .where(ClassSession.id == self.session_id)
-                .values(
-                    frames=ClassSession.frames + len(batch),
-                    faces=ClassSession.faces + len(rows),
-                    tracks=ClassSession.tracks + len(new_tracks),
+            for sid, (frames, faces) in _session_counts(batch).items():
+                conn.execute(
+                    update(ClassSession)
+                    .where(ClassSession.id == sid)
+                    .values(
+                        frames=ClassSession.frames + frames,
+                        faces=ClassSession.faces + faces,
+                        tracks=ClassSession.tracks + sum(1 for s, _ in new_tracks if s == sid),
+                    )
                 )
-            )
         self._tracks_seen |= new_tracks
+
+
+def _session_counts(batch: list[Queued]) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for sid, f, _ in batch:
+        frames, faces = out.get(sid, (0, 0))
+        out[sid] = (frames + 1, faces + len(f.track_ids))
+    return out
 
 
 def _sums(frame_probs: np.ndarray | None, attention: np.ndarray) -> dict[str, float | None]:
@@ -235,10 +251,10 @@ def _merge(into: dict, delta: dict) -> None:
         into[k] = v if into.get(k) is None else (into[k] if v is None else into[k] + v)
 
 
-def _rollups(batch: list[FrameRecord]) -> dict[datetime, dict]:
-    out: dict[datetime, dict] = defaultdict(dict)
-    for f in batch:
-        bucket = f.ts.replace(microsecond=0)
+def _rollups(batch: list[Queued]) -> dict[tuple[int, datetime], dict]:
+    out: dict[tuple[int, datetime], dict] = defaultdict(dict)
+    for sid, f, _ in batch:
+        bucket = (sid, f.ts.replace(microsecond=0))
         delta = {"frames": 1, "faces": len(f.track_ids), "engagement_sum": f.engagement}
         delta.update(heads_up_sum=f.heads_up, heads_down_sum=f.heads_down, turned_away_sum=f.turned_away)
         delta.update(_sums(f.probs, f.attention))
@@ -246,10 +262,10 @@ def _rollups(batch: list[FrameRecord]) -> dict[datetime, dict]:
     return out
 
 
-def _track_deltas(batch: list[FrameRecord]) -> dict[int, tuple[datetime, datetime, dict]]:
-    out: dict[int, tuple[datetime, datetime, dict]] = {}
-    for f in batch:
-        for i, tid in enumerate(int(t) for t in f.track_ids):
+def _track_deltas(batch: list[Queued]) -> dict[tuple[int, int], tuple[datetime, datetime, dict]]:
+    out: dict[tuple[int, int], tuple[datetime, datetime, dict]] = {}
+    for sid, f, _ in batch:
+        for i, tid in enumerate((sid, int(t)) for t in f.track_ids):
             probs = None if f.probs is None else f.probs[i : i + 1]
             delta = {"observations": 1, **_sums(probs, f.attention[i : i + 1])}
             if tid in out:
