@@ -28,7 +28,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("dashboard.commands", "Manage dashboard accounts."),
     "purge": ("dashboard.commands", "Delete observations older than the retention period."),
     "train": ("training.commands", "Train the emotion CNN."),
-    "evaluate": ("training.commands", "Evaluate an exported model on a dataset."),
+    "evaluate": ("training.commands", "Score a model as the worker runs it: accuracy, F1, ECE, ms/face."),
     "ensemble": ("training.commands", "Average trained models into one model directory."),
     "calibrate-model": ("training.commands", "Fit a model's temperature (calibrated probabilities)."),
     "explain": ("training.commands", "Grad-CAM overlays of dataset faces per class (model.keras)."),

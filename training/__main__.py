@@ -1,8 +1,8 @@
-"""``python -m training train|evaluate|ensemble``: the commands without the classroom-monitor front door."""
+"""``python -m training COMMAND``: train, evaluate, ensemble, calibrate-model, explain (no front door)."""
 
 import click
 
-from training.commands import ensemble, evaluate, train
+from training.commands import calibrate_model, ensemble, evaluate, explain, train
 
 
 @click.group()
@@ -13,6 +13,8 @@ def main() -> None:
 main.add_command(train)
 main.add_command(evaluate)
 main.add_command(ensemble)
+main.add_command(calibrate_model)
+main.add_command(explain)
 
 if __name__ == "__main__":
     main()
