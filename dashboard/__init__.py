@@ -47,7 +47,20 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
         n = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from dashboard import api, auth, db, errors, exports, live, markers, pages, security, trends, usersessions
+    from dashboard import (
+        admin,
+        api,
+        auth,
+        db,
+        errors,
+        exports,
+        live,
+        markers,
+        pages,
+        security,
+        trends,
+        usersessions,
+    )
 
     db.init_app(app, settings.db_url)
     security.init_app(app, settings)
@@ -57,6 +70,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(trends.bp)
     app.register_blueprint(markers.bp)
     live.init_app(app, settings)

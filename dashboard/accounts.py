@@ -6,12 +6,14 @@ meant for the person at the keyboard. A password change or disabling an account 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from dashboard import usersessions
-from monitor.store.schema import AuditLog, User, username_key
+from monitor.store.schema import AuditLog, Camera, CameraAssignment, User, username_key
 
 MIN_PASSWORD_LENGTH = 10
 MAX_NAME_LENGTH = 100
@@ -125,3 +127,34 @@ def set_active(db: Session, user: User, active: bool, actor: str) -> int:
     action = "user_enable" if active else "user_disable"
     db.add(AuditLog(actor=actor, action=action, detail=f"user={user.username} sessions_ended={ended}"))
     return ended
+
+
+def set_cameras(
+    db: Session, user: User, camera_ids: Iterable[int], actor: str
+) -> tuple[list[str], list[str]]:
+    """Let ``user`` see exactly ``camera_ids``; returns the names of the cameras (added, removed).
+
+    Raises ``AccountError`` for an id that is not a camera (nothing changes then).
+    """
+    wanted = set(camera_ids)
+    cams = {c.id: c for c in db.scalars(select(Camera).where(Camera.id.in_(wanted)))} if wanted else {}
+    if missing := sorted(wanted - cams.keys()):
+        raise AccountError(f"no camera with id {missing[0]}")
+    rows = {
+        r.camera_id: r
+        for r in db.scalars(select(CameraAssignment).where(CameraAssignment.user_id == user.id))
+    }
+    added = sorted((cams[i].name for i in wanted - rows.keys()), key=str.casefold)
+    removed_ids = rows.keys() - wanted
+    removed = sorted(
+        (n for n in db.scalars(select(Camera.name).where(Camera.id.in_(removed_ids)))), key=str.casefold
+    )
+    for cid in wanted - rows.keys():
+        db.add(CameraAssignment(user_id=user.id, camera_id=cid))
+    for cid in removed_ids:
+        db.delete(rows[cid])
+    for action, names in (("assign", added), ("unassign", removed)):
+        for name in names:
+            db.add(AuditLog(actor=actor, action=action, detail=f"user={user.username} camera={name}"))
+    db.flush()
+    return added, removed

@@ -1,16 +1,20 @@
-"""An admin's change to a camera's classroom set-up (class size, mounting), checked like the CLI's."""
+"""An admin's changes to cameras (add, rename, class size, mounting, front of the room, ROI), checked like the
+CLI's values (``monitor.cameras.validate_changes``). Bad values raise ``CameraConfigError`` with one line."""
 
 from __future__ import annotations
 
 import json
 
 from flask import abort, g
+from sqlalchemy import select
 
 from dashboard import access
 from dashboard.db import audit, write_db
-from monitor.cameras import CameraConfigError, validate_changes
-from monitor.store.cameras import apply_changes
+from monitor.cameras import CameraConfig, CameraConfigError, rects_text, validate_changes
+from monitor.store.cameras import apply_changes, config_of
 from monitor.store.schema import Camera
+
+MAX_CAMERA_NAME = 100
 
 
 def save_camera_setup(camera_id: str, class_size: str, mounting: str) -> str:
@@ -32,4 +36,114 @@ def save_camera_setup(camera_id: str, class_size: str, mounting: str) -> str:
     return f"Camera {name}: class size {size}, {changes['mounting']} wall."
 
 
-__all__ = ["CameraConfigError", "save_camera_setup"]
+def check_camera_name(name: str) -> str:
+    """The name as stored (trimmed); workers find their camera by it (``--camera NAME``)."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_CAMERA_NAME or not name.isprintable():
+        raise CameraConfigError(f"camera names are 1 to {MAX_CAMERA_NAME} printable characters")
+    return name
+
+
+def _name_taken(db, name: str, other_than: int | None = None) -> str | None:
+    """The existing camera name that equals ``name`` ignoring case (Room 3 / room 3 would confuse)."""
+    for cid, existing in db.execute(select(Camera.id, Camera.name)):
+        if cid != other_than and existing.casefold() == name.casefold():
+            return existing
+    return None
+
+
+def board_text(cfg: CameraConfig) -> str:
+    """The front-of-room setting as typed: ``auto`` or ``yaw,pitch`` (set by an admin)."""
+    if cfg.board_mode == "fixed" and cfg.board is not None:
+        return f"{cfg.board[0]:g},{cfg.board[1]:g}"
+    return "auto"
+
+
+def calibration_status(cfg: CameraConfig) -> str:
+    """Where the front of the room stands: set by an admin, learned from lessons, or not yet."""
+    if cfg.board is None:
+        return "not learned yet (learned in the first minutes of a lesson)"
+    pose = f"yaw {cfg.board[0]:.1f}°, pitch {cfg.board[1]:.1f}°"
+    return f"set by an admin: {pose}" if cfg.board_mode == "fixed" else f"learned: {pose}"
+
+
+def _describe_changes(before: CameraConfig, after: CameraConfig) -> list[str]:
+    def size(n: int | None) -> str:
+        return str(n) if n else "not set"
+
+    out = []
+    if before.class_size != after.class_size:
+        out.append(f"class size {size(after.class_size)} (was {size(before.class_size)})")
+    if before.mounting != after.mounting:
+        out.append(f"{after.mounting} wall (was {before.mounting})")
+    if (before.board_mode, before.board) != (after.board_mode, after.board):
+        out.append(f"front of the room {calibration_status(after)}")
+    for label, old, new in (
+        ("ignored areas", before.ignore, after.ignore),
+        ("counted areas", before.include, after.include),
+    ):
+        if old != new:
+            out.append(f"{label} {rects_text(new) or 'none'} (was {rects_text(old) or 'none'})")
+    return out
+
+
+def add_camera(name: str, class_size: str = "", mounting: str = "front") -> str:
+    """Register a camera before its worker first runs; returns the message for the admin."""
+    name = check_camera_name(name)
+    changes = validate_changes(class_size=class_size, mounting=mounting or "front")
+    with write_db() as db:
+        if taken := _name_taken(db, name):
+            raise CameraConfigError(f"a camera named {taken!r} exists already (names ignore case)")
+        apply_changes(db, name, dict(changes), create=True)
+    audit(g.user.username, "camera_add", json.dumps({"camera": name, **changes}, sort_keys=True))
+    size = f"class size {changes['class_size']}" if changes["class_size"] else "no class size"
+    return (
+        f"Added camera {name!r} ({size}, {changes['mounting']} wall). "
+        f"Start its worker with --camera {name!r}."
+    )
+
+
+def edit_camera(camera_id: int, form: dict[str, str]) -> str:
+    """Apply the camera form (name, class_size, mounting, board, ignore, include; a missing field stays as
+    it is); returns one line naming exactly what changed. Nothing is stored when any field is refused."""
+    with write_db() as db:
+        cam = db.get(Camera, camera_id) if 0 < camera_id <= access.MAX_ID else None
+        if cam is None:
+            abort(404, description=f"no camera {camera_id}")
+        old_name, before = cam.name, config_of(cam)
+        new_name = check_camera_name(form["name"]) if form.get("name") is not None else old_name
+        board = form.get("board")
+        if board is not None and board.strip().lower() == board_text(before):
+            board = None  # unchanged: keep a learned front instead of forgetting it
+        changes = validate_changes(
+            class_size=form.get("class_size"),
+            mounting=form.get("mounting"),
+            board=board,
+            ignore=form.get("ignore"),
+            include=form.get("include"),
+        )
+        if new_name != old_name:
+            if taken := _name_taken(db, new_name, other_than=cam.id):
+                raise CameraConfigError(f"a camera named {taken!r} exists already (names ignore case)")
+            cam.name = new_name
+            db.flush()
+        apply_changes(db, new_name, dict(changes), create=False)
+        what = _describe_changes(before, config_of(cam))
+    if new_name != old_name:
+        what.insert(0, f"renamed to {new_name!r}; start its worker with --camera {new_name!r} from now on")
+    if not what:
+        return f"Camera {old_name!r}: nothing changed."
+    detail = {"camera": old_name, "changes": what}
+    audit(g.user.username, "camera", json.dumps(detail, sort_keys=True, ensure_ascii=False))
+    return f"Camera {old_name!r}: " + "; ".join(what) + "."
+
+
+__all__ = [
+    "CameraConfigError",
+    "add_camera",
+    "board_text",
+    "calibration_status",
+    "check_camera_name",
+    "edit_camera",
+    "save_camera_setup",
+]

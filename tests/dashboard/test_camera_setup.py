@@ -1,4 +1,5 @@
-"""Admins edit each camera's class size and mounting on the settings page, checked like the CLI's values."""
+"""Admins edit each camera's class size and mounting (the settings form action; the page is /admin/cameras),
+checked like the CLI's values."""
 
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ def _post(client, **form):
 
 def test_admin_sets_class_size_and_mounting(school, world, login) -> None:
     admin = login("admin")
-    page = admin.get("/settings").get_data(as_text=True)
+    page = admin.get("/admin/cameras").get_data(as_text=True)
     assert 'id="classrooms"' in page and 'aria-label="Class size of room-a"' in page
     room = school["room_a"]
     resp = _post(admin, camera_id=str(room), class_size="26", mounting="back")
     assert resp.status_code == 302
     cam = _camera(world, room)
     assert (cam.class_size, cam.mounting) == (26, "back")
-    page = admin.get("/settings").get_data(as_text=True)
+    page = admin.get("/admin/cameras").get_data(as_text=True)
     assert "class size 26, back wall" in page
     assert 'value="26"' in page
     with world.Session() as db:
@@ -49,7 +50,7 @@ def test_bad_values_are_refused_and_nothing_is_lost(school, world, login) -> Non
     ]:
         resp = _post(admin, camera_id=str(room), class_size=class_size, mounting=mounting)
         assert resp.status_code == 302
-        page = admin.get("/settings").get_data(as_text=True)
+        page = admin.get("/admin/cameras").get_data(as_text=True)
         assert "Camera not saved" in page and message in page, page
         assert _camera(world, room).class_size == 30
     assert _post(admin, camera_id="999", class_size="20", mounting="front").status_code == 404

@@ -1,0 +1,304 @@
+"""Admin pages: users (create, password, disable, cameras), camera set-up, site settings, worker health.
+
+The changes go through the same library functions as the CLI (``dashboard.accounts``,
+``dashboard.camera_setup`` over ``monitor.cameras``, ``monitor.store.site_settings``). A refused value
+answers with one flash message and a redirect; malformed ids answer 400.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard import access
+from dashboard.accounts import AccountError, add_user, set_cameras
+from dashboard.api import save_settings
+from dashboard.auth import admin_account_action, admin_required
+from dashboard.camera_setup import (
+    CameraConfigError,
+    add_camera,
+    board_text,
+    calibration_status,
+    edit_camera,
+)
+from dashboard.db import get_db, write_db
+from dashboard.params import parse_int
+from monitor import timefmt
+from monitor.cameras import rects_text
+from monitor.store import queries, site_settings
+from monitor.store.cameras import config_of
+from monitor.store.schema import Camera, ClassSession, User, WorkerStatus, utcnow
+from monitor.store.sessions import STALE_AFTER_S, is_stale
+from monitor.store.site_settings import all_settings, school_zone
+
+bp = Blueprint("admin", __name__)
+ROLES = ("teacher", "admin")
+LIVE_STATES = ("starting", "running", "idle")
+"""Worker states that promise heartbeats: silence for STALE_AFTER_S means the worker is gone."""
+
+
+@bp.app_template_global()
+@functools.cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA zones this machine knows, UTC first (read from disk once)."""
+    return ("UTC", *sorted(z for z in available_timezones() if z != "UTC"))
+
+
+def names_text(names: list[str]) -> str:
+    """``Room 12``, ``Room 12 and Lab``, ``Room 12, Lab and Gym``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _id_field(raw: str | None, what: str) -> int:
+    value = parse_int(raw)
+    if value is None or not 0 < value <= access.MAX_ID:
+        abort(400, description=f"choose a {what}")
+    return value
+
+
+# ---- users ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@admin_required
+def users() -> Any:
+    db = get_db()
+    people = list(db.scalars(select(User).order_by(User.username_key)))
+    cams = list(db.scalars(select(Camera).order_by(Camera.name)))
+    assigned = {u.id: set(queries.camera_ids_for_user(db, u.id)) for u in people}
+    return render_template("admin_users.html", users=people, cameras=cams, assigned=assigned)
+
+
+@bp.post("/admin/users")
+@admin_required
+def users_post() -> Any:
+    action = request.form.get("action")
+    if action == "create":
+        _create_user()
+    elif action in ("passwd", "disable", "enable"):
+        admin_account_action(action)
+    elif action == "cameras":
+        _assign_cameras()
+    else:
+        abort(400, description="unknown action")
+    return redirect(url_for("admin.users"))
+
+
+def _create_user() -> None:
+    f = request.form
+    role = f.get("role", "teacher")
+    if role not in ROLES:
+        abort(400, description="role must be teacher or admin")
+    if f.get("password", "") != f.get("password2", ""):
+        flash("User not created: the two passwords differ.", "error")
+        return
+    camera_ids = [_id_field(raw, "camera") for raw in f.getlist("camera_id")]
+    try:
+        with write_db() as db:
+            user = add_user(
+                db, f.get("username", ""), f.get("password", ""), role == "admin", g.user.username
+            )
+            added, _ = set_cameras(db, user, camera_ids, g.user.username) if role == "teacher" else ([], [])
+            name = user.username
+    except AccountError as exc:
+        flash(f"User not created: {exc}.", "error")
+        return
+    sees = f" who can see {names_text(added)}" if added else ""
+    flash(f"Created {role} {name!r}{sees}.", "info")
+
+
+def _assign_cameras() -> None:
+    user_id = _id_field(request.form.get("user_id"), "user")
+    camera_ids = [_id_field(raw, "camera") for raw in request.form.getlist("camera_id")]
+    with write_db() as db:
+        user = db.get(User, user_id)
+        if user is None:
+            abort(404, description=f"no user {user_id}")
+        if user.is_admin:
+            flash(f"{user.username} is an admin and sees every camera; nothing changed.", "info")
+            return
+        try:
+            added, removed = set_cameras(db, user, camera_ids, g.user.username)
+        except AccountError as exc:
+            flash(f"Cameras not changed: {exc}.", "error")
+            return
+        name = user.username
+    parts = []
+    if added:
+        parts.append(f"{name} can now see {names_text(added)}")
+    if removed:
+        parts.append(
+            f"no longer {names_text(removed)}" if added else f"{name} no longer sees {names_text(removed)}"
+        )
+    flash(("; ".join(parts) + ".") if parts else f"{name}'s cameras: nothing changed.", "info")
+
+
+# ---- cameras --------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/cameras")
+@admin_required
+def cameras() -> Any:
+    db = get_db()
+    rows = []
+    for cam in db.scalars(select(Camera).order_by(Camera.name)):
+        cfg = config_of(cam)
+        rows.append(
+            {
+                "id": cam.id,
+                "name": cam.name,
+                "class_size": cfg.class_size,
+                "mounting": cfg.mounting,
+                "board": board_text(cfg),
+                "calibration": calibration_status(cfg),
+                "ignore": rects_text(cfg.ignore),
+                "include": rects_text(cfg.include),
+            }
+        )
+    return render_template("admin_cameras.html", cameras=rows)
+
+
+@bp.post("/admin/cameras")
+@admin_required
+def cameras_post() -> Any:
+    f = request.form
+    action = f.get("action")
+    try:
+        if action == "add":
+            message = add_camera(f.get("name", ""), f.get("class_size", ""), f.get("mounting", "front"))
+        elif action == "edit":
+            camera_id = _id_field(f.get("camera_id"), "camera")
+            fields = ("name", "class_size", "mounting", "board", "ignore", "include")
+            message = edit_camera(camera_id, {k: f[k] for k in fields if k in f})
+        else:
+            abort(400, description="unknown action")
+    except CameraConfigError as exc:
+        flash(f"Camera not saved: {exc}.", "error")
+    else:
+        flash(message + " Workers read the set-up when they start.", "info")
+    return redirect(url_for("admin.cameras"))
+
+
+# ---- site settings --------------------------------------------------------------------------------------
+
+
+def _settings_changed(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    out = []
+    for key, value in now.items():
+        if before.get(key) == value:
+            continue
+        if key == "mode":
+            out.append("attention only (no emotions)" if value == "attention" else "emotions and attention")
+        elif key == "class_only":
+            out.append("class-only views " + ("on" if value else "off"))
+        elif key == "retention_days":
+            out.append(f"keep data {value} days" if value else "keep data forever")
+        elif key == "timezone":
+            out.append(f"time zone {value}")
+        else:
+            out.append(f"{key} {value}")
+    return out
+
+
+@bp.post("/admin/settings")
+@admin_required
+def site_settings_post() -> Any:
+    f = request.form
+    before = all_settings(get_db())
+    form = {
+        "mode": f.get("mode", before["mode"]),
+        "class_only": "on" if f.get("class_only") == "on" else "off",
+        "retention_days": f.get("retention_days", str(before["retention_days"])),
+        "timezone": f.get("timezone", before["timezone"]),
+    }
+    try:
+        site_settings.validate(form, from_text=True)
+    except site_settings.SettingError as exc:
+        flash(f"Settings not saved: {exc}.", "error")
+        return redirect(url_for("pages.settings"))
+    changed = _settings_changed(before, save_settings(form, from_text=True))
+    if changed:
+        flash(
+            "Settings saved: " + "; ".join(changed) + ". Running cameras apply them within seconds.", "info"
+        )
+    else:
+        flash("Settings saved: nothing changed.", "info")
+    return redirect(url_for("pages.settings"))
+
+
+# ---- health ---------------------------------------------------------------------------------------------
+
+
+def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None = None) -> list[dict]:
+    """Each camera's worker: state, where it runs, heartbeat age, fps, people in view, errors."""
+    now = now or utcnow()
+    zone = school_zone(db)
+    stmt = (
+        select(Camera, WorkerStatus, ClassSession)
+        .outerjoin(WorkerStatus, WorkerStatus.camera_id == Camera.id)
+        .outerjoin(ClassSession, ClassSession.id == WorkerStatus.session_id)
+        .order_by(Camera.name)
+    )
+    if camera_ids is not None:
+        stmt = stmt.where(Camera.id.in_(camera_ids))
+    out = []
+    for cam, ws, cs in db.execute(stmt):
+        beat = ws.last_heartbeat if ws else None
+        state = ws.state if ws else "never started"
+        stale = ws is not None and state in LIVE_STATES and is_stale(beat, now)
+        out.append(
+            {
+                "camera_id": cam.id,
+                "camera": cam.name,
+                "state": state,
+                "stale": stale,
+                "pid": ws.pid if ws else None,
+                "host": ws.hostname if ws else None,
+                "started_at": ws.started_at.isoformat(timespec="milliseconds")
+                if ws and ws.started_at
+                else None,
+                "last_heartbeat": beat.isoformat(timespec="milliseconds") if beat else None,
+                "heartbeat_age_s": round((now - beat).total_seconds(), 1) if beat else None,
+                "heartbeat_ago": timefmt.relative(beat, zone, now),
+                "fps": round(ws.fps, 1) if ws and ws.fps is not None else None,
+                "people_in_view": ws.faces_in_view if ws and state == "running" and not stale else 0,
+                "frames": ws.frames if ws else 0,
+                "session": None
+                if cs is None
+                else {"id": cs.id, "label": cs.label, "in_progress": cs.ended_at is None},
+                "model_version": ws.model_version if ws else None,
+                "message": ws.message if ws else None,
+                "restarts": (ws.restarts or 0) if ws else 0,
+                "last_error": ws.last_error if ws else None,
+                # Added by the capture pipeline's own columns when present (migration 0008).
+                "frames_dropped": getattr(ws, "frames_dropped", None),
+                "latency_p50_ms": getattr(ws, "latency_p50_ms", None),
+                "latency_p95_ms": getattr(ws, "latency_p95_ms", None),
+            }
+        )
+    return out
+
+
+@bp.get("/health")
+def health() -> Any:
+    db = get_db()
+    return render_template(
+        "health.html", workers=health_rows(db, access.visible_camera_ids(db)), stale_after_s=STALE_AFTER_S
+    )
+
+
+@bp.get("/api/health")
+def api_health() -> Any:
+    db = get_db()
+    now = utcnow()
+    return jsonify(
+        now=now.isoformat(timespec="milliseconds"),
+        stale_after_s=STALE_AFTER_S,
+        workers=health_rows(db, access.visible_camera_ids(db), now),
+    )
