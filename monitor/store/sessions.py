@@ -135,13 +135,20 @@ def take_camera(db_factory: sessionmaker, *, camera_name: str, source: str, toke
         return cam.id
 
 
-def _resumable(db: Session, cs: ClassSession, ws: WorkerStatus, label: str, now: datetime, within: float):
+def _resumable(
+    db: Session,
+    cs: ClassSession,
+    last_beat: tuple[int | None, datetime | None],
+    label: str,
+    now: datetime,
+    within: float,
+) -> bool:
     """Whether a session left open by a previous worker is this same lesson, recently alive."""
     if cs.label != label:
         return False
     alive = [cs.started_at, last_data_time(db, cs.id)]
-    if ws.session_id == cs.id:
-        alive.append(ws.last_heartbeat)  # an empty room stores no rows, but the worker beat for it
+    if last_beat[0] == cs.id:
+        alive.append(last_beat[1])  # an empty room stores no rows, but its worker beat for it
     last = max(t for t in alive if t is not None)
     return now - last <= timedelta(seconds=within)
 
@@ -164,6 +171,8 @@ def open_session(
     now = utcnow()
     with db_factory.begin() as db:
         cam = _camera(db, camera_name)
+        before = db.get(WorkerStatus, cam.id)  # the previous worker's last beat, before we take the lease
+        last_beat = (before.session_id, before.last_heartbeat) if before is not None else (None, None)
         ws = claim_camera(db, cam.id, token, now)
         cam.source = source
         cam.status, cam.status_detail, cam.last_heartbeat = "online", "worker started", now
@@ -178,7 +187,7 @@ def open_session(
         if (
             left_open
             and resume_within_s is not None
-            and _resumable(db, left_open[0], ws, label, now, resume_within_s)
+            and _resumable(db, left_open[0], last_beat, label, now, resume_within_s)
         ):
             resumed = left_open.pop(0)
         closed = []
