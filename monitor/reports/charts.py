@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from matplotlib import dates as mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -27,6 +27,7 @@ EMOTION_COLOURS: dict[str, str] = {
 ENGAGEMENT_COLOUR = "#1b4f72"
 ATTENTION_COLOUR = "#e07a1f"
 LOW_COLOUR = "#f4c7c3"
+MARKER_COLOUR = "#b3403a"
 WIDTH_IN = 7.2
 DPI = 200
 
@@ -134,6 +135,9 @@ def engagement_line(c: ReportContent) -> Chart:
                 marker="o" if len(points) < 3 else None,
                 markersize=3,
             )
+    for i, m in enumerate(c.markers):  # the teacher's markers, as in the Markers list
+        at = datetime.fromisoformat(m["at"])
+        ax.axvline(at, color=MARKER_COLOUR, linewidth=0.9, linestyle=":", label="marker" if i == 0 else None)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _time_axis(ax, c)
@@ -145,7 +149,7 @@ def engagement_line(c: ReportContent) -> Chart:
         handles.append(Patch(color=LOW_COLOUR, alpha=0.7))
         labels.append("lowest attention")
     ax.legend(
-        handles, labels, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False
+        handles, labels, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False
     )
     return Chart(
         "Engagement over the session",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' w
     summary_lines,
 )
 from monitor.privacy import Privacy
+from monitor.store.markers import list_markers
 from monitor.store.queries import track_summaries
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
 from monitor.store.site_settings import school_zone
@@ -60,6 +61,7 @@ class ReportContent(LessonFigures):
     tracks: list[dict]
     class_only: bool
     model: dict | None
+    markers: list[dict] = field(default_factory=list)  # monitor.store.markers.list_markers, in time order
 
     @property
     def note(self) -> str:
@@ -119,6 +121,7 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
         tracks=tracks,
         class_only=class_only,
         model=model_info(db, cs.model_version, models_dir) if emotion else None,
+        markers=list_markers(db, session_id),
     )
 
 
@@ -157,6 +160,12 @@ def when_text(c: ReportContent) -> str:
 def headline(c: ReportContent) -> list[str]:
     """The summary a teacher reads first: ``monitor.lesson_summary.summary_lines``, as on the session page."""
     return summary_lines(c)
+
+
+def marker_lines(c: ReportContent) -> list[str]:
+    """``09:05 · group work starts``: the lesson's markers at the school's clock, in time order."""
+    short = c.duration_s < 600
+    return [f"{clock(datetime.fromisoformat(m['at']), short, c.zone)} · {m['text']}" for m in c.markers]
 
 
 def model_text(c: ReportContent) -> str:

@@ -4,19 +4,26 @@ Normally one row per stored observation, streamed from the database in batches s
 class-only mode no per-track row may leave the server, so the CSV is the class timeline instead: one row per
 second of the session. Attention-only mode (site-wide now, or for the whole session then) drops every
 emotion column.
+
+A session with lesson markers gets a last column ``marker``: the text of the latest marker at or before the
+row's time (empty before the first), so rows can be grouped by the phases the teacher marked; the JSON,
+HTML and PDF reports list the markers themselves.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
+from monitor.store.markers import list_markers
 from monitor.store.queries import session_timeline
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
 
@@ -33,6 +40,18 @@ def csv_columns(mode: str, *, class_only: bool = False) -> list[str]:
         return [*CLASS_COLUMNS, *(f"share_{e}" for e in EMOTIONS)] if mode == "emotion" else [*CLASS_COLUMNS]
     emotion = list(EMOTION_COLUMNS) if mode == "emotion" else []
     return ["timestamp", "frame_index", "track_id", *emotion, "attention"]
+
+
+def marker_phase(markers: list[dict]) -> Callable[[datetime], str]:
+    """A row's time -> the text of the latest marker at or before it ('' before the first)."""
+    times = [datetime.fromisoformat(m["at"]) for m in markers]
+    texts = [m["text"] for m in markers]
+
+    def phase(ts: datetime) -> str:
+        i = bisect_right(times, ts)
+        return texts[i - 1] if i else ""
+
+    return phase
 
 
 def _lines(writer_rows: Iterable[Iterable], header: list[str]) -> Iterator[bytes]:
@@ -57,6 +76,10 @@ def iter_csv(
     privacy = privacy or Privacy.load(db)
     mode = "emotion" if cs.mode == "emotion" and privacy.emotions else "attention"
     header = csv_columns(mode, class_only=not privacy.tracks)
+    markers = list_markers(db, session_id)
+    phase = marker_phase(markers)
+    if markers:
+        header.append("marker")
     if not privacy.tracks:
         _, buckets = session_timeline(db, session_id, bucket_s=1)
         rows = (
@@ -67,12 +90,13 @@ def iter_csv(
                 b.attention,
                 b.engagement,
                 *((b.emotions or {}).get(e) for e in EMOTIONS if mode == "emotion"),
+                *((phase(b.start),) if markers else ()),
             )
             for b in buckets
         )
         yield from _lines([rows], header)
         return
-    cols = [getattr(Observation, name) for name in header[1:]]
+    cols = [getattr(Observation, name) for name in header[1 : len(header) - bool(markers)]]
     stmt = (
         select(Observation.ts, *cols)
         .where(Observation.session_id == session_id)
@@ -87,6 +111,9 @@ def iter_csv(
         # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
         # Floats are written with repr(), so every value reads back exactly as stored.
         for part in db.connection().execute(stmt).partitions():
-            yield ((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
+            if markers:
+                yield ((row[0].isoformat(timespec="milliseconds"), *row[1:], phase(row[0])) for row in part)
+            else:
+                yield ((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
 
     yield from _lines(parts(), header)

@@ -7,7 +7,7 @@ from html import escape
 
 from monitor import timefmt
 from monitor.reports.charts import report_charts
-from monitor.reports.content import ReportContent, headline, model_text, when_text
+from monitor.reports.content import ReportContent, headline, marker_lines, model_text, when_text
 from monitor.reports.tables import track_rows
 
 CSS = """
@@ -60,6 +60,8 @@ def render_html(c: ReportContent) -> bytes:
         else ""
     )
     summary = "".join(f"<li>{escape(line)}</li>" for line in headline(c))
+    marks = "".join(f"<li>{escape(line)}</li>" for line in marker_lines(c))
+    markers = f'<h2>Markers</h2>\n<ul class="summary" id="markers">{marks}</ul>' if marks else ""
     figures = "".join(
         f'<h2>{escape(ch.title)}</h2><figure><img alt="{escape(ch.title)}" '
         f'src="data:image/png;base64,{base64.b64encode(ch.png).decode()}">'
@@ -83,6 +85,7 @@ def render_html(c: ReportContent) -> bytes:
 {banner}
 <h2>Summary</h2>
 <ul class="summary">{summary}</ul>
+{markers}
 {figures}
 <h2>Anonymous tracks</h2>
 {_table(c)}

@@ -72,6 +72,7 @@ def report_dict(c: ReportContent) -> dict:
         "engagement": [{"start": b["start"], "engagement": b["engagement"]} for b in buckets],
         "class_only": c.class_only,
         "tracks": c.tracks,
+        "markers": c.markers,
         "note": c.note,
     }
 

@@ -28,7 +28,7 @@ from reportlab.platypus import (
 
 from monitor import timefmt
 from monitor.reports.charts import Chart, report_charts
-from monitor.reports.content import ReportContent, headline, model_text, when_text
+from monitor.reports.content import ReportContent, headline, marker_lines, model_text, when_text
 from monitor.reports.tables import track_rows
 
 MARGIN = 16 * mm
@@ -150,6 +150,12 @@ def render_pdf(c: ReportContent) -> bytes:
         Paragraph("Summary", st["h2"]),
         ListFlowable(bullets, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8),
     ]
+    marks = [ListItem(Paragraph(escape(line), st["base"]), leftIndent=10) for line in marker_lines(c)]
+    if marks:
+        story += [
+            Paragraph("Markers", st["h2"]),
+            ListFlowable(marks, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8),
+        ]
     for chart in report_charts(c):
         story.append(_chart_block(chart, width, st))
     story += [Paragraph("Anonymous tracks", st["h2"]), *_track_table(c, width, st)]

@@ -73,6 +73,7 @@ def add_marker(
     cs = db.get(ClassSession, session_id)
     if cs is None:
         raise LookupError(f"no session {session_id}")
+    text = clean_text(text)
     now = utcnow()
     if at is None:
         if cs.ended_at is not None:
@@ -81,7 +82,7 @@ def add_marker(
     marker = LessonMarker(
         session_id=session_id,
         at=check_within(cs, at, now),
-        text=clean_text(text),
+        text=text,
         created_by=user_id,
         created_at=now,
     )
