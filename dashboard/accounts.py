@@ -129,6 +129,20 @@ def set_active(db: Session, user: User, active: bool, actor: str) -> int:
     return ended
 
 
+def assign_camera(db: Session, user: User, camera: Camera, assigned: bool, actor: str) -> bool:
+    """Give ``camera`` to ``user`` (or take it away); returns whether anything changed."""
+    row = db.get(CameraAssignment, (user.id, camera.id))
+    if assigned == (row is not None):
+        return False
+    if assigned:
+        db.add(CameraAssignment(user_id=user.id, camera_id=camera.id))
+    else:
+        db.delete(row)
+    action = "assign" if assigned else "unassign"
+    db.add(AuditLog(actor=actor, action=action, detail=f"user={user.username} camera={camera.name}"))
+    return True
+
+
 def set_cameras(
     db: Session, user: User, camera_ids: Iterable[int], actor: str
 ) -> tuple[list[str], list[str]]:
@@ -140,21 +154,13 @@ def set_cameras(
     cams = {c.id: c for c in db.scalars(select(Camera).where(Camera.id.in_(wanted)))} if wanted else {}
     if missing := sorted(wanted - cams.keys()):
         raise AccountError(f"no camera with id {missing[0]}")
-    rows = {
-        r.camera_id: r
-        for r in db.scalars(select(CameraAssignment).where(CameraAssignment.user_id == user.id))
-    }
-    added = sorted((cams[i].name for i in wanted - rows.keys()), key=str.casefold)
-    removed_ids = rows.keys() - wanted
-    removed = sorted(
-        (n for n in db.scalars(select(Camera.name).where(Camera.id.in_(removed_ids)))), key=str.casefold
-    )
-    for cid in wanted - rows.keys():
-        db.add(CameraAssignment(user_id=user.id, camera_id=cid))
-    for cid in removed_ids:
-        db.delete(rows[cid])
-    for action, names in (("assign", added), ("unassign", removed)):
-        for name in names:
-            db.add(AuditLog(actor=actor, action=action, detail=f"user={user.username} camera={name}"))
+    have = set(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user.id)))
+    cams.update({c.id: c for c in db.scalars(select(Camera).where(Camera.id.in_(have - wanted)))})
+    added = [cams[i] for i in wanted - have if assign_camera(db, user, cams[i], True, actor)]
+    removed = [cams[i] for i in have - wanted if assign_camera(db, user, cams[i], False, actor)]
     db.flush()
-    return added, removed
+    return _names(added), _names(removed)
+
+
+def _names(cameras: list[Camera]) -> list[str]:
+    return sorted((c.name for c in cameras), key=str.casefold)
