@@ -110,8 +110,9 @@ def test_session_page_draws_the_timeline(server, browser, school):
     log_in(browser, server, "alice", f"/sessions/{school['lesson_a']}")
     wait_for(lambda: browser.execute_script("return !!window.timelineChart"), what="the timeline chart")
     datasets = browser.execute_script("return window.timelineChart.data.datasets.map(d => d.label)")
-    assert "Engagement index" in datasets and "happy" in datasets
-    assert browser.execute_script("return window.timelineChart.data.labels.length") == 60
+    assert "Engagement index" in datasets and "happy" not in datasets  # expressions: their own chart
+    assert browser.execute_script("return window.timelineChart.data.datasets[0].data.length") == 60
+    assert browser.execute_script("return window.sessionCharts.emotions.data.datasets.length") == 7
     assert canvas_has_ink(browser, "timeline-chart")
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#tracks tbody tr")) == 3, what="track rows")
     assert browser.find_element(By.CSS_SELECTOR, '[data-field="engagement"]').text.endswith("%")

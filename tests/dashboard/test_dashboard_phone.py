@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from monitor.reports.content import headline, load_content
 from monitor.store.schema import ClassSession
-from tests.dashboard.test_dashboard_browser import log_in, pytestmark, wait_for  # noqa: F401
+from tests.dashboard.test_dashboard_browser import canvas_has_ink, log_in, pytestmark, wait_for  # noqa: F401
 from tests.support.browser import start_chromium
 
 SIZES = {"desktop": "1440,1000", "phone": "390,844"}
@@ -88,7 +88,11 @@ def test_session_page_answers_first_and_takes_markers(server, browser, school, w
     details = browser.find_element(By.ID, "emotion-card")
     assert details.get_attribute("open") is None
     details.find_element(By.TAG_NAME, "summary").click()
-    wait_for(lambda: browser.execute_script("return !!window.sessionCharts.emotions"), what="expressions")
+    wait_for(lambda: canvas_has_ink(browser, "emotion-chart"), what="the expressions chart drawn")
+    browser.execute_script("arguments[0].scrollIntoView()", details)
+    shot(browser, tmp_path, "session-expressions")
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot(browser, tmp_path, "session-top")
     # the length tile stays on one line ("1 min" here; "2 min 22 s" elsewhere)
     tile = browser.find_element(By.CSS_SELECTOR, '[data-field="duration"]')
     assert tile.text == "1 min"

@@ -98,6 +98,14 @@ const CM = {
     const p = CM._parts(new Date(iso), { year: "numeric", month: "2-digit", day: "2-digit" });
     return { y: +p.year, m: +p.month, d: +p.day };
   },
+  /* Chart.js afterBuildTicks: time ticks on whole multiples of ``stepMs`` (10:52:00, 10:52:10...) */
+  timeTicks(stepMs) {
+    return (scale) => {
+      const step = typeof stepMs === "function" ? stepMs(scale) : stepMs, out = [];
+      for (let v = Math.ceil(scale.min / step) * step; v <= scale.max && out.length < 50; v += step) out.push({ value: v });
+      scale.ticks = out;
+    };
+  },
   cell(text) { const td = document.createElement("td"); td.textContent = text; return td; },
 
   /* A Chart.js plugin: shaded periods (options.plugins.bands: [{from, to}] in x-scale values) and vertical

@@ -31,8 +31,8 @@
                            borderWidth: 2.5, spanGaps: 15000 }] },
       options: { responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
                  scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%", maxTicksLimit: 3 } },
-                           x: { type: "linear", ticks: { maxTicksLimit: 6, maxRotation: 0, includeBounds: false,
-                                                         callback: (v) => CM.clock(new Date(v).toISOString(), true) } } },
+                           x: { type: "linear", afterBuildTicks: CM.timeTicks((sc) => sc.options.ticks.stepSize || 60000),
+                                ticks: { maxRotation: 0, callback: (v) => CM.clock(new Date(v).toISOString(), true) } } },
                  plugins: { legend: { position: "top", align: "start", labels: { boxWidth: 12 } },
                             tooltip: { callbacks: { title: (i) => (i.length ? CM.clock(new Date(i[0].parsed.x).toISOString(), true) : "") } },
                             cmOverlays: { markers: [] } } },
@@ -52,9 +52,14 @@
     rollingChart.data.datasets[0].data = kept.map((k) => { const b = buckets.get(k); return point(k, b.att, b.attN); });
     engagementChart.data.datasets[0].data = kept.map((k) => { const b = buckets.get(k); return point(k, b.eng, b.engN); });
     const lines = markers.map((m) => ({ x: new Date(m.at).getTime(), text: m.text }));
+    // the window runs to now while a lesson runs (a gap in the data shows as a gap), at most 5 minutes back
+    const end = Math.max(newest + bucketS * 1000, root.dataset.lesson === "running" ? Date.now() + skewMs : 0);
+    const start = Math.max(kept.length ? kept[0] : end - 60000, end - WINDOW_S * 1000);
+    const step = [5, 10, 15, 30, 60].map((v) => v * 1000).find((v) => (end - start) / v <= 6) || 60000;
     for (const c of [rollingChart, engagementChart]) {
-      c.options.scales.x.min = newest - WINDOW_S * 1000;
-      c.options.scales.x.max = newest + bucketS * 1000;
+      c.options.scales.x.min = start;
+      c.options.scales.x.max = end;
+      c.options.scales.x.ticks.stepSize = step;
       c.options.plugins.cmOverlays = { markers: lines };
       c.update();
     }
@@ -80,6 +85,7 @@
     const stale = sessionId !== null && (age === null || age > staleAfterS);
     root.classList.toggle("stale-data", stale && frames > 0);
     root.dataset.stale = stale ? "yes" : "no";
+    document.getElementById("data-state").hidden = !(stale && frames > 0);
   }
   setInterval(tick, 1000);
 

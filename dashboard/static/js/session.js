@@ -23,18 +23,18 @@
   const pctOf = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
   const ms = (iso) => new Date(iso).getTime();
 
-  function niceStep(spanMs) {
+  function niceStep(spanMs, most) {
     const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200].map((s) => s * 1000);
-    return steps.find((s) => spanMs / s <= 7) || 14400000;
+    return steps.find((s) => spanMs / s <= most) || 14400000;
   }
 
   function xAxis(data) {
     const first = ms(data.buckets[0].start);
     const last = ms(data.buckets[data.buckets.length - 1].start) + data.bucket_s * 1000;
     const seconds = last - first < 600000;
-    return { type: "linear", min: first, max: last,
-             ticks: { stepSize: niceStep(last - first), includeBounds: false, maxRotation: 0, autoSkipPadding: 12,
-                      callback: (v) => CM.clock(new Date(v).toISOString(), seconds) } };
+    const narrow = window.innerWidth < 600;
+    return { type: "linear", min: first, max: last, afterBuildTicks: CM.timeTicks(niceStep(last - first, narrow ? 3 : 7)),
+             ticks: { maxRotation: 0, callback: (v) => CM.clock(new Date(v).toISOString(), seconds) } };
   }
 
   function overlays() {
@@ -140,7 +140,8 @@
     // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
     const heads = seen ? s.heads_up : null;
     set("heads_up", heads ? CM.pct(heads.up) : "–");
-    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}` : "heads up");
+    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}`
+                             : "heads up: not measured in this lesson");
     summaryBox.dataset.facesSeen = seen ? "yes" : "no";
   }
 
