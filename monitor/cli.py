@@ -18,6 +18,8 @@ from monitor.config import ConfigError, load_settings
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("monitor.commands.db", "Create or upgrade the database."),
     "worker": ("monitor.commands.worker", "Run a capture worker for one camera."),
+    "serve": ("monitor.commands.serve", "Run a school: dashboard plus a supervised worker per camera."),
+    "status": ("monitor.commands.status", "Show each camera's worker: state, heartbeat, fps, restarts."),
     "models": ("monitor.commands.models", "List and activate emotion model versions."),
     "camera": ("monitor.commands.camera", "Show or set a camera's class size, mounting, board and ROI."),
     "calibrate": ("monitor.commands.calibrate", "Check a camera's set-up and write one annotated frame."),

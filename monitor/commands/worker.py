@@ -46,6 +46,12 @@ class FiniteFloatRange(click.FloatRange):
 @click.option("--loop", is_flag=True, help="Play a video file again and again (demos, soak tests).")
 @click.option("--realtime", is_flag=True, help="Deliver a video file's frames at its own fps, like a camera.")
 @click.option("--redis", "redis_url", help="Redis URL: also emit live summaries through the message queue.")
+@click.option(
+    "--timetable-from",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="School config (serve --config): record only in this camera's timetable periods.",
+)
+@click.option("--standby", is_flag=True, help="Wait, ready, while another worker holds the camera (serve).")
 @click.pass_obj
 def worker(
     settings: Settings,
@@ -62,6 +68,8 @@ def worker(
     loop: bool,
     realtime: bool,
     redis_url: str | None,
+    timetable_from: Path | None,
+    standby: bool,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
     from monitor.worker import CaptureWorker, WorkerError
@@ -76,9 +84,25 @@ def worker(
     )
     if source == "sample" and sample_fps is None:
         settings = settings.replace(sample_fps=10.0)
+    schedule = None
+    if timetable_from is not None:
+        from monitor.serve.config import ServeConfigError, schedule_for
+
+        try:
+            schedule = schedule_for(timetable_from, camera, settings.db_url)
+        except (ServeConfigError, DatabaseError) as exc:
+            raise click.ClickException(str(exc)) from exc
     try:
         w = CaptureWorker(
-            settings, camera, source, session_label, max_frames, model, loop=loop, realtime=realtime
+            settings,
+            camera,
+            source,
+            session_label,
+            max_frames,
+            model,
+            loop=loop,
+            realtime=realtime,
+            schedule=schedule,
         )
     except (WorkerError, SourceError, ModelError, DetectorError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -88,6 +112,11 @@ def worker(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if standby:
+        from monitor.serve.state import wait_while_held
+
+        if not wait_while_held(settings.db_url, camera, w.stop_event):
+            return  # stopped while standing by: nothing was claimed, nothing to close
     click.echo(
         f"camera {camera}: {w.source.kind} source {source}, {w.mode} mode, detector {w.detector.name}"
         + (f", model {w.classifier.version} ({w.classifier.precision})" if w.classifier else ""),

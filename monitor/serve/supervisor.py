@@ -1,0 +1,343 @@
+"""``Supervisor``: one worker process per camera, a watchdog, standby for cameras another host serves.
+
+Frigate's shape: every camera runs in its own process (``classroom-monitor worker``), so a crash or a
+stuck decoder takes one camera down, never the school. Once a second the supervisor reads every camera's
+``worker_status`` row in one query and moves each camera through explicit states:
+
+- ``starting``: its worker was spawned and has not beaten yet (``start_grace_s`` to do so);
+- ``running``: its worker beats; a heartbeat older than ``stall_after_s`` gets it killed and restarted;
+- ``backoff``: its worker died; restarted after 1, 2, 4 ... ``backoff_max_s`` seconds (reset after a
+  minute of health), each death counted in ``worker_status.restarts`` with ``last_error``;
+- ``standby``: another host holds the camera's lease (``monitor.store.sessions``); checked every second and
+  taken over once that lease goes stale (its host died), without counting a crash;
+- ``finished``: its worker ended by itself with status 0 (a video file that is not looped).
+
+Children get ``PR_SET_PDEATHSIG`` (Linux): when ``serve`` dies, so do its workers, at once, like a host
+that lost power; another host then resumes their lessons. SIGTERM/SIGINT to ``serve`` stops every worker
+with SIGTERM (they write what they hold and close their sessions), then the dashboard.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.serve.config import CameraSpec, ServeConfig
+from monitor.serve.state import HOSTNAME, Beat, database_cameras, ensure_cameras, read_beats, record_exit
+from monitor.store import make_engine, session_factory
+from monitor.store.schema import utcnow
+from monitor.store.sessions import STALE_AFTER_S
+
+log = logging.getLogger(__name__)
+TICK_S = 1.0
+BACKOFF_START_S = 1.0
+HEALTHY_AFTER_S = 60.0  # a worker that beat this long resets its camera's backoff
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send ``sig`` to the child when this process dies (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody would signal us
+            os.kill(os.getpid(), sig)
+
+    return preexec
+
+
+def describe_exit(returncode: int, log_path: Path, since: int) -> str:
+    """One line on why a worker ended: the signal, or its status and its last line of output."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"killed by {name}"
+    last = ""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(max(since, os.path.getsize(log_path) - 4096))
+            lines = [ln.strip() for ln in f.read().decode(errors="replace").splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("Error:")]
+        last = (errors or lines or [""])[-1]
+    except OSError:
+        pass
+    return f"exited with status {returncode}" + (f": {last}" if last else "")
+
+
+@dataclass
+class CameraProcess:
+    """One camera under supervision: its worker process and its explicit state."""
+
+    spec: CameraSpec
+    log_path: Path
+    state: str = "backoff"  # until the first start
+    proc: subprocess.Popen | None = None
+    spawned_at: float = 0.0
+    log_offset: int = 0
+    last_beat_at: float = 0.0
+    healthy_since: float | None = None
+    backoff_s: float = BACKOFF_START_S
+    next_start: float = 0.0
+    restarts: int = 0
+    last_error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+class Supervisor:
+    def __init__(
+        self,
+        config: ServeConfig,
+        db_url: str,
+        cli_prefix: list[str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.db_url = db_url
+        self.cli_prefix = cli_prefix  # python -m monitor --db URL [--config FILE] [-v]
+        self.clock = clock
+        self.engine = make_engine(db_url, writer=True)
+        self.db = session_factory(self.engine)
+        self.cameras: dict[str, CameraProcess] = {}
+        self.dashboard: subprocess.Popen | None = None
+        self.stopping = False
+
+    # --- setup --------------------------------------------------------------------------------------
+
+    def plan(self) -> list[CameraSpec]:
+        """The cameras to run: the config's, plus the database's when ``database_cameras`` is on."""
+        specs = list(self.config.cameras)
+        if self.config.database_cameras:
+            with self.db() as db:
+                for name, source in database_cameras(db, {c.name for c in specs}):
+                    specs.append(self.config.with_defaults(name, source))
+        return specs
+
+    def prepare(self) -> None:
+        specs = self.plan()
+        ensure_cameras(self.db, {s.name: s.camera_changes() for s in specs})
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in specs:
+            self.cameras[spec.name] = CameraProcess(spec, self.config.log_dir / f"{_safe(spec.name)}.log")
+
+    def _spawn(self, args: list[str], log_path: Path, death_signal: int) -> subprocess.Popen:
+        # Append mode: logrotate's copytruncate keeps working. The child keeps its own descriptor.
+        with open(log_path, "ab") as out:
+            return subprocess.Popen(
+                [*self.cli_prefix, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(death_signal),
+            )
+
+    def start_dashboard(self) -> None:
+        d = self.config.dashboard
+        if d is None:
+            return
+        args = ["dashboard", "--host", str(d.get("host", "127.0.0.1")), "--port", str(d.get("port", 5000))]
+        if "threads" in d:
+            args += ["--threads", str(d["threads"])]
+        # SIGTERM on our death: gunicorn's arbiter then stops its own worker.
+        self.dashboard = self._spawn(args, self.config.log_dir / "dashboard.log", signal.SIGTERM)
+        log.info(
+            "dashboard started (pid %d), log %s", self.dashboard.pid, self.config.log_dir / "dashboard.log"
+        )
+
+    def worker_args(self, spec: CameraSpec) -> list[str]:
+        args = ["worker", *spec.worker_flags()]
+        if spec.always_on:
+            # A fixed label: a worker restarted here or on another host continues the same session.
+            args += ["--session", str(spec.options.get("label", spec.name))]
+        else:
+            args += ["--timetable-from", str(self.config.path.resolve())]
+        return args
+
+    def start_worker(self, cam: CameraProcess, now: float, standby: bool = False) -> None:
+        cam.log_offset = cam.log_path.stat().st_size if cam.log_path.exists() else 0
+        with open(cam.log_path, "a") as f:
+            mode = ", warm standby" if standby else ""
+            f.write(f"--- serve: starting worker for {cam.name} (restarts: {cam.restarts}{mode}) ---\n")
+        # SIGKILL on our death: a dead host's workers must not write on (another host resumes the lesson).
+        args = self.worker_args(cam.spec) + (["--standby"] if standby else [])
+        cam.proc = self._spawn(args, cam.log_path, signal.SIGKILL)
+        cam.state, cam.spawned_at, cam.healthy_since = "standby" if standby else "starting", now, None
+        log.info("camera %s: worker started (pid %d%s)", cam.name, cam.proc.pid, ", warm standby" * standby)
+
+    # --- the watchdog -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One pass over every camera (called once a second)."""
+        now = self.clock()
+        try:
+            with self.db() as db:
+                beats = read_beats(db, list(self.cameras))
+        except SQLAlchemyError as exc:  # the database is away: keep the workers, look again next tick
+            log.warning("cannot read worker status: %s", str(exc).splitlines()[0])
+            return
+        wall = utcnow()
+        for cam in self.cameras.values():
+            self._check(cam, beats.get(cam.name), now, wall)
+        if self.dashboard is not None and self.dashboard.poll() is not None and not self.stopping:
+            log.error("dashboard exited with status %s; restarting it", self.dashboard.returncode)
+            self.start_dashboard()
+
+    def _our_pids(self) -> set[int]:
+        return {c.proc.pid for c in self.cameras.values() if c.proc is not None}
+
+    def _check(self, cam: CameraProcess, beat: Beat | None, now: float, wall) -> None:
+        if cam.proc is not None:
+            rc = cam.proc.poll()
+            if rc is None:
+                self._watch_alive(cam, beat, now, wall)
+            else:
+                self._on_exit(cam, rc, beat, now, wall)
+            return
+        if cam.state == "finished":
+            return
+        if beat is not None and beat.held_by_other(self._our_pids(), wall, STALE_AFTER_S):
+            if cam.state != "standby":
+                log.info("camera %s: served by %s pid %s; standing by", cam.name, beat.hostname, beat.pid)
+            cam.state = "standby"
+            if self.config.warm_standby and now >= cam.next_start:
+                self.start_worker(cam, now, standby=True)
+            return
+        if cam.state == "standby" or now >= cam.next_start:
+            self.start_worker(cam, now)
+
+    def _watch_alive(self, cam: CameraProcess, beat: Beat | None, now: float, wall) -> None:
+        pid = cam.proc.pid
+        if beat is not None and beat.held_by_other({pid}, wall, STALE_AFTER_S):
+            # Our worker stands by, ready, while another host serves the camera; its start-up grace
+            # begins when that host's lease goes stale.
+            cam.state, cam.spawned_at = "standby", now
+            return
+        if cam.state == "standby":
+            cam.state = "starting"
+        ours = beat is not None and beat.pid == pid and beat.hostname == HOSTNAME
+        age = beat.age(wall) if ours else None
+        if ours and age is not None and age <= self.config.stall_after_s and beat.lease_owner is not None:
+            cam.last_beat_at = now - age
+            if cam.state != "running":
+                cam.state, cam.healthy_since = "running", now
+            elif now - (cam.healthy_since or now) >= HEALTHY_AFTER_S:
+                cam.backoff_s = BACKOFF_START_S
+            return
+        if cam.state == "starting" and now - cam.spawned_at < self.config.start_grace_s:
+            return
+        since = max(cam.spawned_at, cam.last_beat_at)
+        if cam.state == "running" and now - since < self.config.stall_after_s:
+            return
+        log.error("camera %s: no heartbeat for %.0f s; killing worker pid %d", cam.name, now - since, pid)
+        cam.proc.kill()
+        cam.proc.wait()
+        self._crashed(cam, pid, f"heartbeat stalled: none for {now - since:.0f} s, worker killed", now)
+
+    def _on_exit(self, cam: CameraProcess, rc: int, beat: Beat | None, now: float, wall) -> None:
+        pid, cam.proc = cam.proc.pid, None
+        if self.stopping:
+            cam.state = "stopped"
+            return
+        if beat is not None and beat.held_by_other({pid}, wall, STALE_AFTER_S) and beat.pid != pid:
+            # Refused, or taken over: another host serves this camera. Not a crash.
+            log.info(
+                "camera %s: another host holds the camera (%s pid %s); standing by",
+                cam.name,
+                beat.hostname,
+                beat.pid,
+            )
+            cam.state = "standby"
+            return
+        error = describe_exit(rc, cam.log_path, cam.log_offset)
+        if rc == 0:
+            log.info("camera %s: worker finished (%s)", cam.name, error)
+            cam.state = "finished"
+            self._record(cam.name, pid, error, crashed=False)
+            return
+        self._crashed(cam, pid, error, now)
+
+    def _crashed(self, cam: CameraProcess, pid: int, error: str, now: float) -> None:
+        cam.proc = None
+        cam.restarts += 1
+        cam.last_error = error
+        cam.state, cam.next_start = "backoff", now + cam.backoff_s
+        log.warning("camera %s: worker pid %d %s; restart in %.0f s", cam.name, pid, error, cam.backoff_s)
+        cam.backoff_s = min(cam.backoff_s * 2, self.config.backoff_max_s)
+        self._record(cam.name, pid, error, crashed=True)
+
+    def _record(self, name: str, pid: int, error: str, crashed: bool) -> None:
+        try:
+            record_exit(self.db, name, pid, error, crashed)
+        except SQLAlchemyError as exc:
+            log.warning("camera %s: restart not recorded: %s", name, str(exc).splitlines()[0])
+
+    # --- running and stopping -----------------------------------------------------------------------
+
+    def request_stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        """Supervise until ``request_stop`` (SIGTERM/SIGINT), then stop everything cleanly."""
+        if not self.cameras:
+            self.prepare()
+        self.start_dashboard()
+        try:
+            while not self.stopping:
+                self.tick()
+                time.sleep(TICK_S)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """SIGTERM to every worker (they flush and close their sessions), wait, then the dashboard."""
+        self.stopping = True
+        workers = [c.proc for c in self.cameras.values() if c.proc is not None]
+        for proc in workers:
+            _signal(proc, signal.SIGTERM)
+        _wait_all(workers, self.config.stop_timeout_s)
+        for cam in self.cameras.values():
+            cam.proc, cam.state = None, "stopped"
+        if self.dashboard is not None:
+            _signal(self.dashboard, signal.SIGTERM)
+            _wait_all([self.dashboard], self.config.stop_timeout_s)
+        self.engine.dispose()
+
+
+def _signal(proc: subprocess.Popen, sig: int) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+
+
+def _wait_all(procs: list[subprocess.Popen], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.error("pid %d did not stop within %.0f s; killing it", proc.pid, timeout_s)
+            proc.kill()
+            proc.wait()
+
+
+def _safe(name: str) -> str:
+    """A camera name as a file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "camera"
