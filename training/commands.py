@@ -145,11 +145,11 @@ def evaluate(model_dir: Path | None, data: Path, usage: str | None, precision: s
                                      calibrated=not uncalibrated, timing=True)
     except (DatasetError, ModelError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
+    t = metrics["temperature"]
+    click.echo(f"scored {metrics['model_file']} ({metrics['precision']}"
+               f"{f', temperature {t:.3f}' if t else ', no temperature'}) on {metrics['usage']} of {data}",
+               err=True)
     if not as_json:
-        t = metrics["temperature"]
-        click.echo(f"scored {metrics['model_file']} ({metrics['precision']}"
-                   f"{f', temperature {t:.3f}' if t else ', no temperature'}) on {metrics['usage']} "
-                   f"of {data}", err=True)
         click.echo(f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
                    f"ECE {metrics['ece']:.4f}, {metrics['ms_per_face']:.3f} ms/face, n={metrics['n']}",
                    err=True)

@@ -2,7 +2,8 @@
 
 For each face, the gradient of the predicted class's logit with respect to the last convolutional feature
 map, averaged over space, weights the feature channels; their ReLU'd sum, upsampled to 48x48, shows the
-regions that pushed the prediction. Needs the float ``model.keras`` (LiteRT files carry no gradients).
+regions that pushed the prediction; a map is empty when no region raised the predicted logit. Needs the
+float ``model.keras`` (LiteRT files carry no gradients).
 """
 
 from __future__ import annotations
