@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from training.recipes import ARCHS, RECIPES
+
 
 def _settings() -> object | None:
     """The classroom-monitor settings when run through its front door (None under ``python -m training``)."""
@@ -63,15 +65,20 @@ def _check_outputs(*dirs: Path) -> None:
 @click.command("train")
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
               help="FER2013 CSV (plain or .gz) or an image-folder dataset (one folder per emotion).")
-@click.option("--arch", type=click.Choice(["baseline", "default"]), default="default", show_default=True)
+@click.option("--recipe", "recipe_name", type=click.Choice(list(RECIPES)), default=None,
+              help="Named recipe (training/recipes.py; default: the --arch's own, else 'default').")
+@click.option("--arch", type=click.Choice(list(ARCHS)), default=None,
+              help="Network, overriding the recipe's ('baseline' alone selects the baseline recipe).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
-              help="Epochs (default: 45 for default, 25 for baseline).")
+              help="Epochs (default: the recipe's, e.g. 45 for default, 90 for strong).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Model directory to write (default: <models dir>/<data>-<arch>).")
+              help="Model directory to write (default: <models dir>/<data>-<recipe>).")
 @click.option("--ferplus", type=click.Path(path_type=Path), default=None,
-              help="FER+ vote CSV aligned with --data: train on vote distributions over 8 classes.")
+              help="FER+ vote CSV aligned with --data: mixed into the 7-class targets by recipes with a "
+              "FER+ weight (strong), else vote distributions over 8 classes are the targets.")
 @click.option("--seed", type=int, default=1337, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from the last checkpoint of this run.")
+@click.option("--resume/--restart", default=True, show_default=True,
+              help="Continue the run in --work-dir after its last finished epoch, or delete it and restart.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N rows of each Usage (quick runs and tests).")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=None,
@@ -82,10 +89,11 @@ def _check_outputs(*dirs: Path) -> None:
 @click.option("--init-from", type=click.Path(exists=True, path_type=Path), default=None,
               help="Warm start: weights from a model directory or .keras file (a new schedule cycle).")
 @click.option("--lr", "peak_lr", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Peak learning rate (default: 2e-3 for default, 1e-3 for baseline).")
+              help="Peak learning rate (default: the recipe's, e.g. 2e-3 for default).")
 @click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Distil from this model directory (e.g. an ensemble): its probabilities join the targets.")
-def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: Path | None, seed: int,
+def train(data: Path, recipe_name: str | None, arch: str | None, epochs: int | None, out: Path | None,
+          ferplus: Path | None, seed: int,
           resume: bool, limit: int | None, work_dir: Path | None, int8: bool, export_only: bool,
           init_from: Path | None, peak_lr: float | None, teacher: Path | None) -> None:
     """Train an emotion CNN and export it as a model directory (model.tflite, metrics, card)."""
@@ -93,7 +101,8 @@ def train(data: Path, arch: str, epochs: int | None, out: Path | None, ferplus: 
     from training.train import TrainConfig
     from training.train import train as run_training
 
-    cfg = TrainConfig(data=data, arch=arch, epochs=epochs, out=out, ferplus=ferplus, seed=seed,
+    cfg = TrainConfig(data=data, recipe_name=recipe_name, arch=arch, epochs=epochs, out=out, ferplus=ferplus,
+                      seed=seed,
                       resume=resume, limit=limit, work_dir=work_dir, int8=int8,
                       export_only=export_only, models_root=_models_root(), init_from=init_from,
                       peak_lr=peak_lr, teacher=teacher, command=_command_line())

@@ -1,33 +1,45 @@
-"""Fitting: precision policy, optimiser and schedule, callbacks, and resumable checkpoints.
+"""Fitting a recipe: optimiser and schedule, epoch loop, and checkpoints that survive being killed.
 
-A run keeps its working state in ``work_dir`` (``last.keras`` every epoch, ``best.keras`` on the best
-PublicTest accuracy, ``history.csv``), so an interrupted run continues with ``resume=True`` from the epoch
-after the last one saved, with the optimiser (and thus the schedule position) restored.
+A run keeps its working state in ``work_dir``, rewritten atomically after every epoch:
+
+* ``last.keras``: the model with its optimiser (weights, momenta, step count and so the schedule position);
+* ``ema.npz``: the moving average of the weights, when the recipe keeps one;
+* ``state.json``: the commit point, written last: epochs done, the recipe, seed, learning rate,
+  plateau and early-stopping counters and the whole history;
+* ``best.keras``: the weights that scored best on PublicTest (the averaged ones when EMA is on);
+* ``history.csv`` (one row per epoch) and ``train.log`` (the progress lines) for people.
+
+Running the same command again, or with ``resume=True``, continues after the last committed epoch. Every
+epoch ``k`` draws its shuffle, mixing and dropout from ``seed`` and ``k``, so a resumed run sees the same
+batches as one that was never interrupted.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
-import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
-BATCH_SIZE = 64
-PEAK_LR = 2e-3
-WEIGHT_DECAY = 5e-4
-WARMUP_EPOCHS = 2
-MIN_LR_FRACTION = 0.01
-LABEL_SMOOTHING = 0.1
-EARLY_STOP_PATIENCE = 20
-BASELINE_LR = 1e-3
-"""The baseline recipe trains with plain Adam at a constant rate, halved on plateaus."""
+from training.averaging import WeightAverage
+from training.mixing import TrainingBatches
+from training.recipes import Recipe
 
-LAST, BEST, HISTORY = "last.keras", "best.keras", "history.csv"
+LAST, BEST, HISTORY, EMA, STATE, LOG = (
+    "last.keras",
+    "best.keras",
+    "history.csv",
+    "ema.npz",
+    "state.json",
+    "train.log",
+)
+VAL_BATCH = 512
 
 
 @dataclass
@@ -60,31 +72,6 @@ def set_seed(seed: int) -> None:
     """Seed Python, numpy and the backend so a run can be repeated."""
     os.environ["PYTHONHASHSEED"] = str(seed)
     keras.utils.set_random_seed(seed)
-
-
-def compile_model(model: keras.Model, arch: str, steps_per_epoch: int, epochs: int,
-                  peak_lr: float | None = None) -> None:
-    """Optimiser, loss and metrics for ``arch``: AdamW + warm-up + cosine for ``default``."""
-    peak_lr = peak_lr or (BASELINE_LR if arch == "baseline" else PEAK_LR)
-    if arch == "baseline":
-        optimizer = keras.optimizers.Adam(peak_lr)
-        loss = keras.losses.CategoricalCrossentropy()
-    else:
-        warmup = min(WARMUP_EPOCHS, max(epochs - 1, 0)) * steps_per_epoch
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=peak_lr * 0.1, warmup_target=peak_lr, warmup_steps=warmup,
-            decay_steps=max(epochs * steps_per_epoch - warmup, 1), alpha=MIN_LR_FRACTION)
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=WEIGHT_DECAY)
-        loss = keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING)
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-
-
-class LearningRateLogger(keras.callbacks.Callback):
-    """Adds the current learning rate to each epoch's logs (so it lands in history.csv)."""
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is not None:
-            logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
 def load_weights_by_name(model: keras.Model, source: Path) -> int:
@@ -125,46 +112,271 @@ def read_history(work_dir: Path) -> dict[str, list[float]]:
     return {key: [float(r[key]) for r in rows if r.get(key) not in (None, "")] for key in keys}
 
 
-def fit(model: keras.Model, arch: str, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-        y_val: np.ndarray, *, epochs: int, work_dir: Path, resume: bool = False,
-        batch_size: int = BATCH_SIZE, peak_lr: float | None = None,
-        verbose: int | str | None = None) -> FitResult:
-    """Train ``model`` (or the one saved in ``work_dir`` when resuming); keep the best-on-PublicTest one."""
+class RunMismatchError(ValueError):
+    """``work_dir`` holds a run of another recipe or seed; the message says what to do."""
 
-    work_dir.mkdir(parents=True, exist_ok=True)
-    initial_epoch = 0
-    if resume and (work_dir / LAST).exists():
-        initial_epoch = completed_epochs(work_dir)
-        model = keras.models.load_model(work_dir / LAST)
-        print(f"resuming from {work_dir / LAST} after epoch {initial_epoch}", flush=True)
+
+def build_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The recipe's optimiser with its learning-rate schedule (a float for ``plateau``, changed per epoch)."""
+    if recipe.schedule == "cosine":
+        warmup = min(recipe.warmup_epochs, max(recipe.epochs - 1, 0)) * steps_per_epoch
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=recipe.peak_lr * 0.1,
+            warmup_target=recipe.peak_lr,
+            warmup_steps=warmup,
+            decay_steps=max(recipe.epochs * steps_per_epoch - warmup, 1),
+            alpha=recipe.min_lr_fraction,
+        )
+    elif recipe.schedule == "plateau":
+        lr = recipe.peak_lr
     else:
-        for name in (LAST, BEST, HISTORY):
-            (work_dir / name).unlink(missing_ok=True)
-        compile_model(model, arch, steps_per_epoch=int(np.ceil(len(x_train) / batch_size)), epochs=epochs,
-                      peak_lr=peak_lr)
+        raise ValueError(f"unknown schedule {recipe.schedule!r}")
+    if recipe.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "sgd":
+        return keras.optimizers.SGD(
+            lr, momentum=recipe.momentum, nesterov=True, weight_decay=recipe.weight_decay or None
+        )
+    if recipe.optimizer == "adam":
+        return keras.optimizers.Adam(lr)
+    raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
 
-    has_val = len(x_val) > 0
-    monitor = "val_accuracy" if has_val else "accuracy"
-    best_so_far = max(read_history(work_dir).get(monitor, []), default=None) if initial_epoch else None
-    callbacks = [
-        LearningRateLogger(),
-        keras.callbacks.ModelCheckpoint(work_dir / LAST),
-        # On resume, only an epoch better than the best so far may replace best.keras.
-        keras.callbacks.ModelCheckpoint(work_dir / BEST, monitor=monitor, mode="max", save_best_only=True,
-                                        initial_value_threshold=best_so_far),
-        keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=EARLY_STOP_PATIENCE),
-        keras.callbacks.CSVLogger(str(work_dir / HISTORY), append=initial_epoch > 0),
-    ]
-    if arch == "baseline":
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="max", factor=0.5,
-                                                           patience=5))
+
+def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> None:
+    """Optimiser, loss (cross-entropy on one-hot, soft or mixed targets) and accuracy for ``recipe``."""
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    model.compile(optimizer=build_optimizer(recipe, steps_per_epoch), loss=loss, metrics=["accuracy"])
+
+
+def current_lr(model: keras.Model) -> float:
+    opt = model.optimizer
+    lr = opt.learning_rate
+    return float(keras.ops.convert_to_numpy(lr(opt.iterations) if callable(lr) else lr))
+
+
+def scores(probs: np.ndarray, labels: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Accuracy, macro-F1 and cross-entropy of ``probs`` against class indices ``labels``."""
+    pred = probs.argmax(axis=1)
+    conf = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(conf, (labels, pred), 1)
+    tp = np.diag(conf).astype(float)
+    precision = tp / np.maximum(conf.sum(axis=0), 1)
+    recall = tp / np.maximum(conf.sum(axis=1), 1)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    present = conf.sum(axis=1) > 0
+    loss = -np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0)).mean()
+    return {
+        "accuracy": float((pred == labels).mean()),
+        "macro_f1": float(f1[present].mean()),
+        "loss": float(loss),
+    }
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def _write_history(path: Path, rows: list[dict]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def read_state(work_dir: Path) -> dict | None:
+    """The run's ``state.json`` (None when the run has not finished an epoch yet)."""
+    path = Path(work_dir) / STATE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def reseed_random_layers(model: keras.Model, seed: int, epoch: int) -> None:
+    """Set the seed generators of the random layers (augmentation, dropout) from ``seed`` and ``epoch``.
+
+    Keras does not save their state with the model, so without this a resumed run would replay the
+    augmentation of its first epoch; with it, epoch ``k`` draws the same whether or not the run stopped.
+    """
+    states = [v for v in model.variables if "seed_generator_state" in v.path]
+    for i, state in enumerate(states):
+        state.assign(np.array([(seed * 1_000_003 + epoch * 1_009 + i) % 2**31, 0], dtype=state.dtype))
+
+
+class Progress:
+    """One line per epoch on stdout and appended to ``train.log``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, line: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        print(line, flush=True)
+        with open(self.path, "a") as fh:
+            fh.write(f"{stamp}Z {line}\n")
+
+
+def _hms(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def fit(
+    model: keras.Model,
+    recipe: Recipe,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    val_labels: np.ndarray,
+    *,
+    work_dir: Path,
+    seed: int,
+    resume: bool = True,
+    verbose: int | str | None = None,
+) -> FitResult:
+    """Train ``model`` by ``recipe``, or continue the run saved in ``work_dir``; keep the best on PublicTest.
+
+    ``y_train`` are target distributions (one-hot, soft or both); ``val_labels`` are class indices, so
+    PublicTest is scored on its original labels whatever the targets were. With ``resume`` (the default),
+    a run already in ``work_dir`` continues; it must be of the same recipe and seed.
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    say = Progress(work_dir / LOG)
+    n_classes = y_train.shape[1]
+    batches = TrainingBatches(
+        x_train,
+        y_train,
+        recipe.batch_size,
+        seed=seed,
+        mixup_alpha=recipe.mixup_alpha,
+        cutmix_alpha=recipe.cutmix_alpha,
+        mix_probability=recipe.mix_probability,
+    )
+    average = WeightAverage(recipe.ema_decay) if recipe.ema_decay > 0 else None
+
+    state = read_state(work_dir) if resume else None
+    if state is not None and (work_dir / LAST).is_file():
+        saved = {k: v for k, v in state["recipe"].items() if k != "epochs"}
+        if saved != {k: v for k, v in recipe.as_dict().items() if k != "epochs"} or state["seed"] != seed:
+            raise RunMismatchError(
+                f"{work_dir} holds a run of recipe {state['recipe']['name']!r} with seed {state['seed']}, "
+                f"not {recipe.name!r} with seed {seed}: pass another --work-dir, or --restart"
+            )
+        model = keras.models.load_model(work_dir / LAST)
+        if recipe.schedule == "plateau":
+            model.optimizer.learning_rate = state["lr"]
+        if average is not None:
+            average.load(work_dir / EMA, model)
+        say(
+            f"resuming {work_dir} after epoch {state['epoch']}/{recipe.epochs} "
+            f"(best PublicTest {state['best']:.4f} at epoch {state['best_epoch']})"
+        )
+    else:
+        for name in (LAST, BEST, HISTORY, EMA, STATE):
+            (work_dir / name).unlink(missing_ok=True)
+        compile_model(model, recipe, steps_per_epoch=len(batches))
+        state = {
+            "epoch": 0,
+            "recipe": recipe.as_dict(),
+            "seed": seed,
+            "best": -1.0,
+            "best_epoch": 0,
+            "plateau_best": -1.0,
+            "plateau_wait": 0,
+            "lr": recipe.peak_lr,
+            "history": [],
+        }
+        say(
+            f"run {work_dir}: recipe {recipe.name}, {recipe.epochs} epochs, {len(x_train):,} training and "
+            f"{len(x_val):,} PublicTest faces, seed {seed}"
+        )
+    if average is not None:
+        average.attach(model)
+
     if verbose is None:
-        verbose = "auto" if sys.stdout.isatty() else 2  # one line per epoch in logs
-    if initial_epoch < epochs:
-        model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch,
-                  validation_data=(x_val, y_val) if has_val else None, callbacks=callbacks, shuffle=True,
-                  verbose=verbose)
-    if not (work_dir / BEST).exists():  # e.g. resumed a run that had already finished elsewhere
-        shutil.copyfile(work_dir / LAST, work_dir / BEST)
+        verbose = "auto" if sys.stdout.isatty() else 0
+    session_start, first_epoch = time.monotonic(), state["epoch"]
+    while state["epoch"] < recipe.epochs:
+        epoch = state["epoch"]
+        if epoch - state["best_epoch"] >= recipe.early_stop_patience:
+            say(f"early stop: no PublicTest gain for {recipe.early_stop_patience} epochs")
+            break
+        t0 = time.monotonic()
+        set_seed(seed + epoch)
+        reseed_random_layers(model, seed, epoch)
+        batches.set_epoch(epoch)
+        lr = current_lr(model)
+        logs = model.fit(
+            batches,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            verbose=verbose,
+            callbacks=[average] if average is not None else [],
+        ).history
+        row = {"epoch": epoch + 1, "loss": logs["loss"][-1], "accuracy": logs["accuracy"][-1]}
+        raw = scores(model.predict(x_val, batch_size=VAL_BATCH, verbose=0), val_labels, n_classes)
+        if average is not None:
+            with average.swapped(model):
+                chosen = scores(model.predict(x_val, batch_size=VAL_BATCH, verbose=0), val_labels, n_classes)
+            row.update({"raw_val_accuracy": raw["accuracy"], "raw_val_macro_f1": raw["macro_f1"]})
+        else:
+            chosen = raw
+        # val_* are the scores of the weights that would ship (the average when there is one).
+        row.update(
+            {
+                "val_loss": chosen["loss"],
+                "val_accuracy": chosen["accuracy"],
+                "val_macro_f1": chosen["macro_f1"],
+                "lr": lr,
+            }
+        )
+        score = chosen["accuracy"]
+        improved = score > state["best"]
+        if improved:
+            state["best"], state["best_epoch"] = score, epoch + 1
+            if average is not None:
+                with average.swapped(model):
+                    _save_model(model, work_dir / BEST)
+            else:
+                _save_model(model, work_dir / BEST)
+        if recipe.schedule == "plateau":
+            if score > state["plateau_best"]:
+                state["plateau_best"], state["plateau_wait"] = score, 0
+            else:
+                state["plateau_wait"] += 1
+                if state["plateau_wait"] >= recipe.plateau_patience:
+                    model.optimizer.learning_rate = current_lr(model) * recipe.plateau_factor
+                    state["plateau_wait"] = 0
+            state["lr"] = current_lr(model)
+        seconds = time.monotonic() - t0
+        row["seconds"] = round(seconds, 1)
+        state["epoch"] = epoch + 1
+        state["history"].append(row)
+        # Commit: model and average first, the state (which says how far the run got) last.
+        _save_model(model, work_dir / LAST)
+        if average is not None:
+            average.save(work_dir / EMA)
+        _write_history(work_dir / HISTORY, state["history"])
+        _write_json(work_dir / STATE, state)
+        done = state["epoch"] - first_epoch
+        eta = (time.monotonic() - session_start) / done * (recipe.epochs - state["epoch"])
+        ema_part = f" (raw {raw['accuracy']:.4f})" if average is not None else ""
+        say(
+            f"epoch {state['epoch']}/{recipe.epochs} loss {row['loss']:.4f} acc {row['accuracy']:.4f} "
+            f"val_acc {score:.4f}{ema_part} val_f1 {chosen['macro_f1']:.4f} lr {lr:.2e} {seconds:.0f}s "
+            f"eta {_hms(eta)}" + (" *best" if improved else "")
+        )
+    if not (work_dir / BEST).exists():
+        _save_model(model, work_dir / BEST)
     policy = keras.mixed_precision.global_policy().name
     return FitResult(work_dir / BEST, read_history(work_dir), completed_epochs(work_dir), policy)

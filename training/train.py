@@ -1,6 +1,7 @@
-"""The training story, top to bottom: data → model → fit → evaluate → export → model directory.
+"""The training story, top to bottom: data → recipe → model → fit → evaluate → export → model directory.
 
-``train(TrainConfig(...))`` is what ``classroom-monitor train`` runs. ``publish`` turns a checkpoint into a
+``train(TrainConfig(...))`` is what ``classroom-monitor train`` runs; the hyper-parameters come from a
+named recipe (:mod:`training.recipes`). ``publish`` turns a checkpoint into a
 model directory (``model.keras``, ``model.tflite``, ``labels.json``, ``metrics.json``, figures, card) and
 can be called on its own to re-export a checkpoint.
 """
@@ -16,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from monitor.preprocess import preprocess_faces
-from training.data import FaceDataset, load_dataset, with_ferplus_labels
+from training.data import DatasetError, FaceDataset, load_dataset, with_ferplus_labels
+from training.recipes import Recipe, get_recipe
 
-DEFAULT_EPOCHS = {"default": 45, "baseline": 25}
 VAL_FRACTION = 0.1
 """Share of Training carved out for validation when a dataset has no PublicTest rows."""
 
@@ -28,12 +29,15 @@ class TrainConfig:
     """Everything a training run depends on (the CLI flags)."""
 
     data: Path
-    arch: str = "default"
+    arch: str | None = None
+    """Overrides the recipe's network; ``--arch baseline`` alone picks the ``baseline`` recipe."""
+    recipe_name: str | None = None
     epochs: int | None = None
     out: Path | None = None
     ferplus: Path | None = None
     seed: int = 1337
-    resume: bool = False
+    resume: bool = True
+    """Continue the run in ``run_dir`` if there is one (``False``: delete it and start over)."""
     limit: int | None = None
     work_dir: Path | None = None
     int8: bool = True
@@ -45,15 +49,22 @@ class TrainConfig:
     command: str = field(default_factory=lambda: shlex.join(["classroom-monitor", *sys.argv[1:]]))
 
     @property
+    def recipe(self) -> Recipe:
+        """The named recipe with this run's overrides (network, epochs, peak learning rate)."""
+        recipe = get_recipe(self.recipe_name or self.arch or "default")
+        return recipe.with_overrides(arch=self.arch, epochs=self.epochs, peak_lr=self.peak_lr)
+
+    @property
     def n_epochs(self) -> int:
-        return self.epochs if self.epochs is not None else DEFAULT_EPOCHS[self.arch]
+        return self.recipe.epochs
 
     @property
     def version(self) -> str:
         if self.out is not None:
             return Path(self.out).name
         stem = Path(self.data).name.split(".")[0] or "faces"
-        return f"{stem}-{self.arch}" + ("-ferplus" if self.ferplus else "")
+        eight_classes = self.ferplus is not None and self.recipe.ferplus_weight == 0
+        return f"{stem}-{self.recipe_name or self.arch or 'default'}" + ("-ferplus" if eight_classes else "")
 
     @property
     def model_dir(self) -> Path:
@@ -66,8 +77,22 @@ class TrainConfig:
 
 
 def load_training_data(cfg: TrainConfig, progress: bool = True) -> FaceDataset:
-    """The dataset with FER+ soft labels if asked for, cut to ``limit`` rows per Usage."""
-    if cfg.ferplus is not None:
+    """The dataset with FER+ votes if asked for, cut to ``limit`` rows per Usage.
+
+    A recipe with ``ferplus_weight`` mixes the votes into the 7 FER2013 classes' targets (and needs
+    ``--ferplus``); otherwise ``--ferplus`` trains on the vote distributions over all 8 FER+ classes.
+    """
+    weight = cfg.recipe.ferplus_weight
+    if weight > 0:
+        if cfg.ferplus is None:
+            raise DatasetError(
+                f"recipe {cfg.recipe.name!r} mixes FER+ votes into its targets: pass --ferplus "
+                "with the FER+ vote CSV that lines up with --data"
+            )
+        from training.soft_targets import with_ferplus_targets
+
+        dataset = with_ferplus_targets(load_dataset(cfg.data, progress=progress), cfg.ferplus, weight)
+    elif cfg.ferplus is not None:
         dataset = with_ferplus_labels(cfg.data, cfg.ferplus, progress=progress)
     else:
         dataset = load_dataset(cfg.data, progress=progress)
@@ -111,12 +136,13 @@ def train(cfg: TrainConfig) -> dict:
     from training.fit import BEST, choose_precision, fit, load_weights_by_name, read_history, set_seed
     from training.models import build_model
 
+    recipe = cfg.recipe
     # 1. Data: faces are preprocessed exactly as the worker does it.
     dataset = load_training_data(cfg)
     print(f"data: {dataset.summary()}", flush=True)
     train_set, val_set = train_val_split(dataset, cfg.seed)
     x_train, y_train = preprocess_faces(train_set.images), targets(train_set)
-    x_val, y_val = preprocess_faces(val_set.images), targets(val_set)
+    x_val = preprocess_faces(val_set.images)
     if cfg.teacher is not None and not cfg.export_only:
         from training.distill import distillation_targets, teacher_probabilities
 
@@ -133,24 +159,23 @@ def train(cfg: TrainConfig) -> dict:
     # 2. Model.
     set_seed(cfg.seed)
     keras.mixed_precision.set_global_policy(precision)
-    model = build_model(cfg.arch, len(dataset.label_names), seed=cfg.seed)
-    print(f"model: {cfg.arch}, {model.count_params():,} parameters, policy {precision}", flush=True)
+    model = build_model(recipe.arch, len(dataset.label_names), seed=cfg.seed)
+    print(f"model: {recipe.arch}, {model.count_params():,} parameters, policy {precision}", flush=True)
     if cfg.init_from is not None and not cfg.resume:
         n = load_weights_by_name(model, Path(cfg.init_from))
         print(f"warm start: {n} layers from {cfg.init_from}", flush=True)
 
-    # 3. Fit, keeping the checkpoint with the best PublicTest accuracy.
+    # 3. Fit, keeping the checkpoint with the best PublicTest accuracy (on the original labels).
     result = fit(
         model,
-        cfg.arch,
+        recipe,
         x_train,
         y_train,
         x_val,
-        y_val,
-        epochs=cfg.n_epochs,
+        val_set.hard_labels,
         work_dir=cfg.run_dir,
+        seed=cfg.seed,
         resume=cfg.resume,
-        peak_lr=cfg.peak_lr,
     )
     keras.mixed_precision.set_global_policy("float32")
 
@@ -170,17 +195,21 @@ def publish(
     """Export ``checkpoint`` into ``cfg.model_dir`` with its metrics, figures, labels and card."""
     import keras
 
-    from training.export import float32_inference_model
+    from training.models import float32_clone
     from training.publish import publish_model
 
-    model = float32_inference_model(keras.models.load_model(checkpoint), cfg.arch, len(val_set.label_names))
+    recipe = cfg.recipe
+    model = float32_clone(keras.models.load_model(checkpoint), recipe.arch, len(val_set.label_names))
     val_acc = history.get("val_accuracy", [])
     info = dict(
-        arch=cfg.arch,
+        arch=recipe.arch,
+        recipe=recipe.as_dict(),
         epochs=len(history.get("loss", [])),
         best_epoch=int(np.argmax(val_acc)) + 1 if val_acc else None,
         precision=precision,
-        label_source="ferplus" if cfg.ferplus else "fer2013",
+        label_source=("fer2013+ferplus-votes" if recipe.ferplus_weight > 0 else "ferplus")
+        if cfg.ferplus
+        else "fer2013",
         data=str(cfg.data) + (f" + {cfg.ferplus}" if cfg.ferplus else ""),
         seed=cfg.seed,
         limit=cfg.limit,
@@ -220,5 +249,9 @@ def _teacher_summary(teacher: Path) -> dict:
         meta = json.loads((teacher / "metrics.json").read_text())
     except (OSError, json.JSONDecodeError):
         meta = {}
-    return {"version": teacher.name, "weight": TEACHER_WEIGHT, "temperature": TEACHER_TEMPERATURE,
-            **{k: meta.get(k) for k in ("arch", "accuracy", "macro_f1", "command", "members")}}
+    return {
+        "version": teacher.name,
+        "weight": TEACHER_WEIGHT,
+        "temperature": TEACHER_TEMPERATURE,
+        **{k: meta.get(k) for k in ("arch", "accuracy", "macro_f1", "command", "members")},
+    }
