@@ -119,6 +119,8 @@ class Supervisor:
         self.db = session_factory(self.engine)
         self.cameras: dict[str, CameraProcess] = {}
         self.dashboard: subprocess.Popen | None = None
+        self._dashboard_backoff = BACKOFF_START_S
+        self._dashboard_next: float | None = None
         self.stopping = False
 
     # --- setup --------------------------------------------------------------------------------------
@@ -197,8 +199,23 @@ class Supervisor:
         wall = utcnow()
         for cam in self.cameras.values():
             self._check(cam, beats.get(cam.name), now, wall)
-        if self.dashboard is not None and self.dashboard.poll() is not None and not self.stopping:
-            log.error("dashboard exited with status %s; restarting it", self.dashboard.returncode)
+        self._watch_dashboard(now)
+
+    def _watch_dashboard(self, now: float) -> None:
+        """Restart a dashboard that exited (a port taken, a crash), after 1, 2, 4 ... s like a worker."""
+        if self.dashboard is None or self.stopping:
+            return
+        if self.dashboard.poll() is not None and self._dashboard_next is None:
+            log.error(
+                "dashboard exited with status %s; restart in %.0f s (log %s)",
+                self.dashboard.returncode,
+                self._dashboard_backoff,
+                self.config.log_dir / "dashboard.log",
+            )
+            self._dashboard_next = now + self._dashboard_backoff
+            self._dashboard_backoff = min(self._dashboard_backoff * 2, self.config.backoff_max_s)
+        if self._dashboard_next is not None and now >= self._dashboard_next:
+            self._dashboard_next = None
             self.start_dashboard()
 
     def _our_pids(self) -> set[int]:

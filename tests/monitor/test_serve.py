@@ -200,3 +200,30 @@ def test_the_documented_example_config_is_valid() -> None:
         "Room 102: rtsp://cam-102.school.lan:554/stream2 (timetable)",
         "Library: http://cam-lib.school.lan/video.mjpg (always on)",
     ]
+
+
+def test_cameras_registered_in_the_database_join_with_the_defaults(db_url: str, tmp_path) -> None:
+    from monitor.serve.config import ServeConfigError, load_config
+    from monitor.serve.supervisor import Supervisor
+
+    engine = make_engine(db_url)
+    with session_factory(engine).begin() as db:
+        db.add(Camera(name="lab", source="rtsp://cam-lab.school.lan/s2"))
+        db.add(Camera(name="old", source=None))  # never given a source: nothing to run
+    engine.dispose()
+    path = tmp_path / "school.toml"
+    path.write_text(
+        '[serve]\ndatabase_cameras = true\n[defaults]\nalways_on = true\nmode = "attention"\n'
+        '[[cameras]]\nname = "room-1"\nsource = "0"\n'
+    )
+    supervisor = Supervisor(load_config(path), db_url, ["classroom-monitor"])
+    specs = {spec.name: spec for spec in supervisor.plan()}
+    assert sorted(specs) == ["lab", "room-1"]
+    args = supervisor.worker_args(specs["lab"])
+    assert args[:3] == ["worker", "--camera", "lab"]
+    assert args[args.index("--source") + 1] == "rtsp://cam-lab.school.lan/s2"
+    assert "--mode" in args and "attention" in args and args[-2:] == ["--session", "lab"]
+
+    path.write_text('[serve]\ndatabase_cameras = true\n[defaults]\nmode = "attention"\n')
+    with pytest.raises(ServeConfigError, match="database camera 'lab': no timetable"):
+        Supervisor(load_config(path), db_url, ["classroom-monitor"]).plan()
