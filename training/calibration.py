@@ -197,6 +197,8 @@ def calibrate_model_dir(
     if metrics_path.is_file():
         metrics = json.loads(metrics_path.read_text())
         metrics["calibration"] = {**record, "worker_file": worker_file}
+        if fold:  # the re-exported file's size, for the card
+            metrics["tflite_bytes"] = (model_dir / FLOAT32_FILE).stat().st_size
         metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
         write_model_card(model_dir, metrics)
     return record
