@@ -282,7 +282,9 @@ class Supervisor:
                 beat.hostname,
                 beat.pid,
             )
-            cam.state = "standby"
+            # A standby worker that keeps failing (its camera unreachable from here) waits longer each time.
+            cam.state, cam.next_start = "standby", now + cam.backoff_s
+            cam.backoff_s = min(cam.backoff_s * 2, self.config.backoff_max_s)
             return
         error = describe_exit(rc, cam.log_path, cam.log_offset)
         if rc == 0:
