@@ -26,7 +26,7 @@ from monitor.privacy import Privacy
 from monitor.store import lesson_stats
 from monitor.store.markers import iso_z, markers_by_session
 from monitor.store.queries import session_end
-from monitor.store.schema import Camera, ClassSession
+from monitor.store.schema import Camera
 from monitor.store.site_settings import school_zone
 
 log = logging.getLogger(__name__)
@@ -92,11 +92,11 @@ def _save(rows: list[dict]) -> None:
         log.warning("lesson figures not cached: %s", exc)
 
 
-def figures(db: Session, sessions: list[ClassSession]) -> dict[int, lesson_stats.LessonFigures]:
+def figures(db: Session, sessions: list[lesson_stats.Lesson]) -> dict[int, lesson_stats.LessonFigures]:
     return lesson_stats.figures_for(db, sessions, save=_save)
 
 
-def lesson_dict(cs: ClassSession, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
+def lesson_dict(cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
     """The figures of one lesson as the API and the pages show them (never an emotion field)."""
     withheld = not privacy.emotions and cs.mode == "emotion"
     attention = f.attention(cs.attention_basis)
@@ -121,7 +121,7 @@ def lesson_dict(cs: ClassSession, f: lesson_stats.LessonFigures, privacy: Privac
     }
 
 
-def display(row: dict, cs: ClassSession, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
+def display(row: dict, cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
     """Text for the sessions list: a figure, or what is going on instead (never a bare 0%)."""
     empty = f.empty_reason()
     attention = empty or "not measured"
@@ -185,7 +185,7 @@ def sessions_page(db: Session) -> dict[str, Any]:
         row["camera"] = names.get(cs.camera_id, f"camera {cs.camera_id}")
         row["when"] = timefmt.date_time(cs.started_at, zone)
         row["length"] = timefmt.duration(row["duration_s"])
-        row["spark"] = spark_paths(figs[cs.id].sparkline)
+        row["spark"] = spark_paths(figs[cs.id].line())
         row.update(display(row, cs, figs[cs.id], privacy))
         rows.append(row)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -220,7 +220,9 @@ class _Week:
     engagement: float = 0.0
 
 
-def weekly(points: list[dict], sessions: dict[int, ClassSession], figs: dict, zone: tzinfo) -> list[dict]:
+def weekly(
+    points: list[dict], sessions: dict[int, lesson_stats.Lesson], figs: dict, zone: tzinfo
+) -> list[dict]:
     """Lessons grouped by school week (Monday to Sunday in the school's zone), oldest first, with the
     change from the week before that had lessons. Weekly figures weight each lesson by its frames."""
     weeks: dict[date, _Week] = {}
