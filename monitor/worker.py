@@ -24,16 +24,15 @@ from monitor.capture import FrameFeed, FrameSource, SourceError
 from monitor.classify import ModelError
 from monitor.config import Settings
 from monitor.detect import make_detector
-from monitor.engagement import EngagementIndex
-from monitor.live import LivePublisher, frame_summary
+from monitor.lesson import Lesson
+from monitor.live import LivePublisher
 from monitor.meters import FpsMeter
 from monitor.mode_policy import ModePolicy
 from monitor.pipeline import FramePipeline
 from monitor.registry import ModelWatcher
 from monitor.schedule import SCHEDULE_POLL_S, Schedule
-from monitor.stages import Frame, FrameRecord
+from monitor.stages import Frame
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
-from monitor.store import cameras as camera_store
 from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.writer import ObservationWriter
 
@@ -77,19 +76,6 @@ class WorkerSummary:
             f"people in view: {self.people.text() if self.people else 'none stored'}, "
             f"{self.fps:.1f} fps ({self.mode} mode), {self.dropped} frames dropped"
         )
-
-
-@dataclass
-class Lesson:
-    """The session being recorded, with its own pipeline (tracks and calibration start with each lesson)."""
-
-    label: str
-    session_id: int
-    pipeline: FramePipeline
-    frame_offset: int = 0  # a session continued from a stopped worker: indices and ids carry on
-    track_offset: int = 0
-    last_ts: datetime | None = None
-    faces_in_view: int = 0
 
 
 class CaptureWorker:
@@ -211,15 +197,11 @@ class CaptureWorker:
                 return
 
     def _process(self, frame: Frame, captured: float) -> None:
-        lesson = self.lesson
-        record = lesson.pipeline.process(frame.image, frame.ts, frame.index + lesson.frame_offset)
-        if lesson.track_offset:
-            record.track_ids = record.track_ids + lesson.track_offset
+        record = self.lesson.process(frame)
         self.writer.add(record, captured)
         if self.publisher is not None:
-            self.publisher.publish(self.policy.privacy.live_frame(self._live(lesson.session_id, record)))
-        lesson.last_ts = frame.ts
-        lesson.faces_in_view = len(record.track_ids)
+            payload = self.lesson.live_payload(self.camera_id, record, self.mode)
+            self.publisher.publish(self.policy.privacy.live_frame(payload))
         self.frames += 1
         self.faces += len(record.track_ids)
         self.fps.tick(time.monotonic())
@@ -299,24 +281,8 @@ class CaptureWorker:
             )
         self.camera_id = opened.camera_id
         self._start_writer()
-        camera = camera_store.setup_session(self.db, opened.camera_id, opened.session_id)  # class size, ROI
-        self.pipeline = FramePipeline(
-            self.detector,
-            self.classifier,
-            EngagementIndex(
-                self.settings.engagement,
-                camera.class_size or self.settings.expected_faces,
-                emotions=self.classifier is not None,
-            ),
-            detect_every=self.settings.detect_every,
-            smoothing=self.settings.smoothing,
-            tracker=self.settings.tracker,
-            camera=camera,
-            classify_per_frame=self.settings.classify_per_frame,
-        )
-        self.lesson = Lesson(
-            label, opened.session_id, self.pipeline, opened.frame_offset, opened.track_offset
-        )
+        self.lesson = Lesson.begin(self.db, opened, label, self.settings, self.detector, self.classifier)
+        self.pipeline = self.lesson.pipeline
         self.writer.begin_session(opened.session_id)
         self.sessions_run.append(opened.session_id)
         self._last_beat = float("-inf")  # say so at once
@@ -328,8 +294,7 @@ class CaptureWorker:
         if lesson is None:
             return None
         self.writer.begin_session(None)  # frames already queued keep their session
-        self.tracks += lesson.pipeline.tracker.ids_issued
-        camera_store.keep_learned_front(self.db, self.camera_id, lesson.pipeline.room.calibrator.learned)
+        self.tracks += lesson.end(self.db, self.camera_id)
         return lesson
 
     def _close_lesson(self) -> None:
@@ -419,27 +384,6 @@ class CaptureWorker:
             people,
             list(self.sessions_run),
             self.feed.dropped if self.feed else 0,
-        )
-
-    def _live(self, session_id: int, record: FrameRecord) -> dict:
-        tracks = [
-            {
-                "track_id": int(record.track_ids[i]),
-                "box": record.boxes[i].tolist(),
-                "attention": float(record.attention[i]),
-                "probs": None if record.probs is None else record.probs[i].tolist(),
-            }
-            for i in range(len(record.track_ids))
-        ]
-        return frame_summary(
-            camera_id=self.camera_id,
-            session_id=session_id,
-            ts=record.ts,
-            frame_index=record.frame_index,
-            tracks=tracks,
-            engagement=record.engagement,
-            mode=self.mode,
-            heads_up=record.heads_up,
         )
 
 

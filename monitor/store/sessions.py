@@ -173,6 +173,7 @@ def open_session(
         cam = _camera(db, camera_name)
         before = db.get(WorkerStatus, cam.id)  # the previous worker's last beat, before we take the lease
         last_beat = (before.session_id, before.last_heartbeat) if before is not None else (None, None)
+        ours = before is not None and before.lease_owner == token  # a scheduled worker's next lesson
         ws = claim_camera(db, cam.id, token, now)
         cam.source = source
         cam.status, cam.status_detail, cam.last_heartbeat = "online", "worker started", now
@@ -210,9 +211,10 @@ def open_session(
         else:
             cs = resumed
             opened = _continue(db, cs, now, mode, model_version, closed)
-        ws.pid, ws.hostname, ws.state, ws.started_at = os.getpid(), socket.gethostname(), "running", now
-        ws.session_id, ws.frames, ws.faces_in_view, ws.fps, ws.message = cs.id, 0, 0, None, None
-        ws.model_version = model_version
+        ws.pid, ws.hostname, ws.state = os.getpid(), socket.gethostname(), "running"
+        ws.session_id, ws.faces_in_view, ws.message, ws.model_version = cs.id, 0, None, model_version
+        if not ours:
+            ws.started_at, ws.frames, ws.fps = now, 0, None
         return opened
 
 
