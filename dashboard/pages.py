@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import access, trends
 from dashboard.api import save_settings, set_assignment
@@ -30,7 +31,10 @@ bp = Blueprint("pages", __name__)
 def _zone() -> tzinfo:
     """The school's time zone, read once per request."""
     if "school_zone" not in g:
-        g.school_zone = site_settings.school_zone(get_db())
+        try:
+            g.school_zone = site_settings.school_zone(get_db())
+        except SQLAlchemyError:  # an error page while the database is down still renders, in UTC
+            g.school_zone = timefmt.UTC_ZONE
     return g.school_zone
 
 

@@ -95,6 +95,32 @@ def _thirds(content_start: datetime, span_s: float, timeline: list[TimelineBucke
     return [_weighted(g) for g in groups]
 
 
+def _regroup(
+    timeline: list[TimelineBucket], origin: datetime, bucket_s: int, period_s: int
+) -> list[TimelineBucket] | None:
+    """The timeline in longer periods (frames, faces, attention), summed from its buckets: one read of the
+    rollups instead of two. None when a period is not a whole number of buckets (read them again)."""
+    if period_s % bucket_s:
+        return None
+    groups: dict[int, list[float]] = {}
+    for b in timeline:
+        g = groups.setdefault(int((b.start - origin).total_seconds() // period_s), [0, 0, 0.0])
+        g[0] += b.frames
+        g[1] += b.faces
+        g[2] += (b.attention or 0.0) * b.faces
+    return [
+        TimelineBucket(
+            start=origin + timedelta(seconds=k * period_s),
+            frames=int(frames),
+            faces=int(faces),
+            faces_per_frame=faces / frames if frames else 0.0,
+            attention=att / faces if faces else None,
+            engagement=None,
+        )
+        for k, (frames, faces, att) in sorted(groups.items())
+    ]
+
+
 def low_attention_periods(periods: list[TimelineBucket], period_s: int, n: int = LOW_PERIODS) -> list[Period]:
     """Up to ``n`` periods of attention clearly below the session mean, lowest first chosen, in time order.
 
@@ -138,7 +164,9 @@ def lesson_figures(
         data_until = min(data_until, utcnow())
     span_s = ((cs.ended_at or data_until) - cs.started_at).total_seconds()
     period_s = max(auto_bucket_seconds(span_s, target=PERIODS_PER_SESSION), bucket_s)
-    _, periods = session_timeline(db, cs.id, bucket_s=period_s)
+    periods = _regroup(timeline, cs.started_at.replace(microsecond=0), bucket_s, period_s)
+    if periods is None:
+        _, periods = session_timeline(db, cs.id, bucket_s=period_s)
     shares = None
     if emotion:
         faces = sum(b.faces for b in timeline if b.emotions)

@@ -66,9 +66,9 @@ def overflow(browser) -> int:
 
 
 def summary_lines(browser) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#summary-lines li")]
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#summary-lines li')].map(li => li.textContent)"
+    )
 
 
 def test_session_page_answers_first_and_takes_markers(server, browser, school, world, tmp_path):
@@ -244,3 +244,26 @@ def test_no_page_overflows_or_logs_errors(server, browser, app, school, world, t
             problems[path] = errors
         shot(browser, tmp_path, path.strip("/").replace("/", "-") or "index")
     assert problems == {}
+
+
+def test_times_in_the_school_zone_and_faces_a_page_at_a_time(server, browser, world, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    world.setting("timezone", "Asia/Kolkata")  # UTC+05:30: 09:00 UTC is 14:30 at school
+    cam = world.camera("room-big")
+    sid = world.lesson(cam, "Assembly", seconds=20, tracks=25)
+    world.user("tara", cameras=(cam,))
+    log_in(browser, server, "tara", f"/sessions/{sid}")
+    assert "Mon 03 Mar 2025 14:30–14:30" in browser.find_element(By.CSS_SELECTOR, ".page-head").text
+    wait_for(lambda: browser.execute_script("return !!window.timelineChart"), what="the primary chart")
+    ticks = browser.execute_script("return window.timelineChart.scales.x.ticks.map(t => t.label)")
+    assert ticks[0] == "14:30:00", ticks
+    # 25 faces: the first 10, then more on request
+    rows = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#tracks tbody tr"), what="track rows")
+    assert len(rows) == 10
+    browser.find_element(By.ID, "tracks-more").click()
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#tracks tbody tr")) == 25, what="all rows")
+    assert not browser.find_element(By.ID, "tracks-more").is_displayed()
+    assert overflow(browser) <= 0
+    shot(browser, tmp_path, "session-zone")
+    assert console_errors(browser) == []

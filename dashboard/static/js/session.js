@@ -319,7 +319,8 @@
   if (tracksCard) document.getElementById("tracks-more").addEventListener("click", () => showMoreTracks(TRACK_PAGE * 2));
   bucketSelect.addEventListener("change", loadTimeline);
   showSummary(summary);
-  loadTimeline(); loadMarkers(); loadTracks(); loadSummary();
+  loadTimeline(); loadMarkers(); loadTracks();
+  if (inProgress) loadSummary(); // an ended lesson's summary came with the page
   // a lesson still running: keep its numbers current, and notice when it ends
   setInterval(() => { if (inProgress) { loadSummary(); loadTimeline(); } }, 10000);
 })();
