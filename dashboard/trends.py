@@ -133,7 +133,7 @@ def display(row: dict, cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, p
         engagement = "hidden in attention-only mode"
     else:
         engagement = empty or "–"
-    if row["people_typical"] is None:
+    if row["people_typical"] is None or empty:
         people = empty or "–"
     else:
         people = f"typical {row['people_typical']:g}, peak {row['people_peak']:g}"

@@ -19,15 +19,23 @@
 
   function options(data, yMax, yTitle) {
     const narrow = window.innerWidth < 600;
+    const DAY = 86400000;
     const xs = data.points.map((p) => new Date(p.started_at).getTime());
-    const pad = Math.max((Math.max(...xs) - Math.min(...xs)) * 0.03, 3600000);
+    const first = Math.floor(Math.min(...xs) / DAY) * DAY, last = Math.ceil((Math.max(...xs) + 1) / DAY) * DAY;
+    const step = DAY * Math.max(1, Math.ceil((last - first) / DAY / (narrow ? 4 : 8)));  // whole days
     return {
       responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
       interaction: { mode: "nearest", axis: "x", intersect: false },
       scales: {
-        x: { type: "linear", min: Math.min(...xs) - pad, max: Math.max(...xs) + pad,
-             ticks: { maxRotation: 0, autoSkipPadding: 16, callback: (v) => CM.day(new Date(v).toISOString()).slice(4, 10) } },
+        x: { type: "linear", min: first, max: Math.max(last, first + step),
+             afterBuildTicks: (axis) => {  // one tick every `step` whole days from the first day
+               axis.ticks = [];
+               for (let v = first; v <= axis.max; v += step) axis.ticks.push({ value: v });
+             },
+             ticks: { maxRotation: 0, autoSkipPadding: 16,
+                      callback: (v) => CM.day(new Date(v + DAY / 2).toISOString()).slice(4, 10) } },
         y: { min: 0, max: yMax, title: { display: !narrow, text: yTitle },
+             afterFit: (scale) => { scale.width = narrow ? 40 : 64; },  // both charts' days line up
              ticks: { callback: (v) => (yMax === 100 ? v + "%" : v) } },
       },
       plugins: {

@@ -1,0 +1,133 @@
+"""The trends page and the sessions list in real headless Chromium, at 1440 px and on a 390 px phone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard.vendor import missing_files
+from tests.dashboard.helpers import PASSWORD
+from tests.dashboard.test_trends import MONDAY, lesson
+from tests.support.browser import CHROMEDRIVER, CHROMIUM, start_chromium
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian chromium and chromium-driver (apt-get install chromium chromium-driver)",
+    ),
+    pytest.mark.skipif(
+        bool(missing_files()), reason="front-end files missing: run npm ci && python -m dashboard.vendor"
+    ),
+]
+
+
+@pytest.fixture
+def server(app):
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def term(world) -> dict:
+    room = world.camera("room-a")
+    ids = [
+        lesson(world, room, "Maths 7B · Mon period 1", MONDAY, heads_up=0.8),
+        lesson(world, room, "Maths 7B · Wed period 3", MONDAY + timedelta(days=2), heads_up=0.6),
+        lesson(world, room, "Maths 7B · Mon period 1", MONDAY + timedelta(days=7), heads_up=0.5),
+        lesson(world, room, "Maths 7B · Tue period 2", MONDAY + timedelta(days=8), people=0),
+    ]
+    world.user("alice", cameras=(room,))
+    return {"room": room, "ids": ids}
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def open_logged_in(browser, server: str, path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + path)
+    browser.find_element(By.NAME, "username").send_keys("alice")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(lambda: "/login" not in browser.current_url, what="the login to finish")
+
+
+def console_errors(browser) -> list[str]:
+    # the browser's own favicon request is not the page's doing
+    return [
+        e["message"]
+        for e in browser.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]
+    ]
+
+
+def overflow(browser) -> int:
+    return browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+
+
+@pytest.mark.parametrize("window", ["1440,1000", "390,844"])
+def test_trend_page_draws_one_point_per_lesson_and_the_weekly_table(server, term, tmp_path, window) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser = start_chromium(tmp_path / "profile", window=window)
+    try:
+        open_logged_in(browser, server, "/trends?label=Maths 7B")
+        wait_for(
+            lambda: browser.execute_script("return !!(window.trendCharts && window.trendCharts.main)"),
+            what="the trend chart",
+        )
+        points = browser.execute_script("return window.trendCharts.main.data.datasets[0].data.map(p => p.y)")
+        assert points == [80, 60, 50, None]  # the lesson without faces is a gap, not 0%
+        assert "1 without figures" in browser.find_element(By.ID, "trend-note").text
+        rows = wait_for(
+            lambda: browser.find_elements(By.CSS_SELECTOR, "#weekly tbody tr"), what="weekly rows"
+        )
+        assert len(rows) == 2
+        assert "▼ -20 pts" in rows[1].text and "50%" in rows[1].text
+        assert "Mon 02 Nov 2026" in rows[0].text
+        assert overflow(browser) <= 0
+        browser.save_screenshot(str(tmp_path / f"trends-{window.split(',')[0]}.png"))
+        browser.get(server + "/sessions")
+        assert browser.find_elements(By.CSS_SELECTOR, "svg.spark polyline")
+        assert "no faces detected" in browser.find_element(By.ID, "session-list").text
+        assert overflow(browser) <= 0
+        browser.save_screenshot(str(tmp_path / f"sessions-{window.split(',')[0]}.png"))
+        assert console_errors(browser) == []
+    finally:
+        browser.quit()
+
+
+def test_trend_page_says_what_to_choose_and_shows_api_errors(server, term, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser = start_chromium(tmp_path / "profile")
+    try:
+        open_logged_in(browser, server, "/trends")
+        assert "Choose a camera or a class" in browser.find_element(By.CSS_SELECTOR, "p.empty").text
+        browser.get(server + "/trends?label=Maths 7B&from=2026-11-20&to=2026-11-01")
+        note = browser.find_element(By.ID, "trend-note")
+        wait_for(lambda: "must not be before" in note.text, what="the API's message")
+    finally:
+        browser.quit()
