@@ -70,6 +70,8 @@ def label_arg() -> str | None:
         abort(400, description="label must not be empty")
     if len(label) > MAX_LABEL:
         abort(400, description=f"label must be at most {MAX_LABEL} characters")
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in label):
+        abort(400, description="label must not contain control characters")
     return label
 
 

@@ -155,6 +155,38 @@ def test_bad_trend_parameters_answer_400_with_one_clear_message(term, login, que
     assert message in resp.get_json()["message"]
 
 
+def test_no_trend_or_list_request_answers_500_to_junk(term, login) -> None:
+    admin = login("admin")
+    junk = [
+        "'",
+        "%27%22",
+        "..%2f..%2fetc",
+        "-1",
+        "1e9",
+        "NaN",
+        "9" * 40,
+        "%F0%9F%98%80",
+        "<script>",
+        "%00",
+        "%25_",
+    ]
+    for j in junk:
+        for path in (
+            f"/api/trends?camera={j}",
+            f"/api/trends?label={j}",
+            f"/api/trends?label=Maths&from={j}&to={j}",
+            f"/trends?camera={j}&label={j}&from={j}",
+            f"/sessions?camera_id={j}&label={j}&from={j}&to={j}&page={j}",
+            f"/api/sessions/{j}/markers",
+            f"/api/sessions/{term['w1_mon']}/markers/{j}",
+        ):
+            resp = admin.get(path)
+            assert resp.status_code < 500, (path, resp.status_code)
+    assert admin.get("/api/trends?label=%25_").get_json()["points"] == []  # no wildcards
+    assert admin.get("/api/trends?label=a%00b").status_code == 400
+    assert admin.get("/sessions?page=0").status_code == 400
+
+
 def test_attention_only_mode_carries_no_emotion_and_withholds_expression_based_engagement(
     world, login
 ) -> None:
