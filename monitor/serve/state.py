@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.store import cameras as camera_store
 from monitor.store import make_engine, session_factory
-from monitor.store.schema import Camera, WorkerStatus, utcnow
-from monitor.store.sessions import STALE_AFTER_S
+from monitor.store.schema import Camera, ClassSession, WorkerStatus, utcnow
+from monitor.store.sessions import STALE_AFTER_S, is_stale, last_data_time
 
 LIVE_STATES = ("starting", "running", "idle")
 """Worker states whose lease counts while the heartbeat is fresh (idle: outside the timetable)."""
@@ -94,6 +94,27 @@ def record_exit(db_factory: sessionmaker, name: str, pid: int, error: str, crash
             # Our own worker, now dead (reaped): nobody writes with its token any more.
             ws.lease_owner, ws.state, ws.message = None, "failed", error[:500]
             cam.status, cam.status_detail, cam.last_heartbeat = "offline", "worker restarting", utcnow()
+
+
+def close_left_open(db_factory: sessionmaker, names: list[str]) -> list[int]:
+    """At a clean stop: end sessions that no worker holds any more (a worker killed, or stopped before
+    it resumed its lesson) at their last data, and mark those cameras stopped. A camera whose lease
+    another live worker holds is left alone. Returns the ids closed."""
+    closed = []
+    now = utcnow()
+    with db_factory.begin() as db:
+        for cam in db.scalars(select(Camera).where(Camera.name.in_(names))):
+            ws = db.get(WorkerStatus, cam.id)
+            if ws is not None and ws.lease_owner and not is_stale(ws.last_heartbeat, now):
+                continue
+            if ws is not None and ws.state != "stopped":
+                ws.state, ws.lease_owner, ws.message = "stopped", None, "serve stopped"
+            for cs in db.scalars(
+                select(ClassSession).where(ClassSession.camera_id == cam.id, ClassSession.ended_at.is_(None))
+            ):
+                cs.ended_at = max(last_data_time(db, cs.id) or cs.started_at, cs.started_at)
+                closed.append(cs.id)
+    return closed
 
 
 def database_cameras(db: Session, skip: set[str]) -> list[tuple[str, str]]:

@@ -33,7 +33,15 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.serve.config import CameraSpec, ServeConfig
-from monitor.serve.state import HOSTNAME, Beat, database_cameras, ensure_cameras, read_beats, record_exit
+from monitor.serve.state import (
+    HOSTNAME,
+    Beat,
+    close_left_open,
+    database_cameras,
+    ensure_cameras,
+    read_beats,
+    record_exit,
+)
 from monitor.store import make_engine, session_factory
 from monitor.store.schema import utcnow
 from monitor.store.sessions import STALE_AFTER_S
@@ -271,7 +279,9 @@ class Supervisor:
 
     def _on_exit(self, cam: CameraProcess, rc: int, beat: Beat | None, now: float, wall) -> None:
         pid, cam.proc = cam.proc.pid, None
-        if self.stopping:
+        if self.stopping:  # SIGTERM came while this tick ran; a worker that died still frees its lease
+            if rc != 0:
+                self._record(cam.name, pid, describe_exit(rc, cam.log_path, cam.log_offset), crashed=True)
             cam.state = "stopped"
             return
         if beat is not None and beat.held_by_other({pid}, wall, STALE_AFTER_S) and beat.pid != pid:
@@ -334,7 +344,15 @@ class Supervisor:
             _signal(proc, signal.SIGTERM)
         _wait_all(workers, self.config.stop_timeout_s)
         for cam in self.cameras.values():
+            if cam.proc is not None and cam.proc.returncode != 0:  # died before the stop, or would not stop
+                error = describe_exit(cam.proc.returncode, cam.log_path, cam.log_offset)
+                self._record(cam.name, cam.proc.pid, error, crashed=True)  # frees the dead worker's lease
             cam.proc, cam.state = None, "stopped"
+        try:
+            for sid in close_left_open(self.db, list(self.cameras)):
+                log.info("closed session %d, left open by a worker that died before the stop", sid)
+        except SQLAlchemyError as exc:
+            log.warning("sessions left open not closed: %s", str(exc).splitlines()[0])
         if self.dashboard is not None:
             _signal(self.dashboard, signal.SIGTERM)
             _wait_all([self.dashboard], self.config.stop_timeout_s)
