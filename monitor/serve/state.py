@@ -118,11 +118,14 @@ def close_left_open(db_factory: sessionmaker, names: list[str]) -> list[int]:
 
 
 def database_cameras(db: Session, skip: set[str]) -> list[tuple[str, str]]:
-    """(name, source) of cameras registered in the database with a source, other than ``skip``."""
+    """(name, source) of cameras registered in the database with a camera source, other than ``skip``.
+
+    Only URLs and webcam indices count: a worker stores a video file's name without its folder, which
+    could not be opened again."""
     rows = db.execute(
         select(Camera.name, Camera.source).where(Camera.source.is_not(None)).order_by(Camera.name)
     )
-    return [(n, s) for n, s in rows if n not in skip and s]
+    return [(n, s) for n, s in rows if n not in skip and s and ("://" in s or s.strip().isdigit())]
 
 
 def wait_while_held(db_url: str, camera: str, stop: threading.Event, poll_s: float = 0.5) -> bool:

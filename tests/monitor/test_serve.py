@@ -211,6 +211,7 @@ def test_cameras_registered_in_the_database_join_with_the_defaults(db_url: str, 
     with session_factory(engine).begin() as db:
         db.add(Camera(name="lab", source="rtsp://cam-lab.school.lan/s2"))
         db.add(Camera(name="old", source=None))  # never given a source: nothing to run
+        db.add(Camera(name="clip", source="group_3people.mp4"))  # a file's name only: cannot be reopened
     engine.dispose()
     path = tmp_path / "school.toml"
     path.write_text(
