@@ -11,15 +11,18 @@ cancelled. Times are wall-clock times in the zone: a 09:00 lesson starts at 09:0
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.schedule import Period
 
+log = logging.getLogger(__name__)
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
@@ -103,6 +106,31 @@ class Timetable:
                 if start > now_utc:
                     return start
         return None
+
+
+class ZoneFollowingTimetable:
+    """A ``Timetable`` read in the school's zone *as it is now*: ``read_zone`` (the site setting) is asked
+    again every ``poll_s``, so an admin's change of time zone reaches a running worker within that time.
+    A failed read keeps the last zone."""
+
+    def __init__(
+        self,
+        timetable: Timetable,
+        read_zone: Callable[[], ZoneInfo],
+        poll_s: float = 30.0,
+        clock: Callable[[], float] = monotonic,
+    ) -> None:
+        self.timetable, self.read_zone, self.poll_s, self.clock = timetable, read_zone, poll_s, clock
+        self._next = float("-inf")
+
+    def __call__(self, now_utc: datetime) -> Period | None:
+        if self.clock() >= self._next:
+            self._next = self.clock() + self.poll_s
+            try:
+                self.timetable.zone = self.read_zone()
+            except Exception as exc:  # the database is away for a moment: the last zone holds
+                log.warning("time zone not re-read (%s); keeping %s", exc, self.timetable.zone)
+        return self.timetable.period_at(now_utc)
 
 
 def _utc(day: date, t: time, zone: ZoneInfo) -> datetime:

@@ -25,7 +25,14 @@ from zoneinfo import ZoneInfo
 
 from monitor.cameras import CameraConfigError, validate_changes
 from monitor.config import MODEL_PRECISIONS, MODES
-from monitor.timetable import Holiday, Timetable, TimetableError, build_timetable, parse_holidays
+from monitor.timetable import (
+    Holiday,
+    Timetable,
+    TimetableError,
+    ZoneFollowingTimetable,
+    build_timetable,
+    parse_holidays,
+)
 
 NAME_MAX = 100
 
@@ -245,17 +252,23 @@ def load_config(path: str | Path) -> ServeConfig:
     return parse_config(raw, path)
 
 
-def schedule_for(path: str | Path, camera: str, db_url: str) -> Timetable | None:
-    """The timetable ``camera`` records by (``worker --timetable-from``), in the school's time zone (the
-    site setting, read at start); None when the camera is always on. Raises ``ServeConfigError``."""
+def schedule_for(path: str | Path, camera: str, db_url: str) -> ZoneFollowingTimetable | None:
+    """The timetable ``camera`` records by (``worker --timetable-from``), read in the school's time zone
+    (the site setting, followed while the worker runs); None when the camera is always on. Raises
+    ``ServeConfigError``, or ``DatabaseError`` for a database without the schema."""
     from monitor.store import migrated_engine, session_factory
     from monitor.store.site_settings import school_zone
 
     config = load_config(path)
     engine = migrated_engine(db_url)
-    try:
-        with session_factory(engine)() as db:
-            zone = school_zone(db)
-    finally:
+    factory = session_factory(engine)
+
+    def read_zone() -> ZoneInfo:
+        with factory() as db:
+            return school_zone(db)
+
+    timetable = config.timetable(camera, read_zone())
+    if timetable is None:
         engine.dispose()
-    return config.timetable(camera, zone)
+        return None
+    return ZoneFollowingTimetable(timetable, read_zone)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.timetable import TimetableError, build_timetable, parse_holidays
+from monitor.timetable import TimetableError, ZoneFollowingTimetable, build_timetable, parse_holidays
 
 WEEK = [
     {"day": "Mon", "start": "09:00", "end": "09:50", "label": "Maths 7B"},
@@ -130,3 +130,25 @@ def test_bad_holidays_and_changes_are_refused() -> None:
         build_timetable(WEEK, changes=[{"date": "2026-11-24"}])
     with pytest.raises(TimetableError, match="cancel: bad time 'ten'"):
         build_timetable(WEEK, changes=[{"date": "2026-11-24", "cancel": "ten"}])
+
+
+def test_a_change_of_the_school_zone_reaches_a_running_timetable_at_its_next_poll() -> None:
+    zones = [ZoneInfo("UTC")]
+    clock = [0.0]
+    schedule = ZoneFollowingTimetable(
+        build_timetable(WEEK), lambda: zones[-1], poll_s=30, clock=lambda: clock[0]
+    )
+    now = utc(2026, 11, 23, 9, 10)  # Monday 09:10 UTC
+    assert schedule(now).label == "Maths 7B · Mon period 1"
+    zones.append(ZoneInfo("Asia/Tokyo"))  # the admin sets the zone: 09:10 UTC is 18:10 there
+    clock[0] = 10.0
+    assert schedule(now) is not None, "not re-read before the poll"
+    clock[0] = 31.0
+    assert schedule(now) is None
+
+    def away() -> ZoneInfo:
+        raise OSError("database away")
+
+    schedule.read_zone = away
+    clock[0] = 62.0
+    assert schedule(utc(2026, 11, 23, 0, 10)).label == "Maths 7B · Mon period 1"  # Tokyo kept
