@@ -46,9 +46,10 @@ def _record(ts, frame_index: int, track_ids: list[int]) -> FrameRecord:
 
 
 @pytest.fixture
-def store(db_url: str):
-    engine = make_engine(db_url, writer=True)
-    yield engine, session_factory(engine), db_url
+def store(any_db_url: str):
+    """The store on SQLite and on PostgreSQL (hosts that share a school share a PostgreSQL)."""
+    engine = make_engine(any_db_url, writer=True)
+    yield engine, session_factory(engine), any_db_url
     engine.dispose()
 
 

@@ -113,7 +113,8 @@ def test_sessions_open_and_close_at_period_boundaries_and_nothing_is_stored_betw
     assert rows(db_url, "SELECT state, lease_owner FROM worker_status") == [("stopped", None)]
 
 
-def test_a_worker_outside_every_period_stores_nothing_and_holds_its_camera(db_url: str) -> None:
+def test_a_worker_outside_every_period_stores_nothing_and_holds_its_camera(any_db_url: str) -> None:
+    db_url = any_db_url
     from monitor.worker import CaptureWorker
 
     later = datetime.now(UTC) + timedelta(hours=1)
