@@ -304,13 +304,15 @@ def _end(
 ) -> None:
     now = utcnow()
     with db_factory.begin() as db:
+        ws = db.get(WorkerStatus, camera_id)
+        if ws is None or ws.lease_owner != token:
+            # Taken over: the new worker continued this session or closed it at its last data; neither it
+            # nor the camera's status is ours to set any more.
+            return
         if session_id is not None:
             cs = db.get(ClassSession, session_id)
             cs.ended_at = max(now, last_ts or now)  # a file's timestamps run at its own pace
         cam = db.get(Camera, camera_id)
-        ws = db.get(WorkerStatus, camera_id)
-        if ws is None or ws.lease_owner != token:
-            return  # the lease was taken over: the camera's status is no longer ours to set
         ws.frames, ws.faces_in_view, ws.last_heartbeat = frames, 0, now
         if release:
             cam.status, cam.status_detail, cam.last_heartbeat = "offline", "worker stopped", now

@@ -171,3 +171,20 @@ def test_a_killed_workers_lesson_goes_on_in_the_same_session_under_the_next_work
     (frames, faces) = rows(db_url, "SELECT frames, faces FROM class_sessions")[0]
     assert faces == n
     assert rows(db_url, "SELECT SUM(frames) FROM session_rollups")[0][0] == frames
+
+
+def test_a_worker_that_wakes_up_after_being_taken_over_leaves_the_continued_session_alone(store) -> None:
+    first = _first_lesson(store, token="host-a:1:x")  # stalled past the lease, not dead
+    _, db, url = store
+    second = _open(db, "host-b:2:y")
+    assert second.resumed
+    sessions.close_session(
+        db,
+        camera_id=first.camera_id,
+        session_id=first.session_id,
+        frames=10,
+        last_ts=utcnow(),
+        token="host-a:1:x",
+    )
+    assert rows(url, "SELECT ended_at FROM class_sessions") == [(None,)]
+    assert rows(url, "SELECT lease_owner, state FROM worker_status") == [("host-b:2:y", "running")]
