@@ -45,12 +45,15 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
     supervisor = Supervisor(config, settings.db_url, _cli_prefix(ctx, settings))
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
-    signal.signal(signal.SIGINT, supervisor.request_stop)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: its terminal closed
+        signal.signal(sig, supervisor.request_stop)
     try:
         supervisor.prepare()
     except ServeConfigError as exc:
         click.echo(f"Error: {exc}", err=True)
+        ctx.exit(EXIT_BAD_CONFIG)
+    except OSError as exc:  # the log folder cannot be created
+        click.echo(f"Error: log_dir {config.log_dir}: {exc.strerror or exc}", err=True)
         ctx.exit(EXIT_BAD_CONFIG)
     click.echo(
         f"serving {len(supervisor.cameras)} camera(s), logs in {config.log_dir}"
@@ -62,8 +65,10 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
 
 
 def _cli_prefix(ctx: click.Context, settings: Settings) -> list[str]:
-    """How the children are started: this Python, the same database and settings file, the same verbosity."""
-    prefix = [sys.executable, "-m", "monitor", "--db", settings.db_url]
+    """How the children are started: this Python, the same settings file, the same verbosity. The database
+    URL reaches them through the environment (see ``Supervisor``), never the command line, where ``ps``
+    would show its password."""
+    prefix = [sys.executable, "-m", "monitor"]
     settings_file = ctx.find_root().params.get("config_file")
     if settings_file:
         prefix += ["--config", str(Path(settings_file).resolve())]

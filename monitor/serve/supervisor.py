@@ -121,7 +121,10 @@ class Supervisor:
     ) -> None:
         self.config = config
         self.db_url = db_url
-        self.cli_prefix = cli_prefix  # python -m monitor --db URL [--config FILE] [-v]
+        self.cli_prefix = cli_prefix  # python -m monitor [--config FILE] [-v]
+        # The children resolve their settings as we did, with our database URL (in the environment, so
+        # that `ps` does not show a password).
+        self.env = {**os.environ, "CLASSROOM_MONITOR_DB_URL": db_url}
         self.clock = clock
         self.engine = make_engine(db_url, writer=True)
         self.db = session_factory(self.engine)
@@ -157,6 +160,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 preexec_fn=_die_with_parent(death_signal),
             )
 
