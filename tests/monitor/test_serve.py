@@ -72,6 +72,7 @@ def stop(proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
 
 
 @requires_videos
+@pytest.mark.slow
 def test_serve_restarts_dead_and_stalled_workers_and_stops_everything_cleanly(db_url: str, tmp_path) -> None:
     port = free_port()
     config = school_config(
@@ -123,6 +124,7 @@ def test_serve_restarts_dead_and_stalled_workers_and_stops_everything_cleanly(db
 
 
 @requires_videos
+@pytest.mark.slow
 def test_workers_and_the_dashboard_die_with_a_killed_serve(db_url: str, tmp_path) -> None:
     port = free_port()
     config = school_config(tmp_path, {"room-1": GROUP}, extra=f"[dashboard]\nport = {port}\n")

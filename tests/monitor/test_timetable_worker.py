@@ -28,6 +28,7 @@ def read(db_url: str, fn):
 
 
 @requires_videos
+@pytest.mark.slow
 def test_a_worker_opens_and_closes_its_session_at_the_timetable_period_boundaries(db_url, tmp_path) -> None:
     assert run_cli("--db", db_url, "settings", "set", "timezone", ZONE, timeout=60).returncode == 0
     start = (datetime.now(UTC) + timedelta(seconds=LEAD_S)).replace(microsecond=0)

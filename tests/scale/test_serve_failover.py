@@ -89,6 +89,7 @@ def child_pids(pid: int) -> set[int]:
 
 
 @requires_videos
+@pytest.mark.slow
 def test_a_killed_host_hands_its_cameras_to_the_other_within_30_s(postgres, tmp_path) -> None:
     url = postgres.migrated_database()
     store = Store(url)
