@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import timefmt
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
 from monitor.reports.files import atomic_file, output_path, session_db_url
 from monitor.store.queries import session_dict
 from monitor.store.schema import Camera, ClassSession
+from monitor.store.site_settings import school_zone
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time()).astimezone()
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of the school's day ``day`` (site setting ``timezone``), as a UTC instant."""
+    return timefmt.day_start_utc(day, zone)
 
 
 def find_sessions(
     db: Session, camera: str | None = None, date_from: date | None = None, date_to: date | None = None
 ) -> list[int]:
-    """Ids of the sessions of ``camera`` (by name) started within the local days ``date_from``..``date_to``
-    (both included), oldest first. ``ReportError`` for an unknown camera or when nothing matches."""
+    """Ids of the sessions of ``camera`` (by name) started within the days ``date_from``..``date_to`` (both
+    included, in the school's time zone), oldest first. ``ReportError`` for an unknown camera or when nothing
+    matches."""
+    zone = school_zone(db)
     stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
     if camera is not None:
         cam_id = db.scalar(select(Camera.id).where(Camera.name == camera))
@@ -35,9 +40,9 @@ def find_sessions(
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ReportError(f"--to {date_to} is before --from {date_from}")
     if date_from is not None:
-        stmt = stmt.where(ClassSession.started_at >= _local_midnight(date_from))
+        stmt = stmt.where(ClassSession.started_at >= _local_midnight(date_from, zone))
     if date_to is not None:
-        stmt = stmt.where(ClassSession.started_at < _local_midnight(date_to + timedelta(days=1)))
+        stmt = stmt.where(ClassSession.started_at < _local_midnight(date_to + timedelta(days=1), zone))
     ids = list(db.scalars(stmt))
     if not ids:
         raise ReportError(

@@ -85,13 +85,13 @@ def _bulk_name(camera: str | None, date_from: datetime | None, date_to: datetime
     "--from",
     "date_from",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="Bulk: sessions started on or after this local date.",
+    help="Bulk: sessions started on or after this date (school time zone).",
 )
 @click.option(
     "--to",
     "date_to",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="Bulk: sessions started on or before this local date.",
+    help="Bulk: sessions started on or before this date (school time zone).",
 )
 @click.pass_obj
 def export(

@@ -55,3 +55,24 @@ def test_a_lesson_with_nothing_stored_says_so(db, seeded):
     assert summary_lines(lesson_figures(db, cs, emotion=True)) == [
         "No faces or frames have been stored for this lesson yet."
     ]
+
+
+def test_bulk_dates_are_school_days(db, seeded):
+    from datetime import date
+
+    from monitor.reports.bulk import find_sessions
+    from monitor.store.site_settings import set_setting
+
+    # History 8A starts 11:00 UTC on 20 Nov: already 21 Nov (00:00) in Auckland (UTC+13)
+    set_setting(db, "timezone", "Pacific/Auckland")
+    db.commit()
+    try:
+        ids = find_sessions(db, camera="Room 101", date_from=date(2026, 11, 21), date_to=date(2026, 11, 21))
+        assert ids == [seeded.attention]
+    finally:
+        set_setting(db, "timezone", "UTC")
+        db.commit()
+    # in UTC both lessons are on 20 Nov
+    day = date(2026, 11, 20)
+    both = find_sessions(db, camera="Room 101", date_from=day, date_to=day)
+    assert both == [seeded.ended, seeded.attention]
