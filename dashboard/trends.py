@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
@@ -45,20 +45,21 @@ ENGAGEMENT_WITHHELD = "hidden in attention-only mode (this lesson's index includ
 
 def local_date_arg(name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
     """Query date ``name`` (``2026-11-20``) as the UTC start of that day in the school's zone; for ``end``
-    the start of the next day, so the day is included. 400 with a clear message when malformed."""
+    the start of the next day, so the day is included. An ISO date-time is taken as it is (without an offset:
+    in the school's zone). 400 with a clear message when malformed or out of range."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
-        day = date.fromisoformat(raw) if len(raw) == 10 else None
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return timefmt.day_start_utc(day + timedelta(days=1) if end else day, zone)
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return (value.replace(tzinfo=zone) if value.tzinfo is None else value).astimezone(UTC)
     except ValueError:
-        day = None
-    if day is None:
         abort(400, description=f"{name} must be a date like 2026-11-20, not {raw[:40]!r}")
-    try:
-        return timefmt.day_start_utc(day + timedelta(days=1) if end else day, zone)
-    except OverflowError:
-        abort(400, description=f"{name} is out of range: {raw!r}")
+    except OverflowError:  # 9999-12-31 plus a day, 0001-01-01T00:00+14:00 in UTC
+        abort(400, description=f"{name} is out of range: {raw[:40]!r}")
 
 
 def label_arg() -> str | None:
