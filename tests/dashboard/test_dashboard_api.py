@@ -178,11 +178,19 @@ def test_settings_are_admin_only_validated_and_audited(school, world, login):
         "mode": "emotion",
         "class_only": False,
         "retention_days": 0,
+        "timezone": "UTC",
     }
     headers = {"X-CSRFToken": csrf_of(admin)}
     ok = admin.put("/api/settings", json={"mode": "attention", "retention_days": 30}, headers=headers)
     assert ok.status_code == 200 and ok.get_json()["mode"] == "attention"
-    for bad in ({"mode": "spy"}, {"class_only": "yes"}, {"retention_days": -1}, {"colour": 1}, [1, 2]):
+    for bad in (
+        {"mode": "spy"},
+        {"class_only": "yes"},
+        {"retention_days": -1},
+        {"timezone": "Mars/Base"},
+        {"colour": 1},
+        [1, 2],
+    ):
         resp = admin.put("/api/settings", json=bad, headers=headers)
         assert resp.status_code == 400, bad
     assert admin.put("/api/settings", data="not json", headers=headers).status_code == 400
