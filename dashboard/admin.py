@@ -276,7 +276,7 @@ def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None 
                 "message": ws.message if ws else None,
                 "restarts": (ws.restarts or 0) if ws else 0,
                 "last_error": ws.last_error if ws else None,
-                # Added by the capture pipeline's own columns when present (migration 0008).
+                # Added by the capture pipeline's own columns when present (migration 0007).
                 "frames_dropped": getattr(ws, "frames_dropped", None),
                 "latency_p50_ms": getattr(ws, "latency_p50_ms", None),
                 "latency_p95_ms": getattr(ws, "latency_p95_ms", None),

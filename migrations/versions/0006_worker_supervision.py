@@ -1,4 +1,4 @@
-"""reserved: timetables and supervisor state (issue 14)
+"""worker_status: supervisor restarts and last error (issue 14)
 
 Revision ID: 0006
 Revises: 0005

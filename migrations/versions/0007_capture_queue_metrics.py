@@ -1,7 +1,7 @@
 """worker_status: frames dropped by the capture queue and capture-to-store latency (issue 14)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
