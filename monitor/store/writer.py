@@ -88,6 +88,7 @@ class ObservationWriter:
         camera_id: int,
         interval_s: float = 0.5,
         lease_token: str | None = None,
+        loop_stall_s: float = 15.0,
     ) -> None:
         self.engine = engine
         self.session_id = session_id
@@ -102,6 +103,10 @@ class ObservationWriter:
         self.lease_token = lease_token
         self.lease_lost = False  # another worker took the camera: nothing more is written
         self._last_beat = 0.0
+        # The loop hands over heartbeat figures every second; without them for ``loop_stall_s`` the worker
+        # is stuck, and the writer stops beating for it so that a supervisor sees the stall and restarts it.
+        self.loop_stall_s = loop_stall_s
+        self._status_at = time.monotonic()
         self._queue: queue.SimpleQueue[Queued] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._pending: list[Queued] = []
@@ -124,6 +129,7 @@ class ObservationWriter:
     def set_worker_status(self, **fields) -> None:
         """Heartbeat fields for ``worker_status``, written with the next batch."""
         self._worker_status = fields
+        self._status_at = time.monotonic()
 
     def set_camera_status(self, status: str, detail: str) -> None:
         """Camera state (online, reconnecting, offline), written with the next batch."""
@@ -145,8 +151,11 @@ class ObservationWriter:
                     break
             worker_status, camera_status = self._worker_status, self._camera_status
             idle = not self._pending and worker_status is None and camera_status is None
-            # An idle writer still beats once a second (a camera reconnecting is a live worker).
-            if self.lease_lost or (idle and time.monotonic() - self._last_beat < HEARTBEAT_S):
+            # An idle writer still beats once a second (a camera reconnecting is a live worker), but not for
+            # a loop that has stopped handing over its figures: a hung loop must not look alive.
+            now = time.monotonic()
+            stalled = now - self._status_at > self.loop_stall_s
+            if self.lease_lost or (idle and (stalled or now - self._last_beat < HEARTBEAT_S)):
                 return
             batch = self._pending
             try:

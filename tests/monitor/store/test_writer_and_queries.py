@@ -114,3 +114,37 @@ def test_sigkill_leaves_a_consistent_database(db_url: str) -> None:
     # Every committed batch is whole: counters, rollups and observations agree.
     assert frames > 0 and frames == rolled
     assert stored <= frames
+
+
+def test_a_stuck_loop_stops_the_heartbeat_so_a_supervisor_sees_the_stall(db_url: str) -> None:
+    from monitor.store.schema import WorkerStatus
+    from monitor.store.sessions import take_camera
+
+    engine = make_engine(db_url)
+    factory = session_factory(engine)
+    camera_id = take_camera(factory, camera_name="hung", source="sample", token="host:1:t")
+    writer = ObservationWriter(
+        engine, None, camera_id, interval_s=0.05, lease_token="host:1:t", loop_stall_s=2.5
+    )
+
+    def heartbeat() -> datetime:
+        with factory() as db:
+            return db.get(WorkerStatus, camera_id).last_heartbeat
+
+    try:
+        writer.set_worker_status(state="idle", frames=0)  # the loop's last word
+        time.sleep(0.6)
+        alive = heartbeat()
+        time.sleep(1.3)  # the writer's own beat keeps going while the loop is within loop_stall_s
+        later = heartbeat()
+        assert later > alive
+        time.sleep(1.3)  # the loop has said nothing for more than loop_stall_s: no more beats
+        stuck = heartbeat()
+        time.sleep(1.5)
+        assert heartbeat() == stuck
+        writer.set_worker_status(state="idle", frames=0)  # the loop comes back: beats resume
+        time.sleep(0.5)
+        assert heartbeat() > stuck
+    finally:
+        writer.close()
+        engine.dispose()
