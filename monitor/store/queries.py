@@ -30,6 +30,7 @@ from monitor.store.sessions import is_stale
 BUCKET_CHOICES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 TARGET_BUCKETS = 120
 ROLLUP_COLUMNS = list(SessionRollup.__table__.columns)
+_ROLLUP_NAMES = [c.name for c in ROLLUP_COLUMNS]
 
 
 def auto_bucket_seconds(duration_s: float, target: int = TARGET_BUCKETS) -> int:
@@ -96,7 +97,8 @@ def session_timeline(
     stmt = select(*ROLLUP_COLUMNS).where(SessionRollup.session_id == session_id)
     if since is not None:
         stmt = stmt.where(SessionRollup.bucket_start >= since)
-    rows = db.execute(stmt.order_by(SessionRollup.bucket_start)).all()
+    # Core execution on the session's connection: no ORM result bookkeeping for 3,600 plain rows.
+    rows = db.connection().execute(stmt.order_by(SessionRollup.bucket_start)).all()
     origin = cs.started_at.replace(microsecond=0)  # rollups are whole seconds
     buckets: dict[int, list] = {}
     for row in rows:
@@ -104,12 +106,13 @@ def session_timeline(
         buckets.setdefault(key, []).append(row)
     out = []
     for key in sorted(buckets):
-        group = buckets[key]
-        frames = sum(r.frames for r in group)
-        faces = sum(r.faces for r in group)
+        # One column at a time (by position: a Row's attribute lookup by name costs more than the sum)
+        col = dict(zip(_ROLLUP_NAMES, zip(*buckets[key], strict=True), strict=True))
+        frames = sum(col["frames"])
+        faces = sum(col["faces"])
         emotions = None
-        if faces and group[0].p_happy is not None:
-            sums = [sum((getattr(r, c) or 0.0) for r in group) for c in PROB_COLUMNS]
+        if faces and col["p_happy"][0] is not None:
+            sums = [sum((v or 0.0) for v in col[c]) for c in PROB_COLUMNS]
             total = sum(sums) or 1.0
             emotions = {label: s / total for label, s in zip(EMOTIONS, sums, strict=True)}
         out.append(
@@ -118,12 +121,12 @@ def session_timeline(
                 frames=frames,
                 faces=faces,
                 faces_per_frame=faces / frames if frames else 0.0,
-                attention=sum(r.attention_sum for r in group) / faces if faces else None,
-                engagement=sum(r.engagement_sum for r in group) / frames if frames else None,
+                attention=sum(col["attention_sum"]) / faces if faces else None,
+                engagement=sum(col["engagement_sum"]) / frames if frames else None,
                 emotions=emotions,
-                heads_up=sum(r.heads_up_sum for r in group) / frames if frames else None,
-                heads_down=sum(r.heads_down_sum for r in group) / frames if frames else None,
-                turned_away=sum(r.turned_away_sum for r in group) / frames if frames else None,
+                heads_up=sum(col["heads_up_sum"]) / frames if frames else None,
+                heads_down=sum(col["heads_down_sum"]) / frames if frames else None,
+                turned_away=sum(col["turned_away_sum"]) / frames if frames else None,
             )
         )
     return bucket_s, out
