@@ -125,11 +125,14 @@ def _explanations(metrics: dict) -> str:
         return ""
     return f"""
 ## What the network looks at (Grad-CAM)
-* Grad-CAM heat maps on the last convolution layer (`{ex['layer']}`) for {ex['per_class']} {ex['usage']}
-  faces per true class (rows), from {ex['data']}; each title is the predicted class and its probability.
-  Dataset faces only: `explain` refuses camera images. Reproduce: `{ex['command']}`
+* Grad-CAM heat maps on the last convolution layer (`{ex['layer']}`), {ex['usage']} faces from {ex['data']}.
+  Below, per true class, the mean of {ex.get('mean_of', 150)} faces under the mean of their maps, with how
+  many of them the network got right. Reproduce: `{ex['command']}`
+* The same command also writes `{ex['grid']}`: {ex['per_class']} single faces per class with their own maps
+  and predictions. It shows dataset faces, so it stays on the engineer's machine (git-ignored), as does
+  every dataset file. `explain` refuses camera images.
 
-![Grad-CAM grid]({ex['grid']})
+![Mean Grad-CAM per class]({ex.get('means', 'gradcam_class_means.png')})
 """
 
 

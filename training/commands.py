@@ -77,8 +77,9 @@ def _check_outputs(*dirs: Path) -> None:
               help="FER+ vote CSV aligned with --data: mixed into the 7-class targets by recipes with a "
               "FER+ weight (strong), else vote distributions over 8 classes are the targets.")
 @click.option("--seed", type=int, default=1337, show_default=True)
-@click.option("--resume/--restart", default=True, show_default=True,
-              help="Continue the run in --work-dir after its last finished epoch, or delete it and restart.")
+@click.option("--resume/--restart", default=None,
+              help="Rerunning continues a run of the same recipe and seed by default; --resume also keeps "
+              "a different saved seed, --restart deletes the run and starts over.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Use only the first N rows of each Usage (quick runs and tests).")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=None,
@@ -94,7 +95,7 @@ def _check_outputs(*dirs: Path) -> None:
               help="Distil from this model directory (e.g. an ensemble): its probabilities join the targets.")
 def train(data: Path, recipe_name: str | None, arch: str | None, epochs: int | None, out: Path | None,
           ferplus: Path | None, seed: int,
-          resume: bool, limit: int | None, work_dir: Path | None, int8: bool, export_only: bool,
+          resume: bool | None, limit: int | None, work_dir: Path | None, int8: bool, export_only: bool,
           init_from: Path | None, peak_lr: float | None, teacher: Path | None) -> None:
     """Train an emotion CNN and export it as a model directory (model.tflite, metrics, card)."""
     from training.data import DatasetError
@@ -241,7 +242,7 @@ def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str |
     from monitor.safe_paths import UnsafePathError, check_output_dir
     from training.data import DatasetError, load_dataset
     from training.evaluate import default_usage
-    from training.explain import GRID_FILE, explain_dataset, plot_grid
+    from training.explain import GRID_FILE, MEAN_OF, MEANS_FILE, explain_dataset, plot_class_means, plot_grid
 
     keras_file = model_dir / "model.keras"
     if not keras_file.is_file():
@@ -261,18 +262,23 @@ def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str |
 
     usage = usage or default_usage(dataset)
     try:
-        ex = explain_dataset(keras.models.load_model(keras_file), dataset.split(usage), per_class, seed=seed)
+        model, rows = keras.models.load_model(keras_file), dataset.split(usage)
+        ex = explain_dataset(model, rows, per_class, seed=seed)
+        pooled = explain_dataset(model, rows, MEAN_OF, seed=seed)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     title = f"{model_dir.name}: Grad-CAM on {usage} faces; rows: true class, titles: prediction"
     grid = plot_grid(ex, target / GRID_FILE, title=title)
-    click.echo(f"wrote {grid} ({len(ex.faces)} faces, layer {ex.layer})", err=True)
+    means_title = f"{model_dir.name}: mean Grad-CAM per class ({usage})"
+    means = plot_class_means(pooled, target / MEANS_FILE, title=means_title)
+    click.echo(f"wrote {grid} ({len(ex.faces)} faces, layer {ex.layer}) and {means}", err=True)
     metrics_file = model_dir / "metrics.json"
     if target == model_dir.resolve() and metrics_file.is_file():
         from training.card import write_model_card
 
         metrics = json.loads(metrics_file.read_text())
-        metrics["explanations"] = {"grid": GRID_FILE, "layer": ex.layer, "per_class": per_class,
+        metrics["explanations"] = {"grid": GRID_FILE, "means": MEANS_FILE, "mean_of": MEAN_OF,
+                                   "layer": ex.layer, "per_class": per_class,
                                    "usage": usage, "data": str(data), "seed": seed,
                                    "command": _command_line()}
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n")

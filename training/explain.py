@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import keras
 
 GRID_FILE = "gradcam_grid.png"
+MEANS_FILE = "gradcam_class_means.png"
+MEAN_OF = 150  # faces per class averaged into the class-means picture
+"""Per class, the mean face and mean map of all its sampled faces: no single face is recognisable in it, so
+this one may be committed with a model card; the per-face grid shows dataset faces and stays local."""
 
 
 @dataclass
@@ -130,6 +134,34 @@ def plot_grid(
             ax.set_title(f"{labels[ex.pred[i]]} {ex.prob[i]:.2f}", fontsize=7, color=colour, pad=2)
         axes[r][0].set_ylabel(labels[c], fontsize=9, rotation=0, ha="right", va="center")
     fig.suptitle(title or f"Grad-CAM ({ex.layer}); rows: true class, titles: prediction", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    _to_palette(path)
+    return path
+
+
+def plot_class_means(
+    ex: Explanation, path: Path, labels: tuple[str, ...] | list[str] = EMOTIONS, title: str = ""
+) -> Path:
+    """One PNG, a tile per true class: the mean of its faces under the mean of their Grad-CAM maps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    classes = [c for c in range(len(labels)) if (ex.true == c).any()]
+    fig, axes = plt.subplots(1, len(classes), figsize=(1.5 * len(classes), 2.0), dpi=80, squeeze=False)
+    for ax, c in zip(axes[0], classes, strict=True):
+        rows = ex.true == c
+        ax.imshow(ex.faces[rows].mean(axis=0), cmap="gray", vmin=0, vmax=255)
+        ax.imshow(ex.cams[rows].mean(axis=0), cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        hit = float((ex.pred[rows] == c).mean())
+        ax.set_title(f"{labels[c]}\nn={int(rows.sum())}, {hit:.0%} right", fontsize=8, pad=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title or f"Mean Grad-CAM per true class ({ex.layer})", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

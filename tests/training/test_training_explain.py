@@ -44,6 +44,8 @@ def test_explain_writes_a_grid_png_of_dataset_faces(small_csv: Path, tmp_path: P
     grid = out / "gradcam_grid.png"
     assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and grid.stat().st_size < 200_000
     assert "14 faces" in result.output or "faces" in result.output
+    means = out / "gradcam_class_means.png"  # the one picture a model card may carry: averages only
+    assert means.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     import keras
 
