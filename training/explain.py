@@ -134,12 +134,7 @@ def plot_grid(
             ax.set_title(f"{labels[ex.pred[i]]} {ex.prob[i]:.2f}", fontsize=7, color=colour, pad=2)
         axes[r][0].set_ylabel(labels[c], fontsize=9, rotation=0, ha="right", va="center")
     fig.suptitle(title or f"Grad-CAM ({ex.layer}); rows: true class, titles: prediction", fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    _to_palette(path)
-    return path
+    return _save(fig, path)
 
 
 def plot_class_means(
@@ -162,6 +157,13 @@ def plot_class_means(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(title or f"Mean Grad-CAM per true class ({ex.layer})", fontsize=9)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    """Write ``fig`` as a small palette PNG at ``path`` and free it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
