@@ -50,6 +50,8 @@ class FitResult:
     history: dict[str, list[float]]
     epochs_run: int
     precision: str
+    seed: int | None = None
+    """The run's seed (a resumed run keeps the one it started with)."""
 
 
 def choose_precision() -> str:
@@ -240,19 +242,30 @@ def fit(
     *,
     work_dir: Path,
     seed: int,
-    resume: bool = True,
+    resume: bool | None = None,
     verbose: int | str | None = None,
 ) -> FitResult:
     """Train ``model`` by ``recipe``, or continue the run saved in ``work_dir``; keep the best on PublicTest.
 
     ``y_train`` are target distributions (one-hot, soft or both); ``val_labels`` are class indices, so
-    PublicTest is scored on its original labels whatever the targets were. With ``resume`` (the default),
-    a run already in ``work_dir`` continues; it must be of the same recipe and seed.
+    PublicTest is scored on its original labels whatever the targets were. A run already in ``work_dir``
+    continues unless ``resume`` is False; it must be of the same recipe, and of the same seed unless
+    ``resume`` is True (asked for explicitly), when the saved run's seed is kept.
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     say = Progress(work_dir / LOG)
     n_classes = y_train.shape[1]
+    state = read_state(work_dir) if resume is not False and (work_dir / LAST).is_file() else None
+    if state is not None:
+        saved = {k: v for k, v in state["recipe"].items() if k != "epochs"}
+        other_seed = state["seed"] != seed and resume is not True
+        if saved != {k: v for k, v in recipe.as_dict().items() if k != "epochs"} or other_seed:
+            raise RunMismatchError(
+                f"{work_dir} holds a run of recipe {state['recipe']['name']!r} with seed {state['seed']}, "
+                f"not {recipe.name!r} with seed {seed}: pass another --work-dir, or --restart"
+            )
+        seed = state["seed"]
     batches = TrainingBatches(
         x_train,
         y_train,
@@ -264,21 +277,14 @@ def fit(
     )
     average = WeightAverage(recipe.ema_decay) if recipe.ema_decay > 0 else None
 
-    state = read_state(work_dir) if resume else None
-    if state is not None and (work_dir / LAST).is_file():
-        saved = {k: v for k, v in state["recipe"].items() if k != "epochs"}
-        if saved != {k: v for k, v in recipe.as_dict().items() if k != "epochs"} or state["seed"] != seed:
-            raise RunMismatchError(
-                f"{work_dir} holds a run of recipe {state['recipe']['name']!r} with seed {state['seed']}, "
-                f"not {recipe.name!r} with seed {seed}: pass another --work-dir, or --restart"
-            )
+    if state is not None:
         model = keras.models.load_model(work_dir / LAST)
         if recipe.schedule == "plateau":
             model.optimizer.learning_rate = state["lr"]
         if average is not None:
             average.load(work_dir / EMA, model)
         say(
-            f"resuming {work_dir} after epoch {state['epoch']}/{recipe.epochs} "
+            f"resuming {work_dir} after epoch {state['epoch']}/{recipe.epochs} with seed {seed} "
             f"(best PublicTest {state['best']:.4f} at epoch {state['best_epoch']})"
         )
     else:
@@ -379,4 +385,4 @@ def fit(
     if not (work_dir / BEST).exists():
         _save_model(model, work_dir / BEST)
     policy = keras.mixed_precision.global_policy().name
-    return FitResult(work_dir / BEST, read_history(work_dir), completed_epochs(work_dir), policy)
+    return FitResult(work_dir / BEST, read_history(work_dir), completed_epochs(work_dir), policy, seed)

@@ -36,8 +36,9 @@ class TrainConfig:
     out: Path | None = None
     ferplus: Path | None = None
     seed: int = 1337
-    resume: bool = True
-    """Continue the run in ``run_dir`` if there is one (``False``: delete it and start over)."""
+    resume: bool | None = None
+    """Continue the run in ``run_dir`` if there is one of this recipe and seed; ``True``: of this recipe,
+    keeping its seed; ``False``: delete it and start over."""
     limit: int | None = None
     work_dir: Path | None = None
     int8: bool = True
@@ -178,6 +179,7 @@ def train(cfg: TrainConfig) -> dict:
         resume=cfg.resume,
     )
     keras.mixed_precision.set_global_policy("float32")
+    cfg.seed = result.seed if result.seed is not None else cfg.seed
 
     # 4-5. Evaluate and export.
     return publish(result.best_path, cfg, val_set, x_train, result.history, precision=result.precision)

@@ -33,7 +33,14 @@ def _faces(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, np.eye(7, dtype=np.float32)[labels], labels
 
 
-def _fit(recipe_name: str, work_dir: Path, epochs: int, **overrides: object):
+def _fit(
+    recipe_name: str,
+    work_dir: Path,
+    epochs: int,
+    seed: int = 3,
+    resume: bool | None = None,
+    **overrides: object,
+):
     import keras
 
     from training.fit import fit, set_seed
@@ -45,7 +52,7 @@ def _fit(recipe_name: str, work_dir: Path, epochs: int, **overrides: object):
     x, y, _ = _faces(N_TRAIN, 0)
     xv, _, yv = _faces(N_VAL, 1)
     model = build_model(recipe.arch, 7, seed=3)
-    return fit(model, recipe, x, y, xv, yv, work_dir=work_dir, seed=3, verbose=0)
+    return fit(model, recipe, x, y, xv, yv, work_dir=work_dir, seed=seed, resume=resume, verbose=0)
 
 
 # --- mixing -------------------------------------------------------------------------------------------
@@ -212,6 +219,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path) -> None:
         np.testing.assert_allclose(resumed.history[key], straight.history[key], rtol=1e-3, atol=1e-3)
     with pytest.raises(RunMismatchError, match="another --work-dir"):
         _fit("strong", tmp_path / "stopped", epochs=3)
+    with pytest.raises(RunMismatchError, match="with seed 3, not 'sgd-plateau' with seed 4"):
+        _fit("sgd-plateau", tmp_path / "stopped", epochs=2, seed=4)
+    assert _fit("sgd-plateau", tmp_path / "stopped", epochs=2, seed=4, resume=True).seed == 3
 
 
 @pytest.mark.slow
