@@ -1,9 +1,9 @@
 """Whole-lesson figures for comparing lessons: the sessions list and the trends across a term.
 
-Each lesson's figures come from its per-second rollups in two grouped queries for a whole page of lessons
-(one for the sums and the people-in-view histogram, one for the sparkline), never a loop over rows per
-lesson. An ended lesson's figures never change, so they are kept in ``lesson_stats`` and a term of 200
-lessons is read from 200 rows instead of ~700,000 rollups; running lessons are always computed afresh.
+Each lesson's figures come from its per-second rollups in one grouped query for a whole page of lessons
+(sums, the people-in-view histogram and the sparkline slices together), never a loop over rows per lesson.
+An ended lesson's figures never change, so they are kept in ``lesson_stats`` and a term of 200 lessons is
+read from 200 rows instead of ~700,000 rollups; running lessons are always computed afresh.
 
 Figures:
 - ``attention``: the heads-up ratio (monitor/engagement.py), the share of the class facing the front, over
@@ -133,16 +133,17 @@ def _epoch_s(db: Session, ts):
 
 
 def compute(db: Session, sessions: Iterable[Lesson], now: datetime | None = None) -> dict:
-    """Figures of these sessions from their rollups: ``{session_id: LessonFigures}``, two queries in all."""
+    """Figures of these sessions from their rollups: ``{session_id: LessonFigures}``, in one grouped query
+    (by lesson, sparkline slice and people in view), so the rollups are read once."""
     by_id = {cs.id: cs for cs in sessions}
     out = {sid: LessonFigures() for sid in by_id}
     if not by_id:
         return out
-    ids = list(by_id)
     per_second = cast(SessionRollup.faces, Float) / SessionRollup.frames
     rows = db.execute(
         select(
             SessionRollup.session_id,
+            _slot(db, now or utcnow()),
             per_second,
             func.count(),
             func.sum(SessionRollup.frames),
@@ -151,11 +152,13 @@ def compute(db: Session, sessions: Iterable[Lesson], now: datetime | None = None
             func.sum(SessionRollup.engagement_sum),
             func.sum(SessionRollup.heads_up_sum),
         )
-        .where(SessionRollup.session_id.in_(ids), SessionRollup.frames > 0)
-        .group_by(SessionRollup.session_id, per_second)
+        .join(ClassSession, ClassSession.id == SessionRollup.session_id)
+        .where(SessionRollup.session_id.in_(list(by_id)), SessionRollup.frames > 0)
+        .group_by(literal_column("1"), literal_column("2"), literal_column("3"))  # by position: bound values
     ).all()
-    histograms: dict[int, list[tuple[float, int]]] = {}
-    for sid, people, n, frames, faces, att, eng, up in rows:
+    histograms: dict[int, dict[float, int]] = {}
+    slices: dict[int, list[list[float]]] = {}  # per lesson: [frames, faces, heads up] of each slice
+    for sid, k, people, n, frames, faces, att, eng, up in rows:
         f = out[sid]
         f.seconds += n
         f.frames += int(frames or 0)
@@ -163,11 +166,19 @@ def compute(db: Session, sessions: Iterable[Lesson], now: datetime | None = None
         f.attention_sum += att or 0.0
         f.engagement_sum += eng or 0.0
         f.heads_up_sum += up or 0.0
-        histograms.setdefault(sid, []).append((float(people), n))
+        hist = histograms.setdefault(sid, {})
+        hist[float(people)] = hist.get(float(people), 0) + n
+        cells = slices.setdefault(sid, [[0.0, 0.0, 0.0] for _ in range(SPARK_POINTS)])[int(k)]
+        cells[0] += frames or 0
+        cells[1] += faces or 0
+        cells[2] += up or 0.0
     for sid, hist in histograms.items():
-        out[sid].people_typical = _median(hist)
-        out[sid].people_peak = max(v for v, _ in hist)
-    _sparklines(db, ids, out, now or utcnow())
+        out[sid].people_typical = _median(list(hist.items()))
+        out[sid].people_peak = max(hist)
+        if by_id[sid].attention_basis:  # the heads-up ratio was measured
+            out[sid].sparkline = [
+                round(up / frames, 3) if faces and frames else None for frames, faces, up in slices[sid]
+            ]
     return out
 
 
@@ -187,37 +198,15 @@ def _median(hist: list[tuple[float, int]]) -> float:
     return nth(mid) if total % 2 else statistics.fmean([nth(mid - 1), nth(mid)])
 
 
-def _sparklines(db: Session, ids: list[int], out: dict[int, LessonFigures], now: datetime) -> None:
+def _slot(db: Session, now: datetime):
+    """SQL: which of the ``SPARK_POINTS`` equal slices of its lesson a rollup second falls in (clamped: a
+    clock step may put a second outside the lesson); needs ``class_sessions`` joined."""
     start = _epoch_s(db, ClassSession.started_at)
     end = _epoch_s(db, func.coalesce(ClassSession.ended_at, literal(now, UTCDateTime())))
     share = (_epoch_s(db, SessionRollup.bucket_start) - start) * SPARK_POINTS / (end - start + 1.0)
-    # Which slice a second falls in, clamped (a clock step may put a second outside the lesson).
     if db.get_bind().dialect.name == "sqlite":
-        slot = func.min(func.max(cast(share, Integer), 0), SPARK_POINTS - 1)  # CAST truncates; >= 0 here
-    else:
-        slot = func.least(func.greatest(cast(func.floor(share), Integer), 0), SPARK_POINTS - 1)
-    rows = db.execute(
-        select(
-            SessionRollup.session_id,
-            slot,
-            func.sum(SessionRollup.frames),
-            func.sum(SessionRollup.faces),
-            func.sum(SessionRollup.heads_up_sum),
-        )
-        .join(ClassSession, ClassSession.id == SessionRollup.session_id)
-        .where(
-            SessionRollup.session_id.in_(ids),
-            SessionRollup.frames > 0,
-            ClassSession.attention_basis.is_not(None),
-        )
-        .group_by(literal_column("1"), literal_column("2"))  # by position: the slot has bound values
-    ).all()
-    lines: dict[int, list[float | None]] = {}
-    for sid, k, frames, faces, up in rows:
-        line = lines.setdefault(sid, [None] * SPARK_POINTS)
-        line[int(k)] = round(up / frames, 3) if faces and frames else None
-    for sid, line in lines.items():
-        out[sid].sparkline = line
+        return func.min(func.max(cast(share, Integer), 0), SPARK_POINTS - 1)  # CAST truncates; >= 0 here
+    return func.least(func.greatest(cast(func.floor(share), Integer), 0), SPARK_POINTS - 1)
 
 
 def figures_for(
