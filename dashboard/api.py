@@ -81,9 +81,9 @@ def session(session_id: int) -> Any:
 @bp.get("/sessions/<int:session_id>/timeline")
 def timeline(session_id: int) -> Any:
     db = get_db()
-    access.session_or_404(db, session_id)
+    cs = access.session_or_404(db, session_id)
     bucket_s, buckets = queries.session_timeline(db, session_id, bucket_arg())
-    privacy = Privacy.load(db)
+    privacy = Privacy.load(db).for_lesson(cs.mode)
     return jsonify(
         session_id=session_id,
         bucket_s=bucket_s,

@@ -47,10 +47,12 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
         emotions = None
     if not privacy.emotions:
         emotions = None
+    cs = db.get(ClassSession, session_id)
+    shown = cs is not None and privacy.for_lesson(cs.mode).engagement
     return {
         "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "emotions": emotions,
-        "engagement": round(sum(r.engagement_sum for r in rows) / frames, 4) if frames else None,
+        "engagement": round(sum(r.engagement_sum for r in rows) / frames, 4) if frames and shown else None,
     }
 
 
@@ -96,7 +98,8 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "faces_per_frame": round(faces / frames, 3) if frames else None,
         "people": figures.people.as_dict() if figures.people else {"typical": 0.0, "peak": 0.0, "seconds": 0},
         "attention": round(attention / faces, 4) if faces else None,
-        "engagement": round(engagement / frames, 4) if faces else None,
+        "engagement": round(engagement / frames, 4) if faces and not figures.engagement_withheld else None,
+        "engagement_withheld": figures.engagement_withheld,
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
@@ -151,7 +154,7 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
         if rollup and rollup.frames and cs.attention_basis
         else None,
     )
-    return privacy.live_frame(payload)
+    return privacy.for_lesson(cs.mode).live_frame(payload)
 
 
 def _camera_state(db: Session, camera_id: int) -> dict:
@@ -200,6 +203,6 @@ def live_snapshot(db: Session, camera_id: int, privacy: Privacy) -> dict:
         "last_session": None,
         "camera": camera,
         "bucket_s": LIVE_BUCKET_S,
-        "timeline": [privacy.timeline_bucket(b.as_dict()) for b in buckets],
+        "timeline": [privacy.for_lesson(cs.mode).timeline_bucket(b.as_dict()) for b in buckets],
         "frame": frame_payload(db, cs, rows, privacy) if rows else None,
     }

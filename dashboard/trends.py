@@ -101,7 +101,7 @@ def figures(db: Session, sessions: list[lesson_stats.Lesson]) -> dict[int, lesso
 
 def lesson_dict(cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
     """The figures of one lesson as the API and the pages show them (never an emotion field)."""
-    withheld = not privacy.emotions and cs.mode == "emotion"
+    withheld = not privacy.for_lesson(cs.mode).engagement
     attention = f.attention(cs.attention_basis)
     engagement = None if withheld else f.engagement()
     empty = f.empty_reason()
@@ -132,7 +132,7 @@ def display(row: dict, cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, p
         attention = f"{row['attention'] * 100:.0f}%"
     if row["engagement"] is not None:
         engagement = f"{row['engagement'] * 100:.0f}%"
-    elif not privacy.emotions and cs.mode == "emotion" and not empty:
+    elif not privacy.for_lesson(cs.mode).engagement and not empty:
         engagement = "hidden in attention-only mode"
     else:
         engagement = empty or "–"

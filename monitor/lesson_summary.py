@@ -35,6 +35,10 @@ LOW_MARGIN = 0.05
 """A period counts as low only when its attention is this far below the session mean."""
 NO_FACES = "No faces were detected in this lesson."
 NO_DATA_YET = "No faces or frames have been stored for this lesson yet."
+ENGAGEMENT_WITHHELD = (
+    "The engagement index is hidden in attention-only mode: this lesson was recorded with expressions, "
+    "which went into it."
+)
 
 
 @dataclass
@@ -62,6 +66,7 @@ class LessonFigures:
     emotion_shares: dict[str, float] | None
     low_periods: list[Period]
     people: PeopleInView | None
+    engagement_withheld: bool  # attention-only mode and the lesson was recorded with expressions
 
     @property
     def started(self) -> datetime:
@@ -152,10 +157,14 @@ def lesson_figures(
     """Read one session's timeline from its rollups and work out the headline figures.
 
     ``emotion``: whether expressions may be shown (the session ran in emotion mode and the site allows it);
-    when False the timeline carries no expression shares.
+    when False the timeline carries no expression shares, and a lesson recorded with emotions no engagement
+    index either (``Privacy.for_lesson``).
     """
     bucket_s, timeline = session_timeline(db, cs.id)
-    if not emotion:
+    withheld = not emotion and cs.mode == "emotion"
+    if withheld:
+        timeline = [dataclasses.replace(b, emotions=None, engagement=None) for b in timeline]
+    elif not emotion:
         timeline = [dataclasses.replace(b, emotions=None) for b in timeline]
     data_until = (timeline[-1].start + timedelta(seconds=bucket_s)) if timeline else cs.started_at
     if cs.ended_at is not None:
@@ -187,6 +196,7 @@ def lesson_figures(
         emotion_shares=shares,
         low_periods=low_attention_periods(periods, period_s),
         people=people_in_view(db, cs.id),
+        engagement_withheld=withheld,
     )
 
 
@@ -223,7 +233,10 @@ def summary_lines(f: LessonFigures) -> list[str]:
     if all(v is not None for v in thirds):
         first, middle, last = (pct(v) for v in thirds)
         detail = f": {first} in the first third, {middle} in the middle, {last} in the last"
-    lines.append(f"Engagement index averaged {pct(f.mean_engagement)} over the session{detail}.")
+    if f.engagement_withheld:
+        lines.append(ENGAGEMENT_WITHHELD)
+    else:
+        lines.append(f"Engagement index averaged {pct(f.mean_engagement)} over the session{detail}.")
     lines.append(f"Faces turned to the front of the room: {pct(f.mean_attention)} on average.")
     if f.low_periods:
         short = f.duration_s < 600

@@ -1,14 +1,16 @@
 """The site's privacy settings applied to everything that leaves the store: pages, API, live feed, exports.
 
 Attention-only mode: no emotion leaves the server (timelines, tracks, the live feed and every export carry
-none). Class-only mode: no per-track rows anywhere (track routes answer 404, the live feed and the exports
+none), and neither does the engagement index of a lesson recorded with emotions, which blends in an
+expression term (``monitor.engagement``): ``for_lesson`` says so per lesson.
+Class-only mode: no per-track rows anywhere (track routes answer 404, the live feed and the exports
 carry none). The worker applies the same rules to what it publishes, and infers no emotion at all in
 attention-only mode.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from monitor.store.site_settings import all_settings
 class Privacy:
     emotions: bool
     tracks: bool
+    engagement: bool = True
 
     @classmethod
     def from_settings(cls, site: dict[str, Any]) -> Privacy:
@@ -29,8 +32,14 @@ class Privacy:
     def load(cls, db: Session) -> Privacy:
         return cls.from_settings(all_settings(db))
 
+    def for_lesson(self, recorded_mode: str) -> Privacy:
+        """These rules for one lesson: its engagement index is withheld in attention-only mode when the
+        lesson was recorded with emotions (``ClassSession.mode``), since expressions went into it."""
+        return replace(self, engagement=self.emotions or recorded_mode != "emotion")
+
     def timeline_bucket(self, bucket: dict) -> dict:
-        return bucket if self.emotions else {**bucket, "emotions": None}
+        out = bucket if self.emotions else {**bucket, "emotions": None}
+        return out if self.engagement else {**out, "engagement": None}
 
     def track_row(self, row: dict) -> dict:
         return row if self.emotions else {**row, "emotions": None, "dominant": None}
@@ -46,4 +55,6 @@ class Privacy:
             ]
         if not self.tracks:
             out["tracks"] = []
+        if not self.engagement:
+            out["engagement"] = None
         return out

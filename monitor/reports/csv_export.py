@@ -82,13 +82,14 @@ def iter_csv(
         header.append("marker")
     if not privacy.tracks:
         _, buckets = session_timeline(db, session_id, bucket_s=1)
+        engagement_shown = privacy.for_lesson(cs.mode).engagement
         rows = (
             (
                 b.start.isoformat(timespec="seconds"),
                 b.frames,
                 round(b.faces_per_frame, 3),
                 b.attention,
-                b.engagement,
+                b.engagement if engagement_shown else None,
                 *((b.emotions or {}).get(e) for e in EMOTIONS if mode == "emotion"),
                 *((phase(b.start),) if markers else ()),
             )

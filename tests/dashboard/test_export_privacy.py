@@ -81,3 +81,34 @@ def test_cli_export_and_bulk_zip_follow_the_site_settings(world, school, tmp_pat
             assert emotion_words(zf.read(name).decode()) == [], name
     one = run_cli("--db", world.url, "export", str(school["lesson_a"]), "--format", "csv", "--out", "-")
     assert one.returncode == 0 and one.stdout.splitlines()[0].startswith("second,")
+
+
+def test_attention_only_withholds_the_engagement_index_of_lessons_recorded_with_emotions(
+    world, school, login
+) -> None:
+    """That index blends in an expression term, so attention-only mode hides it on every surface."""
+    teacher = login("alice")
+    lesson = school["lesson_a"]
+    assert teacher.get(f"/api/sessions/{lesson}").get_json()["summary"]["engagement"] is not None
+    room = school["room_a"]
+    running = world.lesson(room, "Live", running=True)
+    plain = world.lesson(room, "Recorded attention-only", mode="attention")
+    world.setting("mode", "attention")
+
+    summary = teacher.get(f"/api/sessions/{lesson}").get_json()["summary"]
+    assert summary["engagement"] is None and summary["engagement_withheld"] is True
+    assert any("hidden in attention-only mode" in line for line in summary["lines"])
+    buckets = teacher.get(f"/api/sessions/{lesson}/timeline").get_json()["buckets"]
+    assert buckets and all(b["engagement"] is None for b in buckets)
+    live = teacher.get(f"/api/cameras/{room}/live").get_json()
+    assert live["session"]["id"] == running and all(b["engagement"] is None for b in live["timeline"])
+    assert live["frame"] is None or live["frame"]["engagement"] is None
+    report = teacher.get(f"/sessions/{lesson}/export.json").get_json()
+    assert report["summary"]["mean_engagement"] is None
+    world.setting("class_only", True)
+    _, *rows = list(csv.reader(io.StringIO(teacher.get(f"/sessions/{lesson}/export.csv").data.decode())))
+    assert rows and all(row[4] == "" for row in rows)
+
+    # A lesson recorded without emotions keeps its index: nothing of an expression went into it.
+    kept = teacher.get(f"/api/sessions/{plain}").get_json()["summary"]
+    assert kept["engagement"] is not None and kept["engagement_withheld"] is False

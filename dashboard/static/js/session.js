@@ -134,7 +134,7 @@
     const people = (v) => (s.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
     set("people_typical", seen ? people(s.people.typical) : "none");
     set("people_peak", seen ? people(s.people.peak) : "–");
-    set("engagement", seen ? CM.pct(s.engagement) : "–");
+    set("engagement", s.engagement_withheld ? "hidden" : seen ? CM.pct(s.engagement) : "–");
     set("attention", seen ? CM.pct(s.attention) : "–");
     set("dominant", seen && s.dominant ? s.dominant : "–");
     // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
