@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.store import lesson_stats
 from monitor.store.schema import (
     Camera,
     ClassSession,
@@ -312,6 +313,9 @@ def _end(
         if session_id is not None:
             cs = db.get(ClassSession, session_id)
             cs.ended_at = max(now, last_ts or now)  # a file's timestamps run at its own pace
+            db.flush()
+            # The lesson's figures for the sessions list and trends, kept now rather than at first view.
+            lesson_stats.figures_for(db, [cs], save=lambda rows: lesson_stats.save_rows(db, rows))
         cam = db.get(Camera, camera_id)
         ws.frames, ws.faces_in_view, ws.last_heartbeat = frames, 0, now
         if release:

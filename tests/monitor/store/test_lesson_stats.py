@@ -137,3 +137,18 @@ def test_ended_lessons_are_kept_and_recomputed_when_their_end_moves(any_db_url: 
             select(LessonStats.ended_at).where(LessonStats.session_id == full)
         ) == START + timedelta(seconds=240)
     engine.dispose()
+
+
+def test_a_worker_keeps_its_lessons_figures_when_the_lesson_ends(db_url: str) -> None:
+    """The sessions list and trends then read one row per lesson, even the first time after a term."""
+    from tests.conftest import run_cli
+
+    proc = run_cli("--db", db_url, "worker", "--camera", "lab", "--source", "sample", "--max-frames", "40")
+    assert proc.returncode == 0, proc.stderr
+    engine = make_engine(db_url)
+    with session_factory(engine)() as db:
+        cs = db.scalars(select(ClassSession)).one()
+        kept = db.get(LessonStats, cs.id)
+        assert kept is not None and kept.ended_at == cs.ended_at
+        assert kept.frames == sum(db.scalars(select(SessionRollup.frames))) > 0
+    engine.dispose()
