@@ -37,7 +37,7 @@ MAX_PAGE = 10_000
 MAX_POINTS = 2000
 MAX_LABEL = 200
 SPARK_W, SPARK_H = 96, 24
-ENGAGEMENT_WITHHELD = "hidden in attention-only mode (this lesson's index includes expressions)"
+ENGAGEMENT_WITHHELD = "hidden in attention-only mode (not computed from attention alone)"
 
 
 # ---- parameters --------------------------------------------------------------------------------------

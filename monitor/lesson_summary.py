@@ -36,8 +36,8 @@ LOW_MARGIN = 0.05
 NO_FACES = "No faces were detected in this lesson."
 NO_DATA_YET = "No faces or frames have been stored for this lesson yet."
 ENGAGEMENT_WITHHELD = (
-    "The engagement index is hidden in attention-only mode: this lesson was recorded with expressions, "
-    "which went into it."
+    "The engagement index is hidden in attention-only mode: this lesson's index was not computed from "
+    "attention alone."
 )
 
 
