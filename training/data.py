@@ -34,28 +34,49 @@ FERPLUS_LABELS: tuple[str, ...] = (*EMOTIONS, "contempt")
 
 # FER+ vote columns, in the file's own order, mapped onto FERPLUS_LABELS.
 _FERPLUS_COLUMNS = {
-    "anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy",
-    "sadness": "sad", "surprise": "surprise", "neutral": "neutral", "contempt": "contempt",
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happiness": "happy",
+    "sadness": "sad",
+    "surprise": "surprise",
+    "neutral": "neutral",
+    "contempt": "contempt",
 }
 
 FOLDER_LABELS: dict[str, str | None] = {
     **{name: name for name in EMOTIONS},
-    "anger": "angry", "angry": "angry", "mad": "angry",
-    "disgusted": "disgust", "disgust": "disgust",
-    "fearful": "fear", "afraid": "fear", "scared": "fear",
-    "happiness": "happy", "joy": "happy", "smile": "happy",
-    "sadness": "sad", "unhappy": "sad",
-    "surprised": "surprise", "surprise": "surprise",
-    "neutrality": "neutral", "calm": "neutral",
+    "anger": "angry",
+    "angry": "angry",
+    "mad": "angry",
+    "disgusted": "disgust",
+    "disgust": "disgust",
+    "fearful": "fear",
+    "afraid": "fear",
+    "scared": "fear",
+    "happiness": "happy",
+    "joy": "happy",
+    "smile": "happy",
+    "sadness": "sad",
+    "unhappy": "sad",
+    "surprised": "surprise",
+    "surprise": "surprise",
+    "neutrality": "neutral",
+    "calm": "neutral",
     # CK+ has contempt, which FER2013's 7 classes lack: it is dropped (counted) rather than guessed.
     "contempt": None,
 }
 """Folder name (lower case) → emotion label; ``None`` means the class is known but deliberately dropped."""
 
 _SPLIT_FOLDERS = {
-    "train": "Training", "training": "Training",
-    "test": "PublicTest", "val": "PublicTest", "valid": "PublicTest", "validation": "PublicTest",
-    "publictest": "PublicTest", "privatetest": "PrivateTest",
+    "train": "Training",
+    "training": "Training",
+    "test": "PublicTest",
+    "val": "PublicTest",
+    "valid": "PublicTest",
+    "validation": "PublicTest",
+    "publictest": "PublicTest",
+    "privatetest": "PrivateTest",
 }
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 
@@ -95,8 +116,15 @@ class FaceDataset:
         if usage == "all":
             return self
         keep = self.usage == usage
-        return FaceDataset(self.images[keep], self.labels[keep], self.usage[keep], self.label_names,
-                           self.skipped, self.source, self.dropped_classes)
+        return FaceDataset(
+            self.images[keep],
+            self.labels[keep],
+            self.usage[keep],
+            self.label_names,
+            self.skipped,
+            self.source,
+            self.dropped_classes,
+        )
 
     def head(self, n: int | None) -> FaceDataset:
         """The first ``n`` rows of each Usage (for quick runs and tests); all rows when ``n`` is None."""
@@ -105,8 +133,15 @@ class FaceDataset:
         keep = np.zeros(len(self), dtype=bool)
         for u in np.unique(self.usage):
             keep[np.flatnonzero(self.usage == u)[:n]] = True
-        return FaceDataset(self.images[keep], self.labels[keep], self.usage[keep], self.label_names,
-                           self.skipped, self.source, self.dropped_classes)
+        return FaceDataset(
+            self.images[keep],
+            self.labels[keep],
+            self.usage[keep],
+            self.label_names,
+            self.skipped,
+            self.source,
+            self.dropped_classes,
+        )
 
     @property
     def is_folder(self) -> bool:
@@ -201,8 +236,9 @@ def _parse_pixel_rows(rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return images, ok
 
 
-def load_fer2013_csv(path: str | Path, *, progress: bool = True, cache: bool = True,
-                     chunk_rows: int = 2000) -> FaceDataset:
+def load_fer2013_csv(
+    path: str | Path, *, progress: bool = True, cache: bool = True, chunk_rows: int = 2000
+) -> FaceDataset:
     """Read a FER2013 ``emotion,pixels,Usage`` CSV (plain or gzip), caching the decoded arrays as ``.npz``."""
     path = Path(path)
     cache_file = _cache_path(path) if cache else None
@@ -225,7 +261,8 @@ def load_fer2013_csv(path: str | Path, *, progress: bool = True, cache: bool = T
         fh.close()
         raise DatasetError(
             f"{path}: not a FER2013 dataset: expected a CSV with header 'emotion,pixels,Usage' "
-            "(or a folder with one sub-folder per emotion)")
+            "(or a folder with one sub-folder per emotion)"
+        )
     i_emo, i_pix = columns.index("emotion"), columns.index("pixels")
     i_use = columns.index("usage") if "usage" in columns else None
 
@@ -303,14 +340,20 @@ def _raw_position(fh: io.TextIOBase, raw: object) -> int | None:
         return None
 
 
-def _write_cache(cache_file: Path, images: np.ndarray, labels: np.ndarray, usage: np.ndarray,
-                 skipped: dict[str, int]) -> None:
+def _write_cache(
+    cache_file: Path, images: np.ndarray, labels: np.ndarray, usage: np.ndarray, skipped: dict[str, int]
+) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_name(cache_file.name + f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, images=images, labels=labels, usage=usage,
-                 skip_keys=np.array(list(skipped), dtype="<U64"),
-                 skip_vals=np.array(list(skipped.values()), dtype=np.int64))
+        np.savez(
+            tmp,
+            images=images,
+            labels=labels,
+            usage=usage,
+            skip_keys=np.array(list(skipped), dtype="<U64"),
+            skip_vals=np.array(list(skipped.values()), dtype=np.int64),
+        )
         os.replace(tmp, cache_file)
     except OSError:
         pass  # A cache is an optimisation; failing to write one is not an error.
@@ -328,16 +371,20 @@ def _class_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and p.name.strip().lower() in FOLDER_LABELS)
 
 
-def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction: float = 0.1,
-                       seed: int = 0) -> FaceDataset:
+def load_image_folders(
+    root: str | Path, *, progress: bool = True, val_fraction: float = 0.1, seed: int = 0
+) -> FaceDataset:
     """Load ``root/<split>/<class>/*.png`` (Kaggle FER2013) or ``root/<class>/*.png`` (CK+48).
 
     Split folders map to Usage (train → Training, test/val → PublicTest). A flat layout has no split, so a
     stratified ``val_fraction`` of it becomes PublicTest (fixed ``seed``), which keeps ``--usage`` meaningful.
     """
     root = Path(root)
-    split_dirs = {p: _SPLIT_FOLDERS[p.name.lower()] for p in sorted(root.iterdir())
-                  if p.is_dir() and p.name.lower() in _SPLIT_FOLDERS}
+    split_dirs = {
+        p: _SPLIT_FOLDERS[p.name.lower()]
+        for p in sorted(root.iterdir())
+        if p.is_dir() and p.name.lower() in _SPLIT_FOLDERS
+    }
     skipped: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     files: list[tuple[Path, int, str]] = []
@@ -362,7 +409,8 @@ def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction:
     if not files:
         raise DatasetError(
             f"{root}: not an image-folder dataset: expected one sub-folder per emotion "
-            f"(e.g. happy/, sad/, or train/happy/, test/happy/) holding images")
+            f"(e.g. happy/, sad/, or train/happy/, test/happy/) holding images"
+        )
 
     images = np.zeros((len(files), FACE_SIZE, FACE_SIZE), dtype=np.uint8)
     keep = np.zeros(len(files), dtype=bool)
@@ -384,8 +432,9 @@ def load_image_folders(root: str | Path, *, progress: bool = True, val_fraction:
         raise DatasetError(f"{root}: no readable images ({dict(skipped)})")
     if not split_dirs:
         usage = _stratified_usage(labels, val_fraction, seed)
-    return FaceDataset(images, labels, usage, EMOTIONS, {k: v for k, v in skipped.items() if v}, str(root),
-                       dict(dropped))
+    return FaceDataset(
+        images, labels, usage, EMOTIONS, {k: v for k, v in skipped.items() if v}, str(root), dict(dropped)
+    )
 
 
 def _stratified_usage(labels: np.ndarray, val_fraction: float, seed: int) -> np.ndarray:
@@ -429,8 +478,9 @@ def load_ferplus_votes(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(votes) if votes else np.zeros((0, 8), np.float32), np.array(usage, dtype="<U11")
 
 
-def with_ferplus_labels(fer_csv: str | Path, ferplus_csv: str | Path, *,
-                        progress: bool = True) -> FaceDataset:
+def with_ferplus_labels(
+    fer_csv: str | Path, ferplus_csv: str | Path, *, progress: bool = True
+) -> FaceDataset:
     """FER2013 images with FER+ vote distributions as soft labels over 8 classes (incl. contempt).
 
     Row k of the FER+ file is row k of FER2013, so rows are matched by position in the *raw* CSV; the
@@ -442,11 +492,19 @@ def with_ferplus_labels(fer_csv: str | Path, ferplus_csv: str | Path, *,
         raise DatasetError(f"{fer_csv}: FER+ alignment needs a clean FER2013 file, but {fer.skipped}")
     votes, usage = load_ferplus_votes(ferplus_csv)
     if len(votes) != len(fer) or not np.array_equal(usage, fer.usage):
-        raise DatasetError(f"{ferplus_csv}: rows do not line up with {fer_csv} "
-                           f"({len(votes)} vs {len(fer)} rows or different Usage)")
+        raise DatasetError(
+            f"{ferplus_csv}: rows do not line up with {fer_csv} "
+            f"({len(votes)} vs {len(fer)} rows or different Usage)"
+        )
     total = votes.sum(axis=1)
     keep = total > 0
     soft = votes[keep] / total[keep, None]
     skipped = {"no emotion votes (FER+)": int((~keep).sum())} if (~keep).any() else {}
-    return FaceDataset(fer.images[keep], soft.astype(np.float32), fer.usage[keep], FERPLUS_LABELS,
-                       skipped, f"{fer_csv} + {ferplus_csv}")
+    return FaceDataset(
+        fer.images[keep],
+        soft.astype(np.float32),
+        fer.usage[keep],
+        FERPLUS_LABELS,
+        skipped,
+        f"{fer_csv} + {ferplus_csv}",
+    )

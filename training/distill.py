@@ -45,8 +45,13 @@ def teacher_probabilities(teacher: Path, faces: np.ndarray, label_names: list[st
     return LiteRTClassifier(teacher / "model.tflite").predict(faces, batch_size=256)
 
 
-def distillation_targets(labels: np.ndarray, teacher_probs: np.ndarray, *, weight: float = TEACHER_WEIGHT,
-                         temperature: float = TEACHER_TEMPERATURE) -> np.ndarray:
+def distillation_targets(
+    labels: np.ndarray,
+    teacher_probs: np.ndarray,
+    *,
+    weight: float = TEACHER_WEIGHT,
+    temperature: float = TEACHER_TEMPERATURE,
+) -> np.ndarray:
     """``(1 - weight) * labels + weight * soften(teacher_probs, temperature)``, float32 rows summing to 1."""
     if labels.shape != teacher_probs.shape:
         raise TeacherError(f"teacher gives {teacher_probs.shape} probabilities for {labels.shape} targets")

@@ -70,8 +70,9 @@ class Member:
         return {"version": self.path.name, **{key: self.metrics.get(key) for key in keys}}
 
 
-def build_ensemble(members: list[keras.Model], name: str = "ensemble", *,
-                   flip_tta: bool = False) -> keras.Model:
+def build_ensemble(
+    members: list[keras.Model], name: str = "ensemble", *, flip_tta: bool = False
+) -> keras.Model:
     """One graph that feeds the same faces to every member and returns their mean probabilities.
 
     With ``flip_tta`` each member also sees the mirrored faces and the mean runs over both views
@@ -126,5 +127,6 @@ def ensemble(cfg: EnsembleConfig) -> dict:
         command=cfg.command,
     )
     histories = {m.path.name: read_history(m.run_dir) for m in members}
-    return publish_model(model, Path(cfg.out), val_set, preprocess_faces(train_set.images), histories, info,
-                         int8=cfg.int8)
+    return publish_model(
+        model, Path(cfg.out), val_set, preprocess_faces(train_set.images), histories, info, int8=cfg.int8
+    )

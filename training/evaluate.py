@@ -11,8 +11,9 @@ from monitor.preprocess import preprocess_faces
 from training.data import FaceDataset
 
 
-def classification_metrics(y_true: np.ndarray, probs: np.ndarray,
-                           labels: tuple[str, ...] | list[str]) -> dict:
+def classification_metrics(
+    y_true: np.ndarray, probs: np.ndarray, labels: tuple[str, ...] | list[str]
+) -> dict:
     """Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix (rows = true class).
 
     Macro F1 averages over the classes that occur in the truth or the predictions, as scikit-learn does.
@@ -62,8 +63,9 @@ def read_labels(model_dir: Path) -> list[str]:
     return list(data["labels"] if isinstance(data, dict) else data)
 
 
-def predict_model_file(path: Path, faces: np.ndarray, *, flip_tta: bool = False,
-                       calibrated: bool = True) -> tuple[np.ndarray, float | None]:
+def predict_model_file(
+    path: Path, faces: np.ndarray, *, flip_tta: bool = False, calibrated: bool = True
+) -> tuple[np.ndarray, float | None]:
     """``(probabilities, temperature)`` of one ``.tflite`` as the worker sees them: with the temperature
     from ``calibration.json`` applied (``calibrated=False``: the file's raw outputs, temperature None)."""
     from monitor.classify import apply_temperature, read_temperature
@@ -78,9 +80,17 @@ def default_usage(dataset: FaceDataset) -> str:
     return "all" if dataset.is_folder else "PublicTest"
 
 
-def evaluate_model_dir(model_dir: Path, dataset: FaceDataset, *, usage: str | None = None,
-                       flip_tta: bool = False, tflite_name: str | None = None, precision: str = "auto",
-                       calibrated: bool = True, timing: bool = False) -> dict:
+def evaluate_model_dir(
+    model_dir: Path,
+    dataset: FaceDataset,
+    *,
+    usage: str | None = None,
+    flip_tta: bool = False,
+    tflite_name: str | None = None,
+    precision: str = "auto",
+    calibrated: bool = True,
+    timing: bool = False,
+) -> dict:
     """Metrics of one model file of ``model_dir`` on the ``usage`` rows of ``dataset``.
 
     The file is ``tflite_name`` when given, else the worker's choice at ``precision``
@@ -99,14 +109,23 @@ def evaluate_model_dir(model_dir: Path, dataset: FaceDataset, *, usage: str | No
     if len(subset) == 0:
         present = sorted(set(dataset.usage.tolist()))
         raise ValueError(f"no {usage} rows in {dataset.source} (it has: {', '.join(present)})")
-    probs, temperature = predict_model_file(path, preprocess_faces(subset.images), flip_tta=flip_tta,
-                                            calibrated=calibrated)
+    probs, temperature = predict_model_file(
+        path, preprocess_faces(subset.images), flip_tta=flip_tta, calibrated=calibrated
+    )
     labels = read_labels(model_dir)
     metrics = classification_metrics(subset.hard_labels, probs, labels)
     metrics.update(calibration_summary(probs, subset.hard_labels))
-    metrics.update(model=str(model_dir), model_file=str(path), precision=_precision_of(path),
-                   temperature=temperature, data=dataset.source, usage=usage, flip_tta=flip_tta,
-                   skipped_rows=dataset.skipped, skipped_classes=dataset.dropped_classes)
+    metrics.update(
+        model=str(model_dir),
+        model_file=str(path),
+        precision=_precision_of(path),
+        temperature=temperature,
+        data=dataset.source,
+        usage=usage,
+        flip_tta=flip_tta,
+        skipped_rows=dataset.skipped,
+        skipped_classes=dataset.dropped_classes,
+    )
     if timing:
         metrics["ms_per_face"] = round(LiteRTClassifier(path).ms_per_face() * (2 if flip_tta else 1), 4)
     return metrics

@@ -24,8 +24,15 @@ def plot_confusion(confusion: list[list[int]], labels: list[str], path: Path, ti
     ax.set_ylabel("true")
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, f"{norm[i, j]:.2f}\n{int(cm[i, j])}", ha="center", va="center", fontsize=7,
-                    color="white" if norm[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{norm[i, j]:.2f}\n{int(cm[i, j])}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if norm[i, j] > 0.5 else "black",
+            )
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title(title or "confusion matrix (row-normalised)")
     fig.tight_layout()
@@ -71,8 +78,14 @@ def plot_histories(histories: dict[str, dict[str, list[float]]], path: Path, tit
             if f"val_{key}" in history:
                 (line,) = ax.plot(epochs, history[f"val_{key}"], label=f"{name} PublicTest")
                 if key in history:
-                    ax.plot(epochs, history[key], color=line.get_color(), alpha=0.4, ls="--",
-                            label=f"{name} train")
+                    ax.plot(
+                        epochs,
+                        history[key],
+                        color=line.get_color(),
+                        alpha=0.4,
+                        ls="--",
+                        label=f"{name} train",
+                    )
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
         ax.set_xlabel("epoch")
         ax.set_title(key)

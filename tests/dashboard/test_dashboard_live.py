@@ -127,8 +127,9 @@ def test_a_teacher_unassigned_while_watching_stops_receiving_frames(app, world, 
     assert len(frames_received(teacher)) == 1 and len(frames_received(admin)) == 1
 
     sam = next(u["id"] for u in admin_client.get("/api/users").get_json()["users"] if u["username"] == "sam")
-    resp = admin_client.delete(f"/api/users/{sam}/cameras/{running['camera']}",
-                               headers={"X-CSRFToken": csrf_of(admin_client)})
+    resp = admin_client.delete(
+        f"/api/users/{sam}/cameras/{running['camera']}", headers={"X-CSRFToken": csrf_of(admin_client)}
+    )
     assert resp.status_code == 200 and resp.get_json()["changed"] is True
     deadline = time.monotonic() + 2 * app.config["ACCESS_RECHECK_S"] + 2  # the guard runs by itself
     revoked = []

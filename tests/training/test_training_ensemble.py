@@ -39,8 +39,21 @@ def members(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> list[P
     dirs = []
     for seed in (1, 2):
         out = root / "models" / f"tiny-s{seed}"
-        args = ["--data", str(data_path), "--epochs", "1", "--limit", str(ROWS_PER_USAGE), "--seed",
-                str(seed), "--out", str(out), "--work-dir", str(root / "runs" / out.name), "--no-int8"]
+        args = [
+            "--data",
+            str(data_path),
+            "--epochs",
+            "1",
+            "--limit",
+            str(ROWS_PER_USAGE),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--work-dir",
+            str(root / "runs" / out.name),
+            "--no-int8",
+        ]
         result = CliRunner().invoke(train, args)
         assert result.exit_code == 0, result.output + repr(result.exception)
         dirs.append(out)
@@ -57,8 +70,9 @@ def ensembled(tmp_path_factory: pytest.TempPathFactory, members: list[Path], dat
     return out
 
 
-def test_the_ensemble_outputs_the_mean_of_its_members(ensembled: Path, members: list[Path],
-                                                      data_path: Path) -> None:
+def test_the_ensemble_outputs_the_mean_of_its_members(
+    ensembled: Path, members: list[Path], data_path: Path
+) -> None:
     faces = preprocess_faces(load_dataset(data_path, progress=False).split("PublicTest").images[:24])
     each = [LiteRTClassifier(m / "model.tflite").predict(faces) for m in members]
     assert np.abs(each[0] - each[1]).max() > 1e-3, "the seeds should give different members"
@@ -67,26 +81,37 @@ def test_the_ensemble_outputs_the_mean_of_its_members(ensembled: Path, members: 
     np.testing.assert_allclose(mean.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_flip_averaging_can_be_built_into_the_ensemble(members: list[Path], data_path: Path,
-                                                       tmp_path: Path) -> None:
+def test_flip_averaging_can_be_built_into_the_ensemble(
+    members: list[Path], data_path: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "tta"
     args = [arg for m in members for arg in ("--member", str(m))]
-    result = CliRunner().invoke(ensemble, [*args, "--data", str(data_path), "--out", str(out), "--tta",
-                                           "--no-int8"])
+    result = CliRunner().invoke(
+        ensemble, [*args, "--data", str(data_path), "--out", str(out), "--tta", "--no-int8"]
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     faces = preprocess_faces(load_dataset(data_path, progress=False).split("PublicTest").images[:24])
     mirrored = faces[:, :, ::-1, :]
     views = [LiteRTClassifier(m / "model.tflite").predict(x) for m in members for x in (faces, mirrored)]
-    np.testing.assert_allclose(LiteRTClassifier(out / "model.tflite").predict(faces), np.mean(views, axis=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        LiteRTClassifier(out / "model.tflite").predict(faces), np.mean(views, axis=0), atol=1e-5
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["flip_tta_in_model"] is True and "flip averaging" in metrics["arch"]
 
 
-def test_the_ensemble_directory_is_complete_and_describes_its_members(ensembled: Path,
-                                                                     members: list[Path]) -> None:
-    for name in ("model.keras", "model.tflite", "labels.json", "metrics.json", "confusion_matrix.png",
-                 "training_curves.png", "MODEL_CARD.md"):
+def test_the_ensemble_directory_is_complete_and_describes_its_members(
+    ensembled: Path, members: list[Path]
+) -> None:
+    for name in (
+        "model.keras",
+        "model.tflite",
+        "labels.json",
+        "metrics.json",
+        "confusion_matrix.png",
+        "training_curves.png",
+        "MODEL_CARD.md",
+    ):
         assert (ensembled / name).is_file(), name
     metrics = json.loads((ensembled / "metrics.json").read_text())
     assert [m["version"] for m in metrics["members"]] == [m.name for m in members]
@@ -107,21 +132,44 @@ def test_the_worker_classifier_runs_the_ensemble(ensembled: Path) -> None:
 
 def test_bad_members_get_one_clear_error(members: list[Path], data_path: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    one = runner.invoke(ensemble, ["--member", str(members[0]), "--data", str(data_path), "--out",
-                                   str(tmp_path / "x")])
+    one = runner.invoke(
+        ensemble, ["--member", str(members[0]), "--data", str(data_path), "--out", str(tmp_path / "x")]
+    )
     assert one.exit_code != 0 and "at least two" in one.output
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    missing = runner.invoke(ensemble, ["--member", str(members[0]), "--member", str(empty), "--data",
-                                       str(data_path), "--out", str(tmp_path / "y")])
+    missing = runner.invoke(
+        ensemble,
+        [
+            "--member",
+            str(members[0]),
+            "--member",
+            str(empty),
+            "--data",
+            str(data_path),
+            "--out",
+            str(tmp_path / "y"),
+        ],
+    )
     assert missing.exit_code != 0 and "not a model directory" in missing.output
 
     other = tmp_path / "other-labels"
     shutil.copytree(members[1], other)
     (other / "labels.json").write_text(json.dumps(list(reversed(EMOTIONS))))
-    mismatch = runner.invoke(ensemble, ["--member", str(members[0]), "--member", str(other), "--data",
-                                        str(data_path), "--out", str(tmp_path / "z")])
+    mismatch = runner.invoke(
+        ensemble,
+        [
+            "--member",
+            str(members[0]),
+            "--member",
+            str(other),
+            "--data",
+            str(data_path),
+            "--out",
+            str(tmp_path / "z"),
+        ],
+    )
     assert mismatch.exit_code != 0 and "predicts" in mismatch.output
     for result in (one, missing, mismatch):
         assert "Traceback" not in result.output
@@ -143,11 +191,25 @@ def test_distillation_targets_mix_the_label_with_the_softened_teacher() -> None:
     np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-6)
 
 
-def test_a_student_distilled_from_the_ensemble_records_its_teacher(ensembled: Path, data_path: Path,
-                                                                   tmp_path: Path) -> None:
+def test_a_student_distilled_from_the_ensemble_records_its_teacher(
+    ensembled: Path, data_path: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "student"
-    args = ["--data", str(data_path), "--epochs", "1", "--limit", str(ROWS_PER_USAGE), "--out", str(out),
-            "--work-dir", str(tmp_path / "run"), "--no-int8", "--teacher", str(ensembled)]
+    args = [
+        "--data",
+        str(data_path),
+        "--epochs",
+        "1",
+        "--limit",
+        str(ROWS_PER_USAGE),
+        "--out",
+        str(out),
+        "--work-dir",
+        str(tmp_path / "run"),
+        "--no-int8",
+        "--teacher",
+        str(ensembled),
+    ]
     result = CliRunner().invoke(train, args)
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "teacher tiny-ensemble: labelling" in result.output
@@ -161,7 +223,20 @@ def test_a_teacher_with_other_labels_is_refused(members: list[Path], data_path: 
     teacher = tmp_path / "teacher"
     shutil.copytree(members[0], teacher)
     (teacher / "labels.json").write_text(json.dumps(["a", "b", "c", "d", "e", "f", "g"]))
-    result = CliRunner().invoke(train, ["--data", str(data_path), "--epochs", "1", "--limit", "16", "--out",
-                                        str(tmp_path / "m"), "--teacher", str(teacher)])
+    result = CliRunner().invoke(
+        train,
+        [
+            "--data",
+            str(data_path),
+            "--epochs",
+            "1",
+            "--limit",
+            "16",
+            "--out",
+            str(tmp_path / "m"),
+            "--teacher",
+            str(teacher),
+        ],
+    )
     assert result.exit_code != 0 and "teacher" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "m").exists()

@@ -83,11 +83,14 @@ def test_evaluate_refuses_contradicting_precision_flags_in_one_line(tmp_path: Pa
 
     from training.commands import evaluate
 
-    result = CliRunner().invoke(evaluate, ["--model", str(_shipped_default()), "--data", str(tmp_path),
-                                           "--int8", "--precision", "float32"])
+    result = CliRunner().invoke(
+        evaluate,
+        ["--model", str(_shipped_default()), "--data", str(tmp_path), "--int8", "--precision", "float32"],
+    )
     assert result.exit_code != 0 and "--int8 contradicts --precision float32" in result.output
-    result = CliRunner().invoke(evaluate, ["--model", str(_shipped_default()), "--data", str(tmp_path),
-                                           "--precision", "float32"])
+    result = CliRunner().invoke(
+        evaluate, ["--model", str(_shipped_default()), "--data", str(tmp_path), "--precision", "float32"]
+    )
     assert result.exit_code != 0 and "no model.tflite in" in result.output and result.exception is not None
     assert "Traceback" not in result.output
 
@@ -103,11 +106,19 @@ def ck_style_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
         pytest.skip(f"FER2013 not found at {FER2013}")
     faces = load_dataset(FER2013, progress=False).split("PublicTest")
     root = tmp_path_factory.mktemp("ck_style")
-    names = {"anger": 0, "disgusted": 1, "fearful": 2, "happiness": 3, "sadness": 4, "surprised": 5,
-             "neutral": 6, "contempt": 6}  # contempt holds neutral faces: only its name matters here
+    names = {
+        "anger": 0,
+        "disgusted": 1,
+        "fearful": 2,
+        "happiness": 3,
+        "sadness": 4,
+        "surprised": 5,
+        "neutral": 6,
+        "contempt": 6,
+    }  # contempt holds neutral faces: only its name matters here
     counts = {}
     for name, label in names.items():
-        picked = np.flatnonzero(faces.labels == label)[:9 if name != "contempt" else 5]
+        picked = np.flatnonzero(faces.labels == label)[: 9 if name != "contempt" else 5]
         (root / name).mkdir()
         for k, i in enumerate(picked):
             cv2.imwrite(str(root / name / f"{k:03d}.png"), faces.images[i])
