@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
 
 from dashboard import create_app
 from monitor.store.migrate import upgrade
@@ -84,3 +86,14 @@ def login(app):
         return client
 
     return _login
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    """The app (Socket.IO included) served on a free loopback port in a thread, for browser tests."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)

@@ -3,12 +3,10 @@ a user is created through the form, and the health table refreshes itself from /
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from monitor.store.schema import WorkerStatus, utcnow
 from tests.dashboard.test_dashboard_browser import log_in, pytestmark, wait_for  # noqa: F401
@@ -16,16 +14,6 @@ from tests.support.browser import start_chromium
 
 PHONE = (390, 844)
 PAGES = ("/admin/users", "/admin/cameras", "/health", "/settings")
-
-
-@pytest.fixture
-def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

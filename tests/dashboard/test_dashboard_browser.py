@@ -12,37 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from dashboard.vendor import missing_files
 from tests.dashboard.helpers import PASSWORD, write_frames
-from tests.support.browser import CHROMEDRIVER, CHROMIUM, start_chromium
+from tests.support.browser import DASHBOARD_BROWSER, start_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEOS = REPO.parent / "shared/datasets/videos"
 SHOTS = os.environ.get("DASHBOARD_SCREENSHOTS")  # a folder to keep page screenshots in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian chromium and chromium-driver (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.skipif(
-        bool(missing_files()), reason="front-end files missing: run npm ci && python -m dashboard.vendor"
-    ),
-]
-
-
-@pytest.fixture
-def server(app):
-    """The app (Socket.IO included) served on a free loopback port in a thread."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+pytestmark = DASHBOARD_BROWSER
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ no page overflows a phone's width or logs a console error. Screenshots go to the
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from monitor.reports.content import headline, load_content
 from monitor.store.schema import ClassSession
@@ -19,16 +17,6 @@ from tests.dashboard.test_dashboard_browser import canvas_has_ink, log_in, pytes
 from tests.support.browser import start_chromium
 
 SIZES = {"desktop": "1440,1000", "phone": "390,844"}
-
-
-@pytest.fixture
-def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture(params=list(SIZES))

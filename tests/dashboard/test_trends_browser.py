@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from dashboard.vendor import missing_files
 from tests.dashboard.helpers import PASSWORD
 from tests.dashboard.test_trends import MONDAY, lesson
-from tests.support.browser import CHROMEDRIVER, CHROMIUM, start_chromium
+from tests.support.browser import DASHBOARD_BROWSER, start_chromium
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian chromium and chromium-driver (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.skipif(
-        bool(missing_files()), reason="front-end files missing: run npm ci && python -m dashboard.vendor"
-    ),
-]
-
-
-@pytest.fixture
-def server(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+pytestmark = DASHBOARD_BROWSER
 
 
 @pytest.fixture

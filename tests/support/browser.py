@@ -21,6 +21,25 @@ CHROMIUM_ARGS = (
 )
 
 
+def _dashboard_browser_marks() -> list:
+    from dashboard.vendor import missing_files
+
+    return [
+        pytest.mark.browser,
+        pytest.mark.skipif(
+            not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+            reason="needs Debian chromium and chromium-driver (apt-get install chromium chromium-driver)",
+        ),
+        pytest.mark.skipif(
+            bool(missing_files()), reason="front-end files missing: run npm ci && python -m dashboard.vendor"
+        ),
+    ]
+
+
+DASHBOARD_BROWSER = _dashboard_browser_marks()
+"""``pytestmark`` of a dashboard test in real Chromium: skipped, with the reason, where it cannot run."""
+
+
 def skip_without_chromium() -> None:
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
