@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.helpers import PASSWORD, write_frames
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium
+from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 VIDEOS = REPO.parent / "shared/datasets/videos"
@@ -28,22 +28,6 @@ def browser(tmp_path):
     driver = start_chromium(tmp_path / "chromium-profile")
     yield driver
     driver.quit()
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    """Poll ``predicate``; an element missing or replaced meanwhile (the page is still loading) is a no."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (NoSuchElementException, StaleElementReferenceException):
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def shot(browser, name: str) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from tests.dashboard.helpers import PASSWORD
 from tests.dashboard.test_trends import MONDAY, lesson
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium
+from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
 
 pytestmark = DASHBOARD_BROWSER
 
@@ -25,21 +24,6 @@ def term(world) -> dict:
     ]
     world.user("alice", cameras=(room,))
     return {"room": room, "ids": ids}
-
-
-def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (NoSuchElementException, StaleElementReferenceException):
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def open_logged_in(browser, server: str, path: str) -> None:
