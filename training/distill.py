@@ -7,6 +7,7 @@ learns which faces are ambiguous (and which labels are probably wrong) instead o
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -30,19 +31,41 @@ def soften(probs: np.ndarray, temperature: float) -> np.ndarray:
     return (soft / soft.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def teacher_probabilities(teacher: Path, faces: np.ndarray, label_names: list[str]) -> np.ndarray:
-    """The teacher model directory's probabilities for ``faces``, in the order of ``label_names``."""
+def teacher_probabilities(
+    teacher: Path, faces: np.ndarray, label_names: list[str], *, cache_dir: Path | None = None
+) -> np.ndarray:
+    """The teacher model directory's probabilities for ``faces``, in the order of ``label_names``.
+
+    The teacher runs as the worker would run it: the file :func:`monitor.classify.model_file` picks
+    (``model_int8.tflite`` when that is all an ensemble ships) with its ``calibration.json`` temperature.
+    With ``cache_dir`` the probabilities are kept there, keyed by the teacher file's and the faces' hashes,
+    so a resumed run does not label the training set again.
+    """
+    from monitor.classify import apply_temperature, model_file, read_temperature
     from training.export import LiteRTClassifier
 
     teacher = Path(teacher)
-    if not (teacher / "model.tflite").is_file():
-        raise TeacherError(f"teacher {teacher} is not a model directory: model.tflite is missing")
+    path = model_file(teacher)
+    if not path.is_file():
+        raise TeacherError(f"teacher {teacher} is not a model directory: no model.tflite or int8 file")
     labels_file = teacher / "labels.json"
     labels = json.loads(labels_file.read_text()) if labels_file.is_file() else None
     if labels != list(label_names):
         raise TeacherError(f"teacher {teacher} predicts {labels}, the dataset has {list(label_names)}")
-    print(f"teacher {teacher.name}: labelling {len(faces):,} training faces ...", flush=True)
-    return LiteRTClassifier(teacher / "model.tflite").predict(faces, batch_size=256)
+    key = hashlib.sha256(path.read_bytes() + np.ascontiguousarray(faces).tobytes()).hexdigest()[:16]
+    cached = Path(cache_dir) / f"teacher-{key}.npy" if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        print(f"teacher {teacher.name}: probabilities from {cached}", flush=True)
+        return np.load(cached)
+    print(f"teacher {teacher.name} ({path.name}): labelling {len(faces):,} training faces ...", flush=True)
+    probs = LiteRTClassifier(path).predict(faces, batch_size=256)
+    probs = apply_temperature(probs, read_temperature(path))
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp.npy")
+        np.save(tmp, probs)
+        tmp.replace(cached)
+    return probs
 
 
 def distillation_targets(

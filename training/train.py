@@ -147,7 +147,9 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.teacher is not None and not cfg.export_only:
         from training.distill import distillation_targets, teacher_probabilities
 
-        teacher = teacher_probabilities(cfg.teacher, x_train, list(dataset.label_names))
+        teacher = teacher_probabilities(
+            cfg.teacher, x_train, list(dataset.label_names), cache_dir=cfg.run_dir
+        )
         y_train = distillation_targets(y_train, teacher)
 
     precision = choose_precision()

@@ -207,16 +207,43 @@ def test_a_student_distilled_from_the_ensemble_records_its_teacher(
         "--work-dir",
         str(tmp_path / "run"),
         "--no-int8",
+        "--arch",
+        "fast",
         "--teacher",
         str(ensembled),
     ]
     result = CliRunner().invoke(train, args)
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "teacher tiny-ensemble: labelling" in result.output
+    assert "teacher tiny-ensemble (model_int8.tflite): labelling" in result.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["teacher"]["version"] == "tiny-ensemble" and len(metrics["teacher"]["members"]) == 2
-    assert metrics["arch"] == "default" and "Distilled" in (out / "MODEL_CARD.md").read_text()
+    assert metrics["arch"] == "fast" and "Distilled" in (out / "MODEL_CARD.md").read_text()
     assert EmotionClassifier(out).predict([np.zeros((48, 48), np.uint8)]).shape == (1, len(EMOTIONS))
+
+
+def test_a_teacher_that_ships_only_its_int8_file_runs_calibrated_and_labels_once(
+    ensembled: Path, data_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.distill import teacher_probabilities
+
+    # Like the shipped ensemble: one model_int8.tflite and a calibration.json, no model.tflite.
+    teacher = tmp_path / "teacher"
+    shutil.copytree(ensembled, teacher)
+    (teacher / "model.tflite").unlink()
+    assert (teacher / "model_int8.tflite").is_file()
+    calibration = {"files": {"model_int8.tflite": {"temperature": 2.0}}}
+    (teacher / "calibration.json").write_text(json.dumps(calibration))
+    dataset = load_dataset(data_path, progress=False)
+    faces = preprocess_faces(dataset.split("Training").images[:32])
+    run = tmp_path / "run"
+    first = teacher_probabilities(teacher, faces, list(dataset.label_names), cache_dir=run)
+    raw = LiteRTClassifier(teacher / "model_int8.tflite").predict(faces)
+    np.testing.assert_allclose(first, EmotionClassifier(teacher).predict_batch(faces), atol=1e-5)
+    assert (first.argmax(1) == raw.argmax(1)).all() and first.max(1).mean() < raw.max(1).mean()
+    assert len(list(run.glob("teacher-*.npy"))) == 1 and "labelling 32" in capsys.readouterr().out
+    again = teacher_probabilities(teacher, faces, list(dataset.label_names), cache_dir=run)
+    np.testing.assert_array_equal(again, first)
+    assert "probabilities from" in capsys.readouterr().out
 
 
 def test_a_teacher_with_other_labels_is_refused(members: list[Path], data_path: Path, tmp_path: Path) -> None:

@@ -60,3 +60,19 @@ def test_softmax_stays_float32_under_mixed_bfloat16() -> None:
         assert keras.backend.standardize_dtype(out.dtype) == "float32"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_fast_is_default_with_separable_convs_after_the_first_block() -> None:
+    from training.models import build_model
+
+    fast, default = build_model("fast", augment=False), build_model("default", augment=False)
+    kinds = {layer.name: type(layer).__name__ for layer in fast.layers if layer.name.endswith("_conv")}
+    assert kinds["b1a_conv"] == "Conv2D"
+    assert {n for n, k in kinds.items() if k == "SeparableConv2D"} == {
+        f"b{i}{ab}_conv" for i in (2, 3, 4) for ab in "ab"
+    }
+    # Same layer names and shapes as default (Grad-CAM reads b4b_relu), a sixth of the parameters.
+    assert [(layer.name, layer.output.shape) for layer in fast.layers] == [
+        (layer.name, layer.output.shape) for layer in default.layers
+    ]
+    assert fast.count_params() < default.count_params() / 5
