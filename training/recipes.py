@@ -110,7 +110,7 @@ SGD_PLATEAU = replace(
 
 WIDE = replace(STRONG, name="wide", arch="wide")
 
-FAST = replace(DEFAULT, name="fast", arch="fast", epochs=30)
+FAST = replace(DEFAULT, name="fast", arch="fast", epochs=20)
 """``default``'s recipe on the separable ``fast`` network; meant as a student (``--teacher`` an ensemble)."""
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (DEFAULT, BASELINE, STRONG, SGD_PLATEAU, WIDE, FAST)}
