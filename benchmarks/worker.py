@@ -4,7 +4,10 @@ End-to-end figures come from the real worker process (``classroom-monitor worker
 repeated and reported as medians; peak RSS is the largest child's ``ru_maxrss``. Per-stage timings (detection
 per frame, classification per face) are measured in-process on real frames.
 
-    .venv/bin/python benchmarks/worker.py [--repeats 3]
+    .venv/bin/python benchmarks/worker.py [--repeats 3] [--model DIR ...] [--stages-only]
+
+``--model`` (repeatable) times the classifier stage of other model directories too (the worker runs the
+first one); ``--stages-only`` skips the end-to-end worker runs and only times detection and classification.
 """
 
 from __future__ import annotations
@@ -147,8 +150,11 @@ def stage_timings(frames: list[np.ndarray], classifier: EmotionClassifier) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", type=Path, action="append", help="model directory (default: active)")
+    parser.add_argument("--stages-only", action="store_true", help="skip the end-to-end worker runs")
     args = parser.parse_args()
-    model = active_model_dir()
+    models = args.model or [active_model_dir()]
+    model = models[0]
     result: dict = {
         "model": model.name,
         "detector": Settings().detector,
@@ -168,18 +174,23 @@ def main() -> None:
             "synthetic_1280x720_15faces": large,
         }
         for name, path in sources.items():
+            if args.stages_only:
+                break
             if not path.is_file():
                 result[name] = {"skipped": f"{path} not found"}
                 continue
-            result[name] = end_to_end(path, args.repeats, [])
-        result["group_3people_640x360_attention_only"] = end_to_end(
-            sources["group_3people_640x360"], args.repeats, ["--mode", "attention"]
-        )
-        classifier = EmotionClassifier(model)
-        result["stages_group_640x360"] = stage_timings(
-            read_frames(sources["group_3people_640x360"]), classifier
-        )
-        result["stages_1280x720_15faces"] = stage_timings(read_frames(large, 60), classifier)
+            result[name] = end_to_end(path, args.repeats, ["--model", str(model)] if args.model else [])
+        if not args.stages_only:
+            result["group_3people_640x360_attention_only"] = end_to_end(
+                sources["group_3people_640x360"], args.repeats, ["--mode", "attention"]
+            )
+        for m in models:
+            classifier = EmotionClassifier(m)
+            suffix = "" if m == model else f"_{m.name}"
+            result[f"stages_group_640x360{suffix}"] = stage_timings(
+                read_frames(sources["group_3people_640x360"]), classifier
+            )
+            result[f"stages_1280x720_15faces{suffix}"] = stage_timings(read_frames(large, 60), classifier)
     result["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(result, indent=2))
 
