@@ -15,7 +15,7 @@ import io
 import os
 import stat as stat_module
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -115,16 +115,7 @@ class FaceDataset:
         """The rows of one Usage (``"all"`` keeps every row)."""
         if usage == "all":
             return self
-        keep = self.usage == usage
-        return FaceDataset(
-            self.images[keep],
-            self.labels[keep],
-            self.usage[keep],
-            self.label_names,
-            self.skipped,
-            self.source,
-            self.dropped_classes,
-        )
+        return self.rows(self.usage == usage)
 
     def head(self, n: int | None) -> FaceDataset:
         """The first ``n`` rows of each Usage (for quick runs and tests); all rows when ``n`` is None."""
@@ -133,15 +124,11 @@ class FaceDataset:
         keep = np.zeros(len(self), dtype=bool)
         for u in np.unique(self.usage):
             keep[np.flatnonzero(self.usage == u)[:n]] = True
-        return FaceDataset(
-            self.images[keep],
-            self.labels[keep],
-            self.usage[keep],
-            self.label_names,
-            self.skipped,
-            self.source,
-            self.dropped_classes,
-        )
+        return self.rows(keep)
+
+    def rows(self, keep: np.ndarray) -> FaceDataset:
+        """The rows selected by the boolean mask ``keep``, with everything else unchanged."""
+        return replace(self, images=self.images[keep], labels=self.labels[keep], usage=self.usage[keep])
 
     @property
     def is_folder(self) -> bool:

@@ -8,6 +8,7 @@ learns which faces are ambiguous (and which labels are probably wrong) instead o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def teacher_probabilities(
     so a resumed run does not label the training set again.
     """
     from monitor.classify import apply_temperature, model_file, read_temperature
-    from training.export import LiteRTClassifier
+    from training.export import LiteRTClassifier, write_bytes_atomic
 
     teacher = Path(teacher)
     path = model_file(teacher)
@@ -61,10 +62,9 @@ def teacher_probabilities(
     probs = LiteRTClassifier(path).predict(faces, batch_size=256)
     probs = apply_temperature(probs, read_temperature(path))
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp.npy")
-        np.save(tmp, probs)
-        tmp.replace(cached)
+        buffer = io.BytesIO()
+        np.save(buffer, probs)
+        write_bytes_atomic(cached, buffer.getvalue())
     return probs
 
 
