@@ -17,25 +17,6 @@ from monitor.store.schema import Camera
 MAX_CAMERA_NAME = 100
 
 
-def save_camera_setup(camera_id: str, class_size: str, mounting: str) -> str:
-    """Store the class size and mounting of a camera; returns the message for the admin.
-
-    Raises ``CameraConfigError`` (one line) for values the CLI would refuse too; 404 for an unknown camera.
-    """
-    if not camera_id.isdigit() or int(camera_id) > access.MAX_ID:
-        abort(400, description="choose a camera")
-    changes = validate_changes(class_size=class_size, mounting=mounting)
-    with write_db() as db:
-        cam = db.get(Camera, int(camera_id))
-        if cam is None:
-            abort(404, description="no such camera")
-        name = cam.name
-        apply_changes(db, name, dict(changes), create=False)
-    audit(g.user.username, "camera", json.dumps({"camera": name, **changes}, sort_keys=True))
-    size = changes["class_size"] or "not set (people in view)"
-    return f"Camera {name}: class size {size}, {changes['mounting']} wall."
-
-
 def check_camera_name(name: str) -> str:
     """The name as stored (trimmed); workers find their camera by it (``--camera NAME``)."""
     name = (name or "").strip()
@@ -145,5 +126,4 @@ __all__ = [
     "calibration_status",
     "check_camera_name",
     "edit_camera",
-    "save_camera_setup",
 ]

@@ -5,24 +5,19 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, g, redirect, render_template, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import access, trends
-from dashboard.api import save_settings, set_assignment
-from dashboard.auth import admin_account_action, admin_required
-from dashboard.camera_setup import CameraConfigError, save_camera_setup
+from dashboard.auth import admin_required
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
-from dashboard.params import parse_int
 from dashboard.summaries import cameras_with_mood, session_summary
 from dashboard.vendor import missing_files
 from monitor import timefmt
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store import queries, site_settings
-from monitor.store.schema import Camera, User
 from monitor.store.site_settings import all_settings
 
 bp = Blueprint("pages", __name__)
@@ -108,49 +103,9 @@ def session(session_id: int) -> Any:
     )
 
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.get("/settings")
 @admin_required
 def settings() -> Any:
-    db = get_db()
-    if request.method == "POST":
-        action = request.form.get("action")
-        if action == "privacy":
-            form = {
-                "mode": request.form.get("mode", "emotion"),
-                "class_only": "on" if request.form.get("class_only") == "on" else "off",
-                "retention_days": request.form.get("retention_days", "0"),
-            }
-            try:
-                site_settings.validate(form, from_text=True)
-            except site_settings.SettingError as exc:
-                flash(f"Privacy settings not saved: {exc}.", "error")
-                return redirect(url_for("pages.settings"))
-            save_settings(form, from_text=True)
-            flash("Privacy settings saved; running cameras apply them within a few seconds.", "info")
-        elif action in ("assign", "unassign"):
-            user_id = parse_int(request.form.get("user_id"))
-            camera_id = parse_int(request.form.get("camera_id"))
-            if user_id is None or camera_id is None or user_id < 1 or camera_id < 1:
-                abort(400, description="choose a user and a camera")
-            changed = set_assignment(user_id, camera_id, action == "assign")
-            flash("Assignment saved." if changed else "Nothing to change.", "info")
-        elif action in ("passwd", "disable", "enable"):
-            admin_account_action(action)
-        elif action == "camera":
-            try:
-                f = request.form
-                message = save_camera_setup(
-                    f.get("camera_id", ""), f.get("class_size", ""), f.get("mounting", "")
-                )
-                flash(message + " Workers use it from their next start.", "info")
-            except CameraConfigError as exc:
-                flash(f"Camera not saved: {exc}.", "error")
-        else:
-            abort(400, description="unknown action")
-        return redirect(url_for("pages.settings"))
-    users = list(db.scalars(select(User).order_by(User.username)))
-    cams = list(db.scalars(select(Camera).order_by(Camera.name)))
-    assigned = {u.id: set(queries.camera_ids_for_user(db, u.id)) for u in users}
-    return render_template(
-        "settings.html", site=all_settings(db), users=users, cameras=cams, assigned=assigned
-    )
+    """Site settings (privacy, retention, time zone) and the links to the admin pages; the forms post to
+    ``/admin/settings``, ``/admin/users`` and ``/admin/cameras``."""
+    return render_template("settings.html", site=all_settings(get_db()))

@@ -81,7 +81,7 @@ def test_admin_page_sets_passwords_and_disables_accounts(app, school, login, wor
     admin, alice = login("admin"), login("alice")
 
     def post(**form):
-        return admin.post("/settings", data={"csrf_token": csrf_of(admin), **form}, follow_redirects=True)
+        return admin.post("/admin/users", data={"csrf_token": csrf_of(admin), **form}, follow_redirects=True)
 
     weak = post(action="passwd", user_id=school["alice"], password="alice", password2="alice")
     assert b"Password not changed: weak password" in weak.data
@@ -112,7 +112,7 @@ def test_admin_page_sets_passwords_and_disables_accounts(app, school, login, wor
 def test_a_teacher_cannot_use_the_account_actions(app, school, login):
     alice = login("alice")
     resp = alice.post(
-        "/settings", data={"csrf_token": csrf_of(alice), "action": "disable", "user_id": school["bob"]}
+        "/admin/users", data={"csrf_token": csrf_of(alice), "action": "disable", "user_id": school["bob"]}
     )
     assert resp.status_code == 403
 

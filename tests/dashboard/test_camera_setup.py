@@ -1,5 +1,4 @@
-"""Admins edit each camera's class size and mounting (the settings form action; the page is /admin/cameras),
-checked like the CLI's values."""
+"""Admins edit each camera's class size and mounting on /admin/cameras, checked like the CLI's values."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ def _camera(world, camera_id: int) -> Camera:
 
 
 def _post(client, **form):
-    return client.post("/settings", data={"csrf_token": csrf_of(client), "action": "camera", **form})
+    return client.post("/admin/cameras", data={"csrf_token": csrf_of(client), "action": "edit", **form})
 
 
 def test_admin_sets_class_size_and_mounting(school, world, login) -> None:
@@ -30,10 +29,12 @@ def test_admin_sets_class_size_and_mounting(school, world, login) -> None:
     cam = _camera(world, room)
     assert (cam.class_size, cam.mounting) == (26, "back")
     page = admin.get("/admin/cameras").get_data(as_text=True)
-    assert "class size 26, back wall" in page
+    assert "class size 26 (was not set); back wall (was front)" in page
     assert 'value="26"' in page
     with world.Session() as db:
-        assert db.scalar(select(AuditLog.detail).where(AuditLog.action == "camera")).count('"class_size": 26')
+        assert "class size 26 (was not set)" in db.scalar(
+            select(AuditLog.detail).where(AuditLog.action == "camera")
+        )
     # Empty: back to counting the people in view.
     assert _post(admin, camera_id=str(room), class_size="", mounting="front").status_code == 302
     assert (_camera(world, room).class_size, _camera(world, room).mounting) == (None, "front")

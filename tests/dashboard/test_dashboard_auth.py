@@ -95,10 +95,14 @@ def test_admin_changes_privacy_in_the_settings_page(school, world, login):
     page = admin.get("/settings")
     assert page.status_code == 200 and b"Attention only" in page.data
     resp = admin.post(
-        "/settings",
-        data={"csrf_token": csrf_of(admin), "action": "privacy", "mode": "attention", "retention_days": "14"},
+        "/admin/settings",
+        data={"csrf_token": csrf_of(admin), "mode": "attention", "retention_days": "14"},
     )
     assert resp.status_code == 302
+    # The page only shows the settings: its forms post to the admin endpoints.
+    assert (
+        admin.post("/settings", data={"csrf_token": csrf_of(admin), "action": "privacy"}).status_code == 405
+    )
     assert admin.get("/api/settings").get_json() == {
         "mode": "attention",
         "class_only": False,

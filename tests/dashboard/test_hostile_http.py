@@ -79,12 +79,12 @@ def test_a_json_body_nested_20000_deep_is_a_400(school, login):
 
 
 @pytest.mark.parametrize("user_id", ["²", "١٢", "1_0", " 1", "99999999999999999999999", "-1", ""])
-def test_settings_assign_with_a_strange_number_is_a_400(school, login, user_id):
+def test_assigning_cameras_with_a_strange_user_number_is_a_400(school, login, user_id):
     client = login("admin")
     resp = client.post(
-        "/settings",
+        "/admin/users",
         data={
-            "action": "assign",
+            "action": "cameras",
             "user_id": user_id,
             "camera_id": str(school["room_a"]),
             "csrf_token": csrf_of(client),
