@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= var/demo.db
 
-.PHONY: demo test lint bench install install-dev vendor clean
+.PHONY: demo test lint bench install install-dev vendor clean gpu-bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,22 @@ lint: $(VENV)/.installed-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/worker.py
+
+# What a GPU machine without TensorFlow needs to fit a recipe under Keras on JAX (docs/training.md, "Training
+# on a GPU machine"): Keras and the project's non-TensorFlow imports as CPython 3.12 wheels, and the FER2013
+# CSV in three parts small enough to travel one per call. Written to .gpu/ (git-ignored).
+SHARED ?= ../shared
+GPU_WHEELS := keras namex optree sqlalchemy alembic mako
+gpu-bundle: $(VENV)/.installed-dev
+	mkdir -p .gpu/whl .gpu/data
+	$(BIN)/pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		-d .gpu/whl $$($(BIN)/python -c "import importlib.metadata as m, sys; \
+		print(' '.join(f'{p}=={m.version(p)}' for p in sys.argv[1:]))" $(GPU_WHEELS))
+	split -n 3 -d $(SHARED)/datasets/fer2013/fer2013.csv.gz .gpu/data/fer2013.csv.gz.part-
+	cp $(SHARED)/datasets/fer2013/ferplus_train_publictest.csv.gz .gpu/data/
+	sha256sum $(SHARED)/datasets/fer2013/fer2013.csv.gz | cut -d' ' -f1 > .gpu/data/fer2013.csv.gz.sha256
+	du -sh .gpu/whl .gpu/data/*
 
 clean:
 	rm -rf $(VENV) node_modules dashboard/static/vendor var

@@ -129,6 +129,12 @@ def _check_outputs(*dirs: Path) -> None:
 )
 @click.option("--export-only", is_flag=True, help="Skip fitting; export the run's best checkpoint so far.")
 @click.option(
+    "--fit-only",
+    is_flag=True,
+    help="Fit and keep the checkpoints in --work-dir, without exporting (for a GPU machine running Keras "
+    "on JAX or PyTorch, which has no TensorFlow); publish them later with --export-only.",
+)
+@click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
     default=None,
@@ -160,11 +166,14 @@ def train(
     work_dir: Path | None,
     int8: bool,
     export_only: bool,
+    fit_only: bool,
     init_from: Path | None,
     peak_lr: float | None,
     teacher: Path | None,
 ) -> None:
     """Train an emotion CNN and export it as a model directory (model.tflite, metrics, card)."""
+    if fit_only and export_only:
+        raise click.UsageError("--fit-only and --export-only exclude each other: fit first, export after")
     from training.data import DatasetError
     from training.train import TrainConfig
     from training.train import train as run_training
@@ -182,6 +191,7 @@ def train(
         work_dir=work_dir,
         int8=int8,
         export_only=export_only,
+        fit_only=fit_only,
         models_root=_models_root(),
         init_from=init_from,
         peak_lr=peak_lr,
@@ -193,7 +203,8 @@ def train(
         metrics = run_training(cfg)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps({k: metrics[k] for k in ("version", "accuracy", "macro_f1", "n", "ms_per_face")}))
+    keys = ("version", "accuracy", "macro_f1", "n", "ms_per_face", "best_epoch", "checkpoint", "publish_with")
+    click.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}))
 
 
 @click.command("evaluate")
@@ -332,7 +343,8 @@ def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_
         metrics = run_ensemble(cfg)
     except (DatasetError, EnsembleError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps({k: metrics[k] for k in ("version", "accuracy", "macro_f1", "n", "ms_per_face")}))
+    keys = ("version", "accuracy", "macro_f1", "n", "ms_per_face", "best_epoch", "checkpoint", "publish_with")
+    click.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}))
 
 
 @click.command("calibrate-model")

@@ -54,14 +54,28 @@ class FitResult:
     """The run's seed (a resumed run keeps the one it started with)."""
 
 
+def has_accelerator() -> bool:
+    """Whether Keras' backend (TensorFlow, JAX or PyTorch) sees a GPU."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return bool(torch.cuda.is_available())
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
 def choose_precision() -> str:
     """``mixed_bfloat16`` on CPUs with native bf16 (measured 1.5-3x faster here), else ``float32``.
 
-    A GPU is used automatically by TensorFlow; it trains in float32 so results do not hinge on loss scaling.
+    A GPU is used automatically by the backend; it trains in float32 so results do not hinge on loss scaling.
     """
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
+    if has_accelerator():
         return "float32"
     try:
         flags = Path("/proc/cpuinfo").read_text()

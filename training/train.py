@@ -43,6 +43,9 @@ class TrainConfig:
     work_dir: Path | None = None
     int8: bool = True
     export_only: bool = False
+    fit_only: bool = False
+    """Stop after fitting: the checkpoints stay in ``run_dir`` for a later ``export_only`` run (a GPU machine
+    may run Keras on JAX or PyTorch without TensorFlow, which exporting needs)."""
     models_root: Path = Path("models")
     init_from: Path | None = None
     peak_lr: float | None = None
@@ -163,7 +166,11 @@ def train(cfg: TrainConfig) -> dict:
     set_seed(cfg.seed)
     keras.mixed_precision.set_global_policy(precision)
     model = build_model(recipe.arch, len(dataset.label_names), seed=cfg.seed)
-    print(f"model: {recipe.arch}, {model.count_params():,} parameters, policy {precision}", flush=True)
+    print(
+        f"model: {recipe.arch}, {model.count_params():,} parameters, policy {precision}, "
+        f"Keras backend {keras.backend.backend()}",
+        flush=True,
+    )
     if cfg.init_from is not None and not cfg.resume:
         n = load_weights_by_name(model, Path(cfg.init_from))
         print(f"warm start: {n} layers from {cfg.init_from}", flush=True)
@@ -182,9 +189,30 @@ def train(cfg: TrainConfig) -> dict:
     )
     keras.mixed_precision.set_global_policy("float32")
     cfg.seed = result.seed if result.seed is not None else cfg.seed
+    if cfg.fit_only:
+        return fitted_summary(cfg, result.history, len(val_set))
 
     # 4-5. Evaluate and export.
     return publish(result.best_path, cfg, val_set, x_train, result.history, precision=result.precision)
+
+
+def fitted_summary(cfg: TrainConfig, history: dict[str, list[float]], n_val: int) -> dict:
+    """What a ``fit_only`` run reports: its best PublicTest scores and how to publish its checkpoint."""
+    from training.fit import BEST
+
+    val_acc = history.get("val_accuracy", [])
+    best = int(np.argmax(val_acc)) if val_acc else None
+    return {
+        "version": cfg.version,
+        "accuracy": val_acc[best] if best is not None else None,
+        "macro_f1": history["val_macro_f1"][best] if best is not None else None,
+        "n": n_val,
+        "ms_per_face": None,
+        "best_epoch": best + 1 if best is not None else None,
+        "checkpoint": str(cfg.run_dir / BEST),
+        "publish_with": f"classroom-monitor train --data {cfg.data} ... --work-dir {cfg.run_dir} "
+        "--export-only",
+    }
 
 
 def publish(
