@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
+import re
 from pathlib import Path
 
 import cv2
@@ -45,6 +47,32 @@ def test_good_csv_loads_plain_or_gzip_and_is_cached(
     assert list(tmp_path.glob(".fer.csv*.npz")), "the decoded arrays are cached beside a writable file"
     again = load_dataset(path, progress=False)
     assert np.array_equal(again.images, data.images) and np.array_equal(again.labels, data.labels)
+
+
+def test_the_cache_follows_the_content_and_keeps_one_file_per_dataset(
+    tmp_path: Path, rng: np.random.Generator
+) -> None:
+    rows = [(str(i % 7), pixels(rng), "Training") for i in range(6)]
+    path = write_fer_csv(tmp_path / "fer.csv", rows)
+    other = write_fer_csv(tmp_path / "fer.csv.gz", rows[:2], gz=True)  # a neighbour whose cache must stay
+    load_dataset(other, progress=False)
+    first = load_dataset(path, progress=False)
+
+    def caches(name: str) -> list[Path]:
+        return [
+            p for p in tmp_path.iterdir() if re.fullmatch(re.escape(f".{name}.") + "[0-9a-f]{12}.npz", p.name)
+        ]
+
+    [cache] = caches("fer.csv")
+    # Touched (a folder mounted afresh): same content, same cache, nothing added.
+    os.utime(path, ns=(1, 1))
+    assert np.array_equal(load_dataset(path, progress=False).images, first.images)
+    assert caches("fer.csv") == [cache]
+    # New content: read again, and the cache of the old content is gone.
+    write_fer_csv(path, rows[:3])
+    assert len(load_dataset(path, progress=False)) == 3
+    [newer] = caches("fer.csv")
+    assert newer != cache and len(caches("fer.csv.gz")) == 1
 
 
 def test_bad_rows_are_counted_per_reason(tmp_path: Path, rng: np.random.Generator) -> None:
