@@ -76,3 +76,15 @@ def test_fast_is_default_with_separable_convs_after_the_first_block() -> None:
         (layer.name, layer.output.shape) for layer in default.layers
     ]
     assert fast.count_params() < default.count_params() / 5
+
+
+def test_narrow_is_default_at_three_quarters_of_the_channels() -> None:
+    from training.models import build_model
+
+    narrow, default = build_model("narrow", augment=False), build_model("default", augment=False)
+    names = [layer.name for layer in narrow.layers]
+    assert names == [layer.name for layer in default.layers]  # Grad-CAM and warm starts find their layers
+    for name in ("b1a_conv", "b2b_conv", "b3b_conv", "b4b_conv"):
+        assert type(narrow.get_layer(name)).__name__ == "Conv2D"
+        assert narrow.get_layer(name).filters * 4 == default.get_layer(name).filters * 3
+    assert 0.5 < narrow.count_params() / default.count_params() < 0.6
