@@ -46,6 +46,23 @@ def _models_root() -> Path:
     return Path(getattr(_settings(), "models_dir", None) or "models")
 
 
+SUMMARY_KEYS = (
+    "version",
+    "accuracy",
+    "macro_f1",
+    "n",
+    "ms_per_face",
+    "best_epoch",
+    "checkpoint",
+    "publish_with",
+)
+"""What train and ensemble print as their last line (one JSON object), of the keys their metrics have."""
+
+
+def _echo_summary(metrics: dict) -> None:
+    click.echo(json.dumps({k: metrics[k] for k in SUMMARY_KEYS if k in metrics}))
+
+
 def _check_outputs(*dirs: Path) -> None:
     """Refuse folders whose files would replace the database, the models folder itself or the model that
     workers use now (``monitor.safe_paths``); a new version folder under models/ is fine."""
@@ -203,8 +220,7 @@ def train(
         metrics = run_training(cfg)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    keys = ("version", "accuracy", "macro_f1", "n", "ms_per_face", "best_epoch", "checkpoint", "publish_with")
-    click.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+    _echo_summary(metrics)
 
 
 @click.command("evaluate")
@@ -343,8 +359,7 @@ def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_
         metrics = run_ensemble(cfg)
     except (DatasetError, EnsembleError) as exc:
         raise click.ClickException(str(exc)) from None
-    keys = ("version", "accuracy", "macro_f1", "n", "ms_per_face", "best_epoch", "checkpoint", "publish_with")
-    click.echo(json.dumps({k: metrics[k] for k in keys if k in metrics}))
+    _echo_summary(metrics)
 
 
 @click.command("calibrate-model")

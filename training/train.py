@@ -190,16 +190,14 @@ def train(cfg: TrainConfig) -> dict:
     keras.mixed_precision.set_global_policy("float32")
     cfg.seed = result.seed if result.seed is not None else cfg.seed
     if cfg.fit_only:
-        return fitted_summary(cfg, result.history, len(val_set))
+        return fitted_summary(cfg, result.best_path, result.history, len(val_set))
 
     # 4-5. Evaluate and export.
     return publish(result.best_path, cfg, val_set, x_train, result.history, precision=result.precision)
 
 
-def fitted_summary(cfg: TrainConfig, history: dict[str, list[float]], n_val: int) -> dict:
+def fitted_summary(cfg: TrainConfig, checkpoint: Path, history: dict[str, list[float]], n_val: int) -> dict:
     """What a ``fit_only`` run reports: its best PublicTest scores and how to publish its checkpoint."""
-    from training.fit import BEST
-
     val_acc = history.get("val_accuracy", [])
     best = int(np.argmax(val_acc)) if val_acc else None
     return {
@@ -209,7 +207,7 @@ def fitted_summary(cfg: TrainConfig, history: dict[str, list[float]], n_val: int
         "n": n_val,
         "ms_per_face": None,
         "best_epoch": best + 1 if best is not None else None,
-        "checkpoint": str(cfg.run_dir / BEST),
+        "checkpoint": str(checkpoint),
         "publish_with": f"classroom-monitor train --data {cfg.data} ... --work-dir {cfg.run_dir} "
         "--export-only",
     }
