@@ -6,6 +6,7 @@ import sys
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.accounts import find_user
 from monitor.config import Settings
@@ -199,21 +200,21 @@ def user_assign(settings: Settings, name: str, camera: str, remove: bool) -> Non
 @click.pass_obj
 def purge(settings: Settings, days: int | None) -> None:
     """Delete observations, rollups and track summaries older than the retention period."""
-    from monitor.store.retention import purge_older_than
-    from monitor.store.site_settings import get_setting
+    from monitor.store.retention import run_retention
 
     _ready_db(settings)
     engine = make_engine(settings.db_url, writer=True)
-    if days is None:
-        with session_factory(engine)() as db:
-            days = int(get_setting(db, "retention_days") or 0)
-    if not days:
+    try:
+        result = run_retention(engine, "cli", days)  # recorded: health shows when retention last ran
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"purge failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        engine.dispose()
+    if result.cutoff is None:
         click.echo("retention is 0 days (keep everything): nothing deleted; pass --days N to purge")
         return
-    result = purge_older_than(engine, days)
-    with session_factory(engine).begin() as db:
-        db.add(AuditLog(actor="cli", action="purge", detail=str(result.as_dict())))
     click.echo(
         f"deleted {result.observations} observations, {result.rollups} rollups and "
-        f"{result.track_summaries} track summaries older than {result.cutoff:%Y-%m-%d %H:%M} UTC"
+        f"{result.track_summaries} track summaries ({result.sessions} lessons) older than "
+        f"{result.cutoff:%Y-%m-%d %H:%M} UTC"
     )

@@ -1,16 +1,47 @@
 """Retention: delete what is older than N days (observations, per-second rollups, track summaries).
 
-Sessions themselves (label, times, counts) are kept, so the list of past lessons stays readable.
+Sessions themselves (label, times, counts, the kept lesson figures) stay, so the list of past lessons stays
+readable; a lesson that lost observations is marked (``ClassSession.observations_purged_at``) so its page
+and reports say "observations deleted by the retention policy" instead of "no faces were detected".
+
+``run_retention`` is what runs on a schedule (``serve``, every ``retention_every_s``) and behind the
+``purge`` command (and its systemd timer, ``deploy/classroom-monitor-purge.timer``): it applies the site's
+``retention_days`` and records each run in ``retention_runs``, which the health page shows.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, exists, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from monitor.store.schema import Observation, SessionRollup, TrackSummary, utcnow
+from monitor import timefmt
+from monitor.store.db import session_factory
+from monitor.store.schema import (
+    AuditLog,
+    ClassSession,
+    Observation,
+    RetentionRun,
+    SessionRollup,
+    TrackSummary,
+    utcnow,
+)
+from monitor.store.site_settings import get_setting
+
+START_SKEW = timedelta(days=1)
+"""A lesson's frames may carry times a little before its recorded start (a camera's clock): lessons that
+started up to this long after the cutoff are looked at too."""
+RUNS_KEPT = 500
+"""``retention_runs`` rows kept; older ones are deleted with each run."""
+OVERDUE_AFTER_S = 2 * 86_400
+"""With a retention period set, health flags a purge that has not run for this long (serve runs it every
+6 h by default, the systemd timer daily)."""
+PURGED_TEXT = "Observations deleted by the retention policy"
 
 
 @dataclass(frozen=True)
@@ -19,6 +50,7 @@ class PurgeResult:
     observations: int = 0
     rollups: int = 0
     track_summaries: int = 0
+    sessions: int = 0  # lessons that lost rows
 
     def as_dict(self) -> dict:
         return {
@@ -26,21 +58,169 @@ class PurgeResult:
             "observations": self.observations,
             "rollups": self.rollups,
             "track_summaries": self.track_summaries,
+            "sessions": self.sessions,
         }
 
 
-def purge_older_than(engine: Engine, days: int, now: datetime | None = None) -> PurgeResult:
-    """Delete rows older than ``days`` days before ``now`` in one transaction; ``days=0`` keeps all.
+def _sessions_with_old_rows(engine: Engine, cutoff: datetime) -> list[int]:
+    """Ids of lessons holding any row older than ``cutoff`` (each test is an index lookup)."""
+    old_obs = exists().where(Observation.session_id == ClassSession.id, Observation.ts < cutoff)
+    old_rollup = exists().where(
+        SessionRollup.session_id == ClassSession.id, SessionRollup.bucket_start < cutoff
+    )
+    old_track = exists().where(TrackSummary.session_id == ClassSession.id, TrackSummary.last_seen < cutoff)
+    stmt = (
+        select(ClassSession.id)
+        .where(ClassSession.started_at < cutoff + START_SKEW, old_obs | old_rollup | old_track)
+        .order_by(ClassSession.id)
+    )
+    with engine.connect() as conn:
+        return list(conn.scalars(stmt))
 
-    Pass a writer engine (``make_engine(url, writer=True)``) so SQLite takes the write lock up front.
+
+def purge_older_than(engine: Engine, days: int, now: datetime | None = None) -> PurgeResult:
+    """Delete rows older than ``days`` days before ``now``; ``days=0`` keeps all.
+
+    One transaction per lesson (its rows go together with its "purged" mark), so workers writing to a
+    SQLite file wait for one lesson's delete at a time, never for the whole purge. Pass a writer engine
+    (``make_engine(url, writer=True)``) so SQLite takes the write lock up front.
     """
     if days < 0:
         raise ValueError("days must be 0 (keep everything) or more")
     if days == 0:
         return PurgeResult(cutoff=None)
-    cutoff = (now or utcnow()) - timedelta(days=days)
-    with engine.begin() as conn:
-        obs = conn.execute(delete(Observation).where(Observation.ts < cutoff)).rowcount
-        rollups = conn.execute(delete(SessionRollup).where(SessionRollup.bucket_start < cutoff)).rowcount
-        tracks = conn.execute(delete(TrackSummary).where(TrackSummary.last_seen < cutoff)).rowcount
-    return PurgeResult(cutoff=cutoff, observations=obs, rollups=rollups, track_summaries=tracks)
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    obs = rollups = tracks = sessions = 0
+    for session_id in _sessions_with_old_rows(engine, cutoff):
+        with engine.begin() as conn:
+            o = conn.execute(
+                delete(Observation).where(Observation.session_id == session_id, Observation.ts < cutoff)
+            ).rowcount
+            r = conn.execute(
+                delete(SessionRollup).where(
+                    SessionRollup.session_id == session_id, SessionRollup.bucket_start < cutoff
+                )
+            ).rowcount
+            t = conn.execute(
+                delete(TrackSummary).where(
+                    TrackSummary.session_id == session_id, TrackSummary.last_seen < cutoff
+                )
+            ).rowcount
+            if o or r or t:
+                conn.execute(
+                    update(ClassSession)
+                    .where(ClassSession.id == session_id)
+                    .values(observations_purged_at=now)
+                )
+                sessions += 1
+        obs, rollups, tracks = obs + o, rollups + r, tracks + t
+    return PurgeResult(
+        cutoff=cutoff, observations=obs, rollups=rollups, track_summaries=tracks, sessions=sessions
+    )
+
+
+def _record(engine: Engine, run: RetentionRun, audit: str | None) -> None:
+    with session_factory(engine).begin() as db:
+        db.add(run)
+        if audit is not None:
+            db.add(AuditLog(actor=run.trigger, action="purge", detail=audit))
+        newest = db.scalar(select(func.max(RetentionRun.id)))
+        if newest is not None and newest > RUNS_KEPT:
+            db.execute(delete(RetentionRun).where(RetentionRun.id <= newest - RUNS_KEPT))
+
+
+def run_retention(engine: Engine, trigger: str, days: int | None = None) -> PurgeResult:
+    """Apply the site's ``retention_days`` (or ``days``) and record the run in ``retention_runs`` (and the
+    audit log when rows went, or when a person ran it). A failing purge is recorded with its error as
+    far as the database allows, then raised."""
+    started = utcnow()
+    run = RetentionRun(started_at=started, trigger=trigger, hostname=socket.gethostname()[:200])
+    try:
+        if days is None:
+            with session_factory(engine)() as db:
+                days = int(get_setting(db, "retention_days") or 0)
+        run.days = days
+        result = purge_older_than(engine, days, now=started)
+    except SQLAlchemyError as exc:
+        run.days = days or 0
+        run.finished_at, run.error = utcnow(), str(exc).splitlines()[0][:500]
+        run.observations = run.rollups = run.track_summaries = run.sessions = 0
+        with contextlib.suppress(SQLAlchemyError):  # the database may be the very thing that failed
+            _record(engine, run, None)
+        raise
+    run.finished_at, run.cutoff = utcnow(), result.cutoff
+    run.observations, run.rollups = result.observations, result.rollups
+    run.track_summaries, run.sessions = result.track_summaries, result.sessions
+    deleted = result.observations or result.rollups or result.track_summaries
+    audit = str(result.as_dict()) if days and (deleted or trigger == "cli") else None
+    _record(engine, run, audit)
+    return result
+
+
+def last_run(db: Session) -> RetentionRun | None:
+    return db.scalars(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(1)).first()
+
+
+def retention_status(db: Session, now: datetime | None = None, zone: tzinfo | None = None) -> dict:
+    """What health shows: the period, the last run (when, where, what it deleted) and whether it is
+    overdue, with one sentence saying so."""
+    now = now or utcnow()
+    days = int(get_setting(db, "retention_days") or 0)
+    run = last_run(db)
+    age = None if run is None else round((now - run.started_at).total_seconds(), 1)
+    overdue = bool(days) and (age is None or age > OVERDUE_AFTER_S)
+    period = f"keep {days} day{'s' * (days != 1)}" if days else "keep forever"
+    if run is None:
+        text = f"Retention ({period}): never run."
+        if days:
+            text += " Run `classroom-monitor serve`, or enable classroom-monitor-purge.timer."
+    else:
+        when = f"last ran {timefmt.relative(run.started_at, zone, now)} ({run.trigger} on {run.hostname})"
+        if run.error:
+            what = f"failed: {run.error}"
+        elif not run.days:
+            what = "nothing to delete (keep forever)"
+        else:
+            what = (
+                f"deleted {run.observations} observations from {run.sessions} "
+                f"lesson{'s' * (run.sessions != 1)}"
+            )
+        text = f"Retention ({period}): {when}, {what}."
+        if overdue:
+            text += " Overdue: no run for over two days."
+    return {
+        "retention_days": days,
+        "last_run_at": None if run is None else run.started_at.isoformat(timespec="milliseconds"),
+        "last_run_age_s": age,
+        "last_run": None
+        if run is None
+        else {
+            "trigger": run.trigger,
+            "hostname": run.hostname,
+            "days": run.days,
+            "cutoff": None if run.cutoff is None else run.cutoff.isoformat(timespec="seconds"),
+            "finished_at": None
+            if run.finished_at is None
+            else run.finished_at.isoformat(timespec="milliseconds"),
+            "observations": run.observations,
+            "rollups": run.rollups,
+            "track_summaries": run.track_summaries,
+            "sessions": run.sessions,
+            "error": run.error,
+        },
+        "overdue": overdue,
+        "text": text,
+    }
+
+
+def purged_note(purged_at: datetime | str | None, zone: tzinfo | None, *, all_gone: bool) -> str | None:
+    """The sentence a purged lesson shows (page, reports); None for a lesson that lost nothing."""
+    if purged_at is None:
+        return None
+    if isinstance(purged_at, str):
+        purged_at = datetime.fromisoformat(purged_at)
+    on = timefmt.day(purged_at, zone)
+    if all_gone:
+        return f"{PURGED_TEXT} on {on}: this lesson's figures are no longer stored."
+    return f"{PURGED_TEXT} on {on}: part of this lesson's observations (its start) are no longer stored."

@@ -105,6 +105,8 @@ class ClassSession(Base):
     # Denominator of the heads-up ratio: class_size (the camera's, copied here) or in_view (people seen)
     attention_basis: Mapped[str | None] = mapped_column(String(20))
     class_size: Mapped[int | None] = mapped_column(Integer)
+    # When the retention purge deleted (some of) this lesson's observations (monitor.store.retention)
+    observations_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     camera: Mapped[Camera] = relationship(back_populates="sessions")
 
@@ -340,6 +342,25 @@ class Setting(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RetentionRun(Base):
+    """One run of the retention purge (``serve``'s schedule or the ``purge`` command): what it deleted."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trigger: Mapped[str] = mapped_column(String(20))  # serve | cli
+    hostname: Mapped[str | None] = mapped_column(String(200))
+    days: Mapped[int] = mapped_column(Integer)  # the retention period it applied; 0: kept everything
+    cutoff: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    rollups: Mapped[int] = mapped_column(Integer, default=0)
+    track_summaries: Mapped[int] = mapped_column(Integer, default=0)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)  # lessons that lost observations
+    error: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuditLog(Base):
