@@ -5,7 +5,9 @@ names it (``ServeConfigError``). The documented example is ``deploy/school.toml`
 
 - ``[serve]``: ``log_dir``, ``stall_after_s``, ``start_grace_s``, ``backoff_max_s``, ``stop_timeout_s``,
   ``database_cameras`` (also run cameras registered in the database with a stored source),
-  ``warm_standby`` (cameras another host serves get a loaded worker waiting for the lease).
+  ``warm_standby`` (cameras another host serves get a loaded worker waiting for the lease),
+  ``retention_every_s`` (the site's retention purge runs at start and then this often; default 6 h,
+  0 turns it off, e.g. where ``deploy/classroom-monitor-purge.timer`` runs it instead).
 - ``[dashboard]``: ``host``, ``port``, ``threads``; without this table ``serve`` runs no dashboard.
 - ``[[holidays]]``: ``from``, ``to`` (inclusive), ``label``: school-wide days without lessons.
 - ``[defaults]``: any camera option below, for every camera (a camera's own value wins).
@@ -83,6 +85,7 @@ SERVE_OPTIONS: dict[str, tuple[Any, str]] = {
     "stop_timeout_s": (lambda v: _number(v) and v >= 1, "seconds, 1 or more"),
     "database_cameras": (_bool, "true or false"),
     "warm_standby": (_bool, "true or false"),
+    "retention_every_s": (lambda v: _number(v) and (v == 0 or v >= 1), "seconds, 1 or more (0: off)"),
 }
 DASHBOARD_OPTIONS: dict[str, tuple[Any, str]] = {
     "host": (_str, "an address such as 0.0.0.0 or 127.0.0.1"),
@@ -136,6 +139,7 @@ class ServeConfig:
     stop_timeout_s: float = 30.0
     database_cameras: bool = False
     warm_standby: bool = True  # a standby camera's worker is started, loaded, and waits for the lease
+    retention_every_s: float = 6 * 3600.0  # the retention purge: at start, then this often; 0: never
 
     def camera(self, name: str) -> CameraSpec | None:
         return next((c for c in self.cameras if c.name == name), None)

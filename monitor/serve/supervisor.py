@@ -12,6 +12,10 @@ stuck decoder takes one camera down, never the school. Once a second the supervi
   taken over once that lease goes stale (its host died), without counting a crash;
 - ``finished``: its worker ended by itself with status 0 (a video file that is not looped).
 
+Beside the cameras it runs the site's retention purge (``monitor.store.retention.run_retention``) at start
+and every ``retention_every_s``, in a thread of its own so a long purge never delays the watchdog; each
+run is recorded in ``retention_runs`` for the health page.
+
 Children get ``PR_SET_PDEATHSIG`` (Linux): when ``serve`` dies, so do its workers, at once, like a host
 that lost power; another host then resumes their lessons. SIGTERM/SIGINT to ``serve`` stops every worker
 with SIGTERM (they write what they hold and close their sessions), then the dashboard.
@@ -25,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +48,7 @@ from monitor.serve.state import (
     record_exit,
 )
 from monitor.store import make_engine, session_factory
+from monitor.store.retention import run_retention
 from monitor.store.schema import utcnow
 from monitor.store.sessions import STALE_AFTER_S
 
@@ -132,6 +138,8 @@ class Supervisor:
         self.dashboard: subprocess.Popen | None = None
         self._dashboard_backoff = BACKOFF_START_S
         self._dashboard_next: float | None = None
+        self._next_purge: float | None = None  # None: at the first tick
+        self._purge_thread: threading.Thread | None = None
         self.stopping = False
 
     # --- setup --------------------------------------------------------------------------------------
@@ -212,6 +220,35 @@ class Supervisor:
         for cam in self.cameras.values():
             self._check(cam, beats.get(cam.name), now, wall)
         self._watch_dashboard(now)
+        self._schedule_retention(now)
+
+    # --- retention --------------------------------------------------------------------------------
+
+    def _schedule_retention(self, now: float) -> None:
+        """Start the retention purge when it is due (first tick, then every ``retention_every_s``)."""
+        every = self.config.retention_every_s
+        if not every or self.stopping or (self._next_purge is not None and now < self._next_purge):
+            return
+        if self._purge_thread is not None and self._purge_thread.is_alive():
+            return  # the last one is still deleting: count the interval from when it ends
+        self._next_purge = now + every
+        self._purge_thread = threading.Thread(target=self.purge_once, name="retention", daemon=True)
+        self._purge_thread.start()
+
+    def purge_once(self) -> None:
+        """One scheduled purge by the site's ``retention_days``; a failure is logged (and recorded)."""
+        try:
+            result = run_retention(self.engine, "serve")
+        except SQLAlchemyError as exc:
+            log.warning("retention purge failed: %s", str(exc).splitlines()[0])
+            return
+        if result.cutoff is not None:
+            log.info(
+                "retention: deleted %d observations from %d lessons older than %s",
+                result.observations,
+                result.sessions,
+                result.cutoff.isoformat(timespec="seconds"),
+            )
 
     def _watch_dashboard(self, now: float) -> None:
         """Restart a dashboard that exited (a port taken, a crash), after 1, 2, 4 ... s like a worker."""
@@ -360,6 +397,8 @@ class Supervisor:
         if self.dashboard is not None:
             _signal(self.dashboard, signal.SIGTERM)
             _wait_all([self.dashboard], self.config.stop_timeout_s)
+        if self._purge_thread is not None:  # it commits lesson by lesson: what it did so far stays done
+            self._purge_thread.join(self.config.stop_timeout_s)
         self.engine.dispose()
 
 

@@ -1,0 +1,103 @@
+"""The retention promise is kept: ``serve`` purges on its own schedule and records each run."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.serve.config import ServeConfigError, load_config
+from monitor.store.schema import ClassSession, Observation, RetentionRun
+from tests.conftest import process_output, start_cli
+from tests.dashboard.helpers import World
+
+
+def wait_for(what: str, check: Callable[[], object], timeout: float = 60) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def observations(world: World, session_id: int) -> int:
+    with world.Session() as db:
+        return db.scalar(select(func.count()).where(Observation.session_id == session_id))
+
+
+def runs(world: World) -> list[RetentionRun]:
+    with world.Session() as db:
+        return list(db.scalars(select(RetentionRun).order_by(RetentionRun.id)))
+
+
+def test_serve_purges_old_observations_on_its_schedule_without_anyone_running_purge(
+    db_url: str, tmp_path: Path
+) -> None:
+    world = World(db_url)
+    cam = world.camera("room-a")
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = world.lesson(cam, "Old", start=now - timedelta(days=40), seconds=10)
+    recent = world.lesson(cam, "Recent", start=now - timedelta(days=2), seconds=10)
+    world.setting("retention_days", 30)
+    config = tmp_path / "school.toml"
+    config.write_text(
+        f'[serve]\nlog_dir = "{tmp_path / "logs"}"\ndatabase_cameras = true\nretention_every_s = 2\n'
+    )
+    proc = start_cli("--db", db_url, "serve", "--config", str(config), logs=tmp_path / "out")
+    try:
+        # At start: the old lesson's observations go, the recent lesson's stay, and the run is recorded.
+        wait_for("the first scheduled purge", lambda: observations(world, old) == 0 and runs(world))
+        assert observations(world, recent) == 60
+        first = runs(world)[0]
+        assert (first.trigger, first.days, first.observations, first.sessions) == ("serve", 30, 60, 1)
+        assert first.error is None and first.finished_at is not None
+        with world.Session() as db:
+            assert db.get(ClassSession, old).observations_purged_at is not None
+            assert db.get(ClassSession, recent).observations_purged_at is None
+        # Then again, every retention_every_s: a lesson that grew old since is purged too.
+        older = world.lesson(cam, "Older", start=now - timedelta(days=31), seconds=5)
+        wait_for("the next scheduled purge", lambda: observations(world, older) == 0, timeout=30)
+        assert len(runs(world)) >= 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        process_output(proc, timeout=60)
+        world.engine.dispose()
+    assert proc.returncode == 0
+
+
+def test_the_purge_command_records_its_run_too(db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    world = World(db_url)
+    cam = world.camera("room-a")
+    old = world.lesson(cam, start=datetime.now(UTC) - timedelta(days=10), seconds=5)
+    result = CliRunner().invoke(cli, ["--db", db_url, "purge", "--days", "7"], catch_exceptions=False)
+    assert result.exit_code == 0 and "deleted 30 observations" in result.output
+    assert observations(world, old) == 0
+    [run] = runs(world)
+    assert (run.trigger, run.days, run.observations, run.sessions) == ("cli", 7, 30, 1)
+    world.engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["-1", "0.5", '"daily"', "true"])
+def test_a_bad_retention_interval_is_refused_with_one_line(value: str, tmp_path: Path) -> None:
+    config = tmp_path / "school.toml"
+    config.write_text(f"[serve]\ndatabase_cameras = true\nretention_every_s = {value}\n")
+    with pytest.raises(ServeConfigError, match="retention_every_s"):
+        load_config(config)
+
+
+def test_the_retention_interval_defaults_to_six_hours_and_0_turns_it_off(tmp_path: Path) -> None:
+    config = tmp_path / "school.toml"
+    config.write_text("[serve]\ndatabase_cameras = true\n")
+    assert load_config(config).retention_every_s == 6 * 3600
+    config.write_text("[serve]\ndatabase_cameras = true\nretention_every_s = 0\n")
+    assert load_config(config).retention_every_s == 0
