@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import configparser
+import shlex
 import signal
 import time
 from collections.abc import Callable
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 
 from monitor.serve.config import ServeConfigError, load_config
 from monitor.store.schema import ClassSession, Observation, RetentionRun
-from tests.conftest import process_output, start_cli
+from tests.conftest import REPO, cli_env, process_output, run_cli, start_cli
 from tests.dashboard.helpers import World
 
 
@@ -101,3 +103,27 @@ def test_the_retention_interval_defaults_to_six_hours_and_0_turns_it_off(tmp_pat
     assert load_config(config).retention_every_s == 6 * 3600
     config.write_text("[serve]\ndatabase_cameras = true\nretention_every_s = 0\n")
     assert load_config(config).retention_every_s == 0
+
+
+def test_the_deploy_timer_runs_the_purge_service_and_its_command_purges(db_url: str) -> None:
+    """For installs without ``serve``: the timer starts the service, whose command (run here as it is
+    written, with this checkout's Python) purges by the site setting and records the run."""
+    units = REPO / "deploy"
+    timer = configparser.ConfigParser(strict=False, interpolation=None)
+    timer.read(units / "classroom-monitor-purge.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(units / "classroom-monitor-purge.service")
+    assert service["Service"]["Type"] == "oneshot"
+    program, *args = shlex.split(service["Service"]["ExecStart"])
+    assert Path(program).name == "classroom-monitor" and args == ["purge"]
+
+    world = World(db_url)
+    cam = world.camera("room-a")
+    old = world.lesson(cam, start=datetime.now(UTC) - timedelta(days=10), seconds=5)
+    world.setting("retention_days", 7)
+    result = run_cli(*args, env=cli_env(CLASSROOM_MONITOR_DB_URL=db_url))
+    assert result.returncode == 0, result.stderr
+    assert "deleted 30 observations" in result.stdout
+    assert observations(world, old) == 0 and runs(world)[-1].trigger == "cli"
+    world.engine.dispose()
