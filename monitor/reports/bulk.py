@@ -18,9 +18,18 @@ from monitor.store.schema import Camera, ClassSession
 from monitor.store.site_settings import school_zone
 
 
-def _local_midnight(day: date, zone: tzinfo) -> datetime:
-    """The start of the school's day ``day`` (site setting ``timezone``), as a UTC instant."""
-    return timefmt.day_start_utc(day, zone)
+def _local_midnight(day: date, zone: tzinfo) -> datetime | None:
+    """The start of the school's day ``day`` (site setting ``timezone``), as a UTC instant; ``None`` when that
+    instant lies outside what ``datetime`` can hold (the day after 9999-12-31), i.e. no bound at all."""
+    try:
+        return timefmt.day_start_utc(day, zone)
+    except OverflowError:
+        return None
+
+
+def _day_after(day: date) -> date | None:
+    """The day after ``day``; ``None`` after the last day ``date`` can hold."""
+    return None if day == date.max else day + timedelta(days=1)
 
 
 def find_sessions(
@@ -39,10 +48,14 @@ def find_sessions(
         stmt = stmt.where(ClassSession.camera_id == cam_id)
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ReportError(f"--to {date_to} is before --from {date_from}")
-    if date_from is not None:
-        stmt = stmt.where(ClassSession.started_at >= _local_midnight(date_from, zone))
-    if date_to is not None:
-        stmt = stmt.where(ClassSession.started_at < _local_midnight(date_to + timedelta(days=1), zone))
+    # A bound that falls outside datetime's range (9999-12-31's end, 0001-01-01 east of UTC) is no bound.
+    start = _local_midnight(date_from, zone) if date_from is not None else None
+    next_day = _day_after(date_to) if date_to is not None else None
+    end = _local_midnight(next_day, zone) if next_day is not None else None
+    if start is not None:
+        stmt = stmt.where(ClassSession.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(ClassSession.started_at < end)
     ids = list(db.scalars(stmt))
     if not ids:
         raise ReportError(

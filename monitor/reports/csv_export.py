@@ -8,6 +8,9 @@ emotion column.
 A session with lesson markers gets a last column ``marker``: the text of the latest marker at or before the
 row's time (empty before the first), so rows can be grouped by the phases the teacher marked; the JSON,
 HTML and PDF reports list the markers themselves.
+
+Text cells that a spreadsheet would run as a formula (a marker ``=HYPERLINK(...)``) are neutralised here, for
+the dashboard's download, ``export`` and bulk zips alike (:func:`neutralise_formula`). Numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ BATCH_ROWS = 10_000
 EMOTION_COLUMNS: tuple[str, ...] = ("top_label", "confidence", *PROB_COLUMNS)
 CLASS_COLUMNS: tuple[str, ...] = ("second", "frames", "people_per_frame", "attention", "engagement")
 
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
+
+
+def neutralise_formula(text: str) -> str:
+    """``text`` as a spreadsheet shows it but never runs it: one that begins with ``= + - @``, tab or CR
+    gets a leading single quote (OWASP's advice for CSV injection); any other text is returned as it is."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
 
 def csv_columns(mode: str, *, class_only: bool = False) -> list[str]:
     """Header of the CSV of a session whose emotions may be shown (``mode`` emotion) or not."""
@@ -45,13 +57,17 @@ def csv_columns(mode: str, *, class_only: bool = False) -> list[str]:
 def marker_phase(markers: list[dict]) -> Callable[[datetime], str]:
     """A row's time -> the text of the latest marker at or before it ('' before the first)."""
     times = [datetime.fromisoformat(m["at"]) for m in markers]
-    texts = [m["text"] for m in markers]
+    texts = [neutralise_formula(m["text"]) for m in markers]
 
     def phase(ts: datetime) -> str:
         i = bisect_right(times, ts)
         return texts[i - 1] if i else ""
 
     return phase
+
+
+def _text_cell(value: str | None) -> str | None:
+    return neutralise_formula(value) if isinstance(value, str) else value
 
 
 def _lines(writer_rows: Iterable[Iterable], header: list[str]) -> Iterator[bytes]:
@@ -106,12 +122,17 @@ def iter_csv(
         .execution_options(yield_per=batch_rows)
     )
 
+    label_at = header.index("top_label") if "top_label" in header else None
+
     def parts() -> Iterator[Iterable]:
         # Executed only after the header is out: the dashboard sends the first chunk before it streams
         # the rest, and a server-side cursor must be opened in the transaction that reads it.
         # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
         # Floats are written with repr(), so every value reads back exactly as stored.
         for part in db.connection().execute(stmt).partitions():
+            if label_at is not None:
+                # A stored label is one of EMOTIONS unless the database was written by hand.
+                part = [(*r[:label_at], _text_cell(r[label_at]), *r[label_at + 1 :]) for r in part]
             if markers:
                 yield ((row[0].isoformat(timespec="milliseconds"), *row[1:], phase(row[0])) for row in part)
             else:

@@ -53,6 +53,15 @@ def test_export_a_date_range_as_one_zip(run, tmp_path):
         assert all(name.endswith(".csv") for name in zf.namelist())
 
 
+def test_a_range_to_the_last_day_a_date_can_hold_exports_everything_since(run, tmp_path):
+    result = run(
+        "--from", "2026-11-20", "--to", "9999-12-31", "-f", "csv", "--out", str(tmp_path / "all.zip")
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "all.zip") as zf:
+        assert len(zf.namelist()) >= 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -63,6 +72,8 @@ def test_export_a_date_range_as_one_zip(run, tmp_path):
         ),
         (["--camera", "Gym"], "no camera named 'Gym'"),
         (["--from", "1999-01-01", "--to", "1999-01-02"], "no sessions match"),
+        (["--from", "9999-12-31", "--to", "9999-12-31"], "no sessions match"),
+        (["--to", "0001-01-01"], "no sessions match"),
     ],
 )
 def test_bad_input_is_one_clear_error_without_traceback(run, args, message):
