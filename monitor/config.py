@@ -121,6 +121,10 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
             raise ConfigError(f"config file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {path} is not UTF-8 text (a TOML file): {exc}") from exc
+        except (OSError, ValueError) as exc:  # a folder, no permission, a NUL in the name
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     if f"{ENV_PREFIX}DB" in env:
         values["db_url"] = env[f"{ENV_PREFIX}DB"]
     for f in dataclasses.fields(Settings):
