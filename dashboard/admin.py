@@ -33,6 +33,7 @@ from monitor import timefmt
 from monitor.cameras import rects_text
 from monitor.store import queries, site_settings
 from monitor.store.cameras import config_of
+from monitor.store.retention import retention_status
 from monitor.store.schema import Camera, ClassSession, User, WorkerStatus, utcnow
 from monitor.store.sessions import STALE_AFTER_S, is_stale
 from monitor.store.site_settings import all_settings, school_zone
@@ -289,7 +290,10 @@ def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None 
 def health() -> Any:
     db = get_db()
     return render_template(
-        "health.html", workers=health_rows(db, access.visible_camera_ids(db)), stale_after_s=STALE_AFTER_S
+        "health.html",
+        workers=health_rows(db, access.visible_camera_ids(db)),
+        stale_after_s=STALE_AFTER_S,
+        retention=retention_status(db, zone=school_zone(db)),
     )
 
 
@@ -301,4 +305,5 @@ def api_health() -> Any:
         now=now.isoformat(timespec="milliseconds"),
         stale_after_s=STALE_AFTER_S,
         workers=health_rows(db, access.visible_camera_ids(db), now),
+        retention=retention_status(db, now, zone=school_zone(db)),
     )

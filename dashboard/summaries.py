@@ -14,6 +14,7 @@ from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
 from monitor.privacy import Privacy
 from monitor.store import queries
+from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup, utcnow
 from monitor.store.sessions import STALE_AFTER_S
 from monitor.store.site_settings import school_zone
@@ -86,6 +87,8 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
     return {
         "lines": summary_lines(figures),
         "faces_seen": bool(faces),
+        # the retention policy deleted (some of) its observations: the page says so, not "no faces"
+        "purged": purged_note(cs.observations_purged_at, zone, all_gone=not frames),
         "low_periods": [
             {"start": _iso(p.start), "end": _iso(p.end), "attention": round(p.attention, 4)}
             for p in figures.low_periods

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.labels import EMOTIONS
+from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.store.queries import (
     PeopleInView,
     TimelineBucket,
@@ -23,6 +23,7 @@ from monitor.store.queries import (
     session_dict,
     session_timeline,
 )
+from monitor.store.retention import purged_note
 from monitor.store.schema import ClassSession, utcnow
 
 LOW_PERIODS = 3
@@ -214,20 +215,25 @@ def period_text(p: Period, short: bool, zone: tzinfo | None = None) -> str:
 
 
 def summary_lines(f: LessonFigures) -> list[str]:
-    """The summary a teacher reads first, as short plain sentences (never "0%" for a lesson with no faces)."""
+    """The summary a teacher reads first, as short plain sentences (never "0%" for a lesson with no faces,
+    never "no faces" for a lesson whose observations the retention policy deleted)."""
+    purged = purged_note(f.session.get("observations_purged_at"), f.zone, all_gone=not f.timeline)
     if not f.timeline:
-        return [NO_DATA_YET if f.in_progress else NO_FACES]
+        return [purged or (NO_DATA_YET if f.in_progress else NO_FACES)]
+    lines = [purged] if purged else []
     if not f.faces_seen:
         return [
+            *lines,
             NO_FACES
             + f" {f.session['frames'] or sum(b.frames for b in f.timeline)} frames were analysed"
-            + (" so far." if f.in_progress else ".")
+            + (" so far." if f.in_progress else "."),
         ]
-    lines = []
     if f.emotion and f.emotion_shares:
         top = sorted(f.emotion_shares.items(), key=lambda kv: kv[1], reverse=True)[:3]
         moods = ", ".join(f"{label} {pct(share)}" for label, share in top)
         lines.append(f"Dominant expressions across the class: {moods}.")
+    elif f.emotion:  # emotion mode, faces seen, none large enough to read (monitor.classify min_face_px)
+        lines.append(f"Expressions: {FACES_TOO_SMALL}.")
     thirds = f.engagement_thirds
     detail = ""
     if all(v is not None for v in thirds):

@@ -20,6 +20,7 @@ import io
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,9 @@ from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
 from monitor.store.queries import session_timeline
+from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
+from monitor.store.site_settings import school_zone
 
 BATCH_ROWS = 10_000
 """Rows fetched per round trip (``yield_per``: a server-side cursor where the database has one)."""
@@ -96,6 +99,8 @@ def iter_csv(
     phase = marker_phase(markers)
     if markers:
         header.append("marker")
+    # A lesson the retention policy purged says so in a first row, where its deleted (oldest) rows were.
+    purged = _purged_rows(db, cs, len(header))
     if not privacy.tracks:
         _, buckets = session_timeline(db, session_id, bucket_s=1)
         engagement_shown = privacy.for_lesson(cs.mode).engagement
@@ -111,7 +116,7 @@ def iter_csv(
             )
             for b in buckets
         )
-        yield from _lines([rows], header)
+        yield from _lines([*purged, rows], header)
         return
     cols = [getattr(Observation, name) for name in header[1 : len(header) - bool(markers)]]
     stmt = (
@@ -138,4 +143,13 @@ def iter_csv(
             else:
                 yield ((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
 
-    yield from _lines(parts(), header)
+    yield from _lines(chain(purged, parts()), header)
+
+
+def _purged_rows(db: Session, cs: ClassSession, width: int) -> list[list[list[str]]]:
+    """One part of one row, "Observations deleted by the retention policy on ...", or none."""
+    if cs.observations_purged_at is None:
+        return []
+    left = db.scalar(select(Observation.id).where(Observation.session_id == cs.id).limit(1))
+    note = purged_note(cs.observations_purged_at, school_zone(db), all_gone=left is None)
+    return [[[note, *[""] * (width - 1)]]]

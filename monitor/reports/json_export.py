@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from monitor.reports.content import ReportContent
+from monitor.store.retention import purged_note
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 REPORT_KIND = "classroom-monitor/session-report"
@@ -44,6 +45,9 @@ def report_dict(c: ReportContent) -> dict:
         "attention_basis": s.get("attention_basis"),
         "class_size": s.get("class_size"),
         "model": c.model,
+        # the retention policy deleted (some of) its observations: when, and the sentence saying so
+        "observations_purged_at": s.get("observations_purged_at"),
+        "retention_note": purged_note(s.get("observations_purged_at"), c.zone, all_gone=not c.timeline),
     }
     summary: dict = {
         "mean_engagement": _r(c.mean_engagement),

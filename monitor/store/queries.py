@@ -111,7 +111,7 @@ def session_timeline(
         frames = sum(col["frames"])
         faces = sum(col["faces"])
         emotions = None
-        if faces and col["p_happy"][0] is not None:
+        if faces and any(v is not None for v in col["p_happy"]):  # None: no face readable that second
             sums = [sum((v or 0.0) for v in col[c]) for c in PROB_COLUMNS]
             total = sum(sums) or 1.0
             emotions = {label: s / total for label, s in zip(EMOTIONS, sums, strict=True)}
@@ -179,7 +179,9 @@ def track_summaries(db: Session, session_id: int) -> list[dict]:
         n = max(r.observations, 1)
         emotions = None
         if r.p_happy is not None:
-            emotions = {label: getattr(r, c) / n for label, c in zip(EMOTIONS, PROB_COLUMNS, strict=True)}
+            # shares of the observations that had an expression (faces too small to read have none)
+            read = sum(getattr(r, c) for c in PROB_COLUMNS) or 1.0
+            emotions = {label: getattr(r, c) / read for label, c in zip(EMOTIONS, PROB_COLUMNS, strict=True)}
         out.append(
             {
                 "track_id": r.track_id,
@@ -290,6 +292,10 @@ def session_dict(cs: ClassSession) -> dict:
         # the heads-up ratio's denominator: "class_size" (of class_size students) or "in_view" (people seen)
         "attention_basis": cs.attention_basis,
         "class_size": cs.class_size,
+        # set when the retention purge deleted (some of) its observations (monitor.store.retention)
+        "observations_purged_at": cs.observations_purged_at.isoformat(timespec="milliseconds")
+        if cs.observations_purged_at
+        else None,
     }
 
 

@@ -174,7 +174,7 @@ def retention_status(db: Session, now: datetime | None = None, zone: tzinfo | No
     if run is None:
         text = f"Retention ({period}): never run."
         if days:
-            text += " Run `classroom-monitor serve`, or enable classroom-monitor-purge.timer."
+            text += " Nothing purges: run classroom-monitor serve, or enable classroom-monitor-purge.timer."
     else:
         when = f"last ran {timefmt.relative(run.started_at, zone, now)} ({run.trigger} on {run.hostname})"
         if run.error:

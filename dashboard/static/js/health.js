@@ -66,6 +66,11 @@
     try { data = await CM.getJSON(table.dataset.api); } catch (e) { return; }
     if (!data) return;
     body.replaceChildren(...data.workers.map(row));
+    const retention = document.getElementById("retention-status");
+    if (retention && data.retention) {
+      retention.textContent = data.retention.text;
+      retention.classList.toggle("error-text", data.retention.overdue);
+    }
   }
   setInterval(refresh, 3000);
 })();

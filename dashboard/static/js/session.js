@@ -132,7 +132,7 @@
     const seen = s.faces_seen;
     // Typical: the median second of the session; peak: its busiest second (see monitor/store/queries.py).
     const people = (v) => (s.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
-    set("people_typical", seen ? people(s.people.typical) : "none");
+    set("people_typical", seen ? people(s.people.typical) : s.purged ? "–" : "none");
     set("people_peak", seen ? people(s.people.peak) : "–");
     set("engagement", s.engagement_withheld ? "hidden" : seen ? CM.pct(s.engagement) : "–");
     set("attention", seen ? CM.pct(s.attention) : "–");
@@ -166,7 +166,7 @@
     if (!data) return;
     timeline = data;
     if (!data.buckets.length) {
-      note.textContent = inProgress ? "Nothing stored for this lesson yet." : "No faces were detected in this lesson.";
+      note.textContent = summary.purged || (inProgress ? "Nothing stored for this lesson yet." : "No faces were detected in this lesson.");
       return;
     }
     drawPrimary(data); drawPeople(data); drawEmotions(data);
@@ -310,7 +310,7 @@
     document.querySelector("#tracks tbody").replaceChildren();
     tracksShown = 0;
     if (!tracks.length) {
-      const tr = document.createElement("tr"), td = CM.cell(inProgress ? "No faces tracked yet." : "No faces were detected in this lesson.");
+      const tr = document.createElement("tr"), td = CM.cell(summary.purged || (inProgress ? "No faces tracked yet." : "No faces were detected in this lesson."));
       td.colSpan = 4; tr.append(td); document.querySelector("#tracks tbody").append(tr);
     }
     showMoreTracks(TRACK_PAGE);
