@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import re
-import stat as stat_module
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +28,6 @@ from monitor.preprocess import FACE_SIZE, to_gray
 
 N_PIXELS = FACE_SIZE * FACE_SIZE
 USAGES = ("Training", "PublicTest", "PrivateTest")
-CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "classroom-monitor"
 CACHE_VERSION = 1
 FERPLUS_LABELS: tuple[str, ...] = (*EMOTIONS, "contempt")
 """The 8 FER+ emotion classes in this project's order: the 7 FER2013 ones, then contempt."""
@@ -172,21 +170,28 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8", errors="replace", newline="")
 
 
-def _cache_path(path: Path) -> Path:
-    """Where the decoded ``.npz`` of ``path`` lives: beside it if that folder is writable, else ~/.cache.
+def cache_dir() -> Path:
+    """Where decoded datasets are cached: ``$XDG_CACHE_HOME/classroom-monitor`` (``~/.cache/...``).
 
-    Keyed by the file's content (SHA-1, about 0.3 s for FER2013's 84 MB) rather than its modification time,
-    so a dataset folder mounted afresh each session reuses its cache instead of adding another 76 MB one.
+    Read at each call, so a changed ``XDG_CACHE_HOME`` applies at once; a relative or empty value is
+    ignored, as the XDG base directory specification asks.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "classroom-monitor"
+
+
+def _cache_path(path: Path) -> Path:
+    """Where the decoded ``.npz`` of ``path`` lives: always in :func:`cache_dir`, never beside the data.
+
+    A dataset folder may be shared or read-only (``../shared`` is), so nothing is written there. Keyed by
+    the file's content (SHA-1, about 0.3 s for FER2013's 84 MB) rather than its path or modification time,
+    so a dataset mounted afresh each session, or copied, reuses its cache instead of adding another 76 MB.
     """
     digest = hashlib.sha1(f"v{CACHE_VERSION}|".encode())
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    name = f".{path.name}.{digest.hexdigest()[:12]}.npz"
-    # Mode bits too: root passes os.access on folders that are read-only by intent (dr-xr-xr-x).
-    if os.access(path.parent, os.W_OK) and path.parent.stat().st_mode & stat_module.S_IWUSR:
-        return path.parent / name
-    return CACHE_DIR / name
+    return cache_dir() / f"{path.name}.{digest.hexdigest()[:12]}.npz"
 
 
 def _parse_pixel_rows(rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -349,10 +354,10 @@ def _write_cache(
             skip_vals=np.array(list(skipped.values()), dtype=np.int64),
         )
         os.replace(tmp, cache_file)
-        # One cache per file name and folder: drop those of the file's earlier contents (or older keys).
+        # One cache per file name: drop those of the file's earlier contents (or older keys).
         stem = cache_file.name.rsplit(".", 2)[0]
-        same_file = re.compile(re.escape(stem) + r"\.[0-9a-f]{12}\.npz")
-        for old in cache_file.parent.glob(f"{glob.escape(stem)}.*.npz"):
+        same_file = re.compile(r"\.?" + re.escape(stem) + r"\.[0-9a-f]{12}\.npz")  # "." : older hidden names
+        for old in cache_file.parent.glob(f"*{glob.escape(stem)}.*.npz"):
             if old != cache_file and same_file.fullmatch(old.name):
                 old.unlink(missing_ok=True)
     except OSError:

@@ -33,24 +33,73 @@ def test_vectorised_pixel_parser_matches_a_naive_parse(rng: np.random.Generator)
         assert np.array_equal(image, np.array(row.split(), dtype=np.uint8))
 
 
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private ``$XDG_CACHE_HOME``; returns the folder the decoded datasets go to."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    return tmp_path / "xdg-cache" / "classroom-monitor"
+
+
+def _caches(folder: Path, name: str) -> list[Path]:
+    pattern = re.escape(f"{name}.") + "[0-9a-f]{12}.npz"
+    return sorted(p for p in folder.iterdir() if re.fullmatch(pattern, p.name)) if folder.is_dir() else []
+
+
 @pytest.mark.parametrize("gz", [False, True])
-def test_good_csv_loads_plain_or_gzip_and_is_cached(
-    tmp_path: Path, rng: np.random.Generator, gz: bool
+def test_good_csv_loads_plain_or_gzip_and_is_cached_in_the_users_cache_not_beside_the_data(
+    tmp_path: Path, rng: np.random.Generator, gz: bool, cache_home: Path
 ) -> None:
     rows = [(str(i % 7), pixels(rng), "Training" if i < 8 else "PublicTest") for i in range(10)]
-    path = write_fer_csv(tmp_path / ("fer.csv.gz" if gz else "fer.csv"), rows, gz=gz)
+    (tmp_path / "data").mkdir()
+    path = write_fer_csv(tmp_path / "data" / ("fer.csv.gz" if gz else "fer.csv"), rows, gz=gz)
     data = load_dataset(path, progress=False)
     assert data.images.shape == (10, 48, 48) and data.images.dtype == np.uint8
     assert data.labels.tolist() == [i % 7 for i in range(10)]
     assert (data.usage == "PublicTest").sum() == 2 and not data.skipped
     assert np.array_equal(data.images[3].ravel(), np.array(rows[3][1].split(), dtype=np.uint8))
-    assert list(tmp_path.glob(".fer.csv*.npz")), "the decoded arrays are cached beside a writable file"
+    # The data folder is writable here, and still nothing is written beside the data (../shared is shared).
+    assert [p.name for p in (tmp_path / "data").iterdir()] == [path.name]
+    assert len(_caches(cache_home, path.name)) == 1, "the decoded arrays are cached in $XDG_CACHE_HOME"
     again = load_dataset(path, progress=False)
     assert np.array_equal(again.images, data.images) and np.array_equal(again.labels, data.labels)
 
 
+def test_the_cache_defaults_to_dot_cache_and_ignores_a_relative_xdg_cache_home(
+    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from training.data import cache_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = write_fer_csv(tmp_path / "fer.csv", [(str(i % 7), pixels(rng), "Training") for i in range(3)])
+    default = tmp_path / "home" / ".cache" / "classroom-monitor"
+    for xdg in (None, "", "relative/cache"):  # unset, empty or relative: the XDG default, ~/.cache
+        if xdg is None:
+            monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        else:
+            monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+        assert cache_dir() == default
+    assert len(load_dataset(path, progress=False)) == 3
+    assert len(_caches(default, "fer.csv")) == 1 and not (tmp_path / "relative").exists()
+
+
+def test_a_dataset_in_a_read_only_folder_loads_and_caches_in_the_users_cache(
+    tmp_path: Path, rng: np.random.Generator, cache_home: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    path = write_fer_csv(shared / "fer.csv", [(str(i % 7), pixels(rng), "Training") for i in range(4)])
+    shared.chmod(0o555)  # like ../shared/datasets: dr-xr-xr-x
+    try:
+        assert len(load_dataset(path, progress=False)) == 4
+        assert len(load_dataset(path, progress=False)) == 4
+    finally:
+        shared.chmod(0o755)
+    assert [p.name for p in shared.iterdir()] == ["fer.csv"]
+    assert len(_caches(cache_home, "fer.csv")) == 1
+
+
 def test_the_cache_follows_the_content_and_keeps_one_file_per_dataset(
-    tmp_path: Path, rng: np.random.Generator
+    tmp_path: Path, rng: np.random.Generator, cache_home: Path
 ) -> None:
     rows = [(str(i % 7), pixels(rng), "Training") for i in range(6)]
     path = write_fer_csv(tmp_path / "fer.csv", rows)
@@ -58,21 +107,16 @@ def test_the_cache_follows_the_content_and_keeps_one_file_per_dataset(
     load_dataset(other, progress=False)
     first = load_dataset(path, progress=False)
 
-    def caches(name: str) -> list[Path]:
-        return [
-            p for p in tmp_path.iterdir() if re.fullmatch(re.escape(f".{name}.") + "[0-9a-f]{12}.npz", p.name)
-        ]
-
-    [cache] = caches("fer.csv")
+    [cache] = _caches(cache_home, "fer.csv")
     # Touched (a folder mounted afresh): same content, same cache, nothing added.
     os.utime(path, ns=(1, 1))
     assert np.array_equal(load_dataset(path, progress=False).images, first.images)
-    assert caches("fer.csv") == [cache]
+    assert _caches(cache_home, "fer.csv") == [cache]
     # New content: read again, and the cache of the old content is gone.
     write_fer_csv(path, rows[:3])
     assert len(load_dataset(path, progress=False)) == 3
-    [newer] = caches("fer.csv")
-    assert newer != cache and len(caches("fer.csv.gz")) == 1
+    [newer] = _caches(cache_home, "fer.csv")
+    assert newer != cache and len(_caches(cache_home, "fer.csv.gz")) == 1
 
 
 def test_bad_rows_are_counted_per_reason(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -165,7 +209,9 @@ def test_image_folder_faces_are_preprocessed_like_worker_crops(tmp_path: Path) -
     assert np.array_equal(preprocess_faces(data.images), preprocess_faces([img]))
 
 
-def test_ferplus_votes_become_soft_labels_over_8_classes(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_ferplus_votes_become_soft_labels_over_8_classes(
+    tmp_path: Path, rng: np.random.Generator, cache_home: Path
+) -> None:
     fer = write_fer_csv(
         tmp_path / "fer.csv",
         [("3", pixels(rng), "Training"), ("0", pixels(rng), "Training"), ("6", pixels(rng), "PublicTest")],
