@@ -38,7 +38,7 @@ def _ready_db(settings: Settings) -> None:
     default=100,
     show_default=True,
     type=click.IntRange(4, 10_000),
-    help="Worker threads; each open live view holds one.",
+    help="Worker threads; each open live view holds one, and a fifth (at least 4) stay for pages.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to standard error.")
 @click.option("--dev", is_flag=True, help="Use Werkzeug's development server, not gunicorn.")
@@ -47,11 +47,13 @@ def dashboard(
     settings: Settings, host: str, port: int, db_url: str | None, threads: int, access_log: bool, dev: bool
 ) -> None:
     """Serve the teachers' web dashboard (gunicorn: one process with threads, WebSockets included)."""
+    from dashboard.live import check_live_settings
     from dashboard.usersessions import check_settings
 
     settings = settings.replace(db_url=db_url)
     try:
         check_settings(settings)
+        check_live_settings(settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _ready_db(settings)

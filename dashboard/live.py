@@ -6,18 +6,25 @@ Flask-SocketIO relays from the message queue. Browsers join a camera's room with
 the same access check as the pages. Connections without a logged-in session are refused. Access is checked
 again every few seconds (:class:`WatchGuard`), so a teacher unassigned from a camera, or a deleted account,
 stops receiving its frames without waiting for the browser to reconnect.
+
+:class:`LiveGate` stands in front of the Socket.IO transport: the login is checked before the Engine.IO
+handshake (a refused socket never holds a server thread), each account may hold only a few connections,
+and all of them together only the server threads that :func:`live_slots` leaves free of page requests.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room, rooms
 from sqlalchemy import select
+from werkzeug.wsgi import ClosingIterator
 
 from dashboard.access import MAX_ID, can_see_camera
 from dashboard.db import Database, get_db
@@ -35,12 +42,42 @@ REVOKED_EVENT = "access_revoked"
 WATCH_ERROR_EVENT = "watch_error"
 
 
+SOCKETIO_PATH = "socket.io"
+MAX_LIVE_PER_USER = 1_000
+DEFAULT_MAX_LIVE = 80
+"""Live connections open at once without a server that says how many threads it has (dev server, tests):
+what :func:`live_slots` leaves of gunicorn's default 100 threads."""
+
+
+def live_slots(threads: int) -> int:
+    """How many of the server's ``threads`` live connections may hold; the rest stay free for pages.
+
+    Under gunicorn each open WebSocket (and each pending long-poll) holds one worker thread. A fifth of the
+    threads, and at least four, are kept for plain HTTP, so logins and pages answer however many sockets
+    are open; with very few threads, one socket is still allowed.
+    """
+    return max(1, threads - max(4, threads // 5))
+
+
+def check_live_settings(settings: Settings) -> None:
+    """Raise ValueError (one line) for live-feed settings that cannot be used."""
+    per_user = settings.live_connections_per_user
+    if isinstance(per_user, bool) or not isinstance(per_user, int) or not 1 <= per_user <= MAX_LIVE_PER_USER:
+        raise ValueError(f"live_connections_per_user must be 1 to {MAX_LIVE_PER_USER}, not {per_user!r}")
+
+
 def init_app(app: Flask, settings: Settings) -> SocketIO:
+    check_live_settings(settings)
     socketio = SocketIO(
         app,
         async_mode="threading",
         message_queue=settings.redis_url or None,
+        path=SOCKETIO_PATH,
     )
+    # Flask-SocketIO put its middleware in app.wsgi_app; the gate goes in front of it.
+    gate = LiveGate(app.wsgi_app, app, settings.live_connections_per_user, DEFAULT_MAX_LIVE)
+    app.wsgi_app = gate  # type: ignore[method-assign]
+    app.extensions["live_gate"] = gate
     poller = None
     if not settings.redis_url:
         poller = LivePoller(socketio, app.extensions["monitor_db"], app.config["LIVE_POLL_INTERVAL_S"])
@@ -236,3 +273,98 @@ class LivePoller:
                 self.socketio.emit(LIVE_EVENT, payload, to=camera_room(cs.camera_id))
                 sent.append(payload)
         return sent
+
+
+class LiveGate:
+    """WSGI middleware in front of the Socket.IO transport (every request under ``/socket.io/``).
+
+    Flask-SocketIO's ``connect`` handler only runs after the Engine.IO handshake, and by then a WebSocket
+    holds a server thread for as long as its client keeps it open: anyone could take every thread. So each
+    request is checked here first, before Engine.IO sees it, and answered without an upgrade when:
+
+    - it carries no valid login (the same signed cookie and ``user_sessions`` row as the pages): 401;
+    - the account already holds ``per_user`` connections (a WebSocket, or a pending long-poll): 429;
+    - ``max_total`` are held by everyone together (the threads not kept for pages): 503 with Retry-After.
+
+    A connection counts from its request's start to the end of its response, which for a WebSocket is its
+    whole life. A polling client's later requests need the login too, so logging out also ends them.
+    """
+
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        flask_app: Flask,
+        per_user: int,
+        max_total: int,
+        path: str = SOCKETIO_PATH,
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.flask_app = flask_app
+        self.per_user = per_user
+        self.max_total = max_total
+        self.prefix = f"/{path.strip('/')}/"
+        self._held: dict[int, int] = {}  # user id -> open connections
+        self._lock = threading.Lock()
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return sum(self._held.values())
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if not environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.wsgi_app(environ, start_response)
+        user_id = self._logged_in_user(environ)
+        if user_id is None:
+            return _refuse(start_response, "401 UNAUTHORIZED", "log in first")
+        with self._lock:
+            mine, total = self._held.get(user_id, 0), sum(self._held.values())
+            if mine >= self.per_user:
+                refusal = ("429 TOO MANY REQUESTS", f"this account already has {mine} live connections open")
+            elif total >= self.max_total:
+                refusal = ("503 SERVICE UNAVAILABLE", "too many live connections open; try again shortly")
+            else:
+                refusal = None
+                self._held[user_id] = mine + 1
+        if refusal is not None:
+            log.debug("live: refused a connection of user %s: %s", user_id, refusal[1])
+            return _refuse(start_response, *refusal, retry_after=5)
+        release = self._releaser(user_id)
+        try:
+            return ClosingIterator(self.wsgi_app(environ, start_response), release)
+        except BaseException:
+            release()
+            raise
+
+    def _releaser(self, user_id: int) -> Callable[[], None]:
+        done = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if done.is_set():
+                    return
+                done.set()
+                left = self._held.get(user_id, 1) - 1
+                if left > 0:
+                    self._held[user_id] = left
+                else:
+                    self._held.pop(user_id, None)
+
+        return release
+
+    def _logged_in_user(self, environ: dict[str, Any]) -> int | None:
+        """The user id of the request's login, checked as the pages check it (see dashboard.usersessions)."""
+        with self.flask_app.request_context(dict(environ)):
+            user_id = session.get("user_id")
+        return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+
+
+def _refuse(
+    start_response: Callable, status: str, message: str, retry_after: int | None = None
+) -> list[bytes]:
+    body = json.dumps({"error": message}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    if retry_after is not None:
+        headers.append(("Retry-After", str(retry_after)))
+    start_response(status, headers)
+    return [body]

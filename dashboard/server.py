@@ -2,8 +2,11 @@
 
 This is how Flask-SocketIO's documentation deploys its threading mode (``gunicorn -w 1 --threads 100``).
 There is one worker process because the Socket.IO rooms and the live poller live in its memory; more
-workers would need sticky sessions and Redis. Each open live view holds one thread, so ``threads`` bounds
-the number of browsers watching at once. The app is built inside the worker, after the fork.
+workers would need sticky sessions and Redis. Each open live view holds one thread, so live connections
+get at most :func:`dashboard.live.live_slots` of the ``threads`` and the rest stay free for pages: a flood of
+sockets cannot starve logins (:class:`dashboard.live.LiveGate` refuses sockets without a login, more than
+``live_connections_per_user`` per account, and past that bound). The app is built inside the worker,
+after the fork.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class DashboardServer(BaseApplication):
 
     def __init__(self, settings: Settings, host: str, port: int, threads: int, access_log: bool) -> None:
         self.settings = settings
+        self.threads = threads
         self.options: dict[str, Any] = {
             "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
             "workers": 1,
@@ -46,8 +50,11 @@ class DashboardServer(BaseApplication):
 
     def load(self) -> Any:
         from dashboard import create_app
+        from dashboard.live import live_slots
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        app.extensions["live_gate"].max_total = live_slots(self.threads)
+        return app
 
 
 def serve(settings: Settings, host: str, port: int, threads: int = DEFAULT_THREADS, access_log: bool = False):

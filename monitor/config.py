@@ -81,6 +81,8 @@ class Settings:
     session_idle_hours: float = 10.0
     cookie_secure: str = "auto"  # auto: Secure cookies when the request came over HTTPS | always | never
     proxy_hops: int = 0  # reverse proxies in front of the dashboard whose X-Forwarded-* headers are trusted
+    # dashboard: live-feed connections (WebSockets) one account may hold open at once; see dashboard/live.py
+    live_connections_per_user: int = 8
     log_level: str = "INFO"
 
     def replace(self, **changes: Any) -> Settings:
