@@ -10,25 +10,27 @@ from sqlalchemy import select
 
 from dashboard import access
 from dashboard.db import audit, write_db
-from monitor.cameras import CameraConfig, CameraConfigError, rects_text, validate_changes
+from monitor.cameras import (
+    CameraConfig,
+    CameraConfigError,
+    camera_name_key,
+    clean_camera_name,
+    rects_text,
+    validate_changes,
+)
 from monitor.store.cameras import apply_changes, config_of
 from monitor.store.schema import Camera
 
-MAX_CAMERA_NAME = 100
-
 
 def check_camera_name(name: str) -> str:
-    """The name as stored (trimmed); workers find their camera by it (``--camera NAME``)."""
-    name = (name or "").strip()
-    if not name or len(name) > MAX_CAMERA_NAME or not name.isprintable():
-        raise CameraConfigError(f"camera names are 1 to {MAX_CAMERA_NAME} printable characters")
-    return name
+    """The name as stored (``monitor.cameras.clean_camera_name``, the rule workers follow too)."""
+    return clean_camera_name(name)
 
 
 def _name_taken(db, name: str, other_than: int | None = None) -> str | None:
-    """The existing camera name that equals ``name`` ignoring case (Room 3 / room 3 would confuse)."""
+    """The existing camera name that names the same camera as ``name`` (Room 3 / room 3 would confuse)."""
     for cid, existing in db.execute(select(Camera.id, Camera.name)):
-        if cid != other_than and existing.casefold() == name.casefold():
+        if cid != other_than and camera_name_key(existing) == camera_name_key(name):
             return existing
     return None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,25 @@ CLEAR_WORDS = ("", "none", "-")
 
 class CameraConfigError(ValueError):
     """A camera setting that cannot be used; the message is meant for the user."""
+
+
+MAX_CAMERA_NAME = 100
+
+
+def clean_camera_name(name: str | None) -> str:
+    """A camera's name as stored and looked up, the one rule for every way in (``worker --camera``,
+    ``camera set``, the admin page, the worker's lease): spaces around it trimmed and runs inside made one
+    space. ``CameraConfigError`` for an empty, over-long or non-printable name."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > MAX_CAMERA_NAME or not name.isprintable():
+        raise CameraConfigError(f"camera names are 1 to {MAX_CAMERA_NAME} printable characters")
+    return name
+
+
+def camera_name_key(name: str) -> str:
+    """What two names share when they name the same camera: ``Room 3``, ``room 3``, `` Room  3`` and
+    ``Ｒｏｏｍ 3`` (full width) are one camera, so a typo cannot create a look-alike beside it."""
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import cv2
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.capture import FrameSource, SourceError
+from monitor.commands.camera import CAMERA_NAME
 from monitor.config import Settings
 from monitor.detect import DETECTORS, DetectorError, make_detector
 from monitor.safe_paths import UnsafePathError, check_output_path
@@ -20,7 +21,10 @@ SNAPSHOT_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 @click.command()
 @click.option(
-    "--camera", required=True, help="Camera name (its class size, mounting, board and ROI are used)."
+    "--camera",
+    required=True,
+    type=CAMERA_NAME,
+    help="Camera name (its class size, mounting, board and ROI are used).",
 )
 @click.option("--source", required=True, help="Webcam index, video file, RTSP/HTTP URL, or 'sample'.")
 @click.option(

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from monitor.cameras import CameraConfigError, rects_text, validate_changes
+from monitor.cameras import CameraConfigError, clean_camera_name, rects_text, validate_changes
 from monitor.config import Settings
 from monitor.store import DatabaseError, migrated_engine, session_factory
 from monitor.store.cameras import apply_changes, camera_by_name, config_of
 from monitor.store.schema import AuditLog
+
+
+class CameraName(click.ParamType):
+    """A camera name under the one rule (``monitor.cameras.clean_camera_name``): `` c1 `` becomes ``c1``;
+    an empty or non-printable name is a usage error before anything is opened."""
+
+    name = "camera name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return clean_camera_name(value)
+        except CameraConfigError as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+CAMERA_NAME = CameraName()
 
 
 def _engine(settings: Settings):
@@ -26,7 +43,7 @@ def camera() -> None:
 
 
 @camera.command("set")
-@click.argument("name")
+@click.argument("name", type=CAMERA_NAME)
 @click.option("--class-size", help="Students in the room (1-500; 'none': count the people in view).")
 @click.option("--mounting", help="Wall the camera hangs on: front (sees faces) or back (sees backs).")
 @click.option("--board", help="Where the front is: 'auto' (learn it) or 'yaw,pitch' in degrees.")
@@ -43,9 +60,6 @@ def set_cmd(
     include: str | None,
 ) -> None:
     """Change the set-up of camera NAME (created if new); workers read it when they start."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise click.ClickException("camera name must be 1 to 100 characters")
     try:
         changes = validate_changes(class_size, mounting, board, ignore, include)
     except CameraConfigError as exc:

@@ -11,6 +11,7 @@ import click
 
 from monitor.capture import SourceError
 from monitor.classify import ModelError
+from monitor.commands.camera import CAMERA_NAME
 from monitor.config import MODEL_PRECISIONS, Settings
 from monitor.detect import DETECTORS, DetectorError
 from monitor.store import DatabaseError
@@ -29,7 +30,7 @@ class FiniteFloatRange(click.FloatRange):
 
 
 @click.command()
-@click.option("--camera", required=True, help="Camera name (created on first use).")
+@click.option("--camera", required=True, type=CAMERA_NAME, help="Camera name (created on first use).")
 @click.option("--source", required=True, help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.")
 @click.option("--session", "session_label", help="Class session label (default: camera and start time).")
 @click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: yunet).")

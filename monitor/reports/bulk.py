@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor import timefmt
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
 from monitor.reports.files import atomic_file, output_path, session_db_url
+from monitor.store.cameras import camera_by_name
 from monitor.store.queries import session_dict
 from monitor.store.schema import Camera, ClassSession
 from monitor.store.site_settings import school_zone
@@ -41,11 +42,11 @@ def find_sessions(
     zone = school_zone(db)
     stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
     if camera is not None:
-        cam_id = db.scalar(select(Camera.id).where(Camera.name == camera))
-        if cam_id is None:
+        cam = camera_by_name(db, camera)  # the name rule of every camera look-up: C1 finds c1
+        if cam is None:
             known = ", ".join(db.scalars(select(Camera.name).order_by(Camera.name))) or "none"
             raise ReportError(f"no camera named {camera!r} (cameras: {known})")
-        stmt = stmt.where(ClassSession.camera_id == cam_id)
+        stmt = stmt.where(ClassSession.camera_id == cam.id)
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ReportError(f"--to {date_to} is before --from {date_from}")
     # A bound that falls outside datetime's range (9999-12-31's end, 0001-01-01 east of UTC) is no bound.

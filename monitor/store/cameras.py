@@ -8,14 +8,33 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.cameras import CameraConfig, roi_from_json, roi_json
+from monitor.cameras import CameraConfig, camera_name_key, clean_camera_name, roi_from_json, roi_json
 from monitor.store.schema import Camera, ClassSession
 
 log = logging.getLogger(__name__)
 
 
 def camera_by_name(db: Session, name: str) -> Camera | None:
-    return db.scalar(select(Camera).where(Camera.name == name))
+    """The camera called ``name``: exactly, else the (oldest) one whose name differs only in case, width or
+    spacing (``monitor.cameras.camera_name_key``), so ``C1`` and `` c1`` find camera ``c1``."""
+    cam = db.scalar(select(Camera).where(Camera.name == name))
+    if cam is not None:
+        return cam
+    key = camera_name_key(name)
+    for cam_id, stored in db.execute(select(Camera.id, Camera.name).order_by(Camera.id)):
+        if camera_name_key(stored) == key:
+            return db.get(Camera, cam_id)
+    return None
+
+
+def get_or_create_camera(db: Session, name: str) -> Camera:
+    """The camera ``name`` finds, else a new one under the cleaned name (``CameraConfigError``: bad name)."""
+    cam = camera_by_name(db, clean_camera_name(name))
+    if cam is None:
+        cam = Camera(name=clean_camera_name(name))
+        db.add(cam)
+        db.flush()
+    return cam
 
 
 def config_of(cam: Camera | None) -> CameraConfig:
@@ -50,8 +69,7 @@ def apply_changes(db: Session, name: str, changes: dict, create: bool = True) ->
     if cam is None:
         if not create:
             return None
-        cam = Camera(name=name)
-        db.add(cam)
+        cam = get_or_create_camera(db, name)
     current = config_of(cam)
     ignore = changes.pop("roi_ignore", current.ignore)
     include = changes.pop("roi_include", current.include)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.store import lesson_stats
+from monitor.store.cameras import get_or_create_camera
 from monitor.store.schema import (
     Camera,
     ClassSession,
@@ -114,12 +115,8 @@ def claim_camera(db: Session, camera_id: int, token: str, now: datetime) -> Work
 
 
 def _camera(db: Session, name: str) -> Camera:
-    cam = db.scalar(select(Camera).where(Camera.name == name))
-    if cam is None:
-        cam = Camera(name=name)
-        db.add(cam)
-        db.flush()
-    return cam
+    # The one name rule (monitor.cameras): " c1" or "C1" leases camera c1, never a look-alike beside it.
+    return get_or_create_camera(db, name)
 
 
 def take_camera(db_factory: sessionmaker, *, camera_name: str, source: str, token: str) -> int:
