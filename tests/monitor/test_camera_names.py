@@ -1,5 +1,5 @@
 """One camera-name rule for every way in: `` c1``, ``C1`` or a full-width ``ｃ1`` is camera ``c1``, never a
-look-alike beside it that slips past its lease; an empty or non-printable name is refused before anything runs."""
+look-alike beside it that slips past its lease; an empty or non-printable name is refused before any run."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ def test_worker_look_alike_names_record_into_the_same_camera(db_url, keep_signal
 
 
 @pytest.mark.parametrize("name", ["", "  ", "c\x07"])
-def test_worker_with_an_empty_or_unprintable_name_is_a_usage_error(db_url, name, keep_signal_handlers) -> None:
+def test_worker_with_an_empty_or_unprintable_name_is_a_usage_error(
+    db_url, name, keep_signal_handlers
+) -> None:
     result = invoke("--db", db_url, "worker", "--source", "sample", "--max-frames", "2", "--camera", name)
     assert result.exit_code == 2, result.output
     assert "camera names are 1 to 100 printable characters" in result.output
@@ -103,7 +105,12 @@ def test_camera_set_and_show_follow_the_same_rule(db_url) -> None:
 
 
 def test_export_finds_a_camera_by_a_look_alike_name(db_url, keep_signal_handlers, tmp_path) -> None:
-    assert invoke("--db", db_url, "worker", "--source", "sample", "--max-frames", "2", "--camera", "Room 7").exit_code == 0
+    assert (
+        invoke(
+            "--db", db_url, "worker", "--source", "sample", "--max-frames", "2", "--camera", "Room 7"
+        ).exit_code
+        == 0
+    )
     out = tmp_path / "r.zip"
     result = invoke("--db", db_url, "export", "--camera", "room 7", "-f", "json", "--out", str(out))
     assert result.exit_code == 0, result.output
