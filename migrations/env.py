@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from alembic import context
+from sqlalchemy import Connection
 
-from monitor.store.db import make_engine
+from monitor.store.db import DatabaseError, make_engine
 from monitor.store.schema import Base
 
 config = context.config
@@ -26,12 +27,48 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    """Run the migrations on one connection, on SQLite in one transaction with foreign keys off.
+
+    Batch mode rebuilds an SQLite table (``cameras``, ``users``...) by copying it and dropping the old one;
+    with foreign keys on, that ``DROP TABLE`` deletes every child row through ``ON DELETE CASCADE``
+    (sessions, observations, teacher-camera assignments). ``PRAGMA foreign_keys`` is a no-op inside a
+    transaction, so the engine sets it as each connection opens; ``foreign_key_check`` then proves the
+    result consistent before the transaction commits.
+    """
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), writer=True, foreign_keys=False)
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                # SQLite's DDL is transactional: a failed step leaves the database as it was.
+                transactional_ddl=True if sqlite else None,
+            )
+            with context.begin_transaction():
+                if sqlite:
+                    _refuse_foreign_keys_on(connection)
+                context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
+    finally:
+        engine.dispose()
+
+
+def _refuse_foreign_keys_on(connection: Connection) -> None:
+    if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        raise DatabaseError("foreign keys are on for the migration connection: a table rebuild would cascade")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if problems:
+        table, rowid, parent, _ = problems[0]
+        raise DatabaseError(
+            f"migration left {len(problems)} rows pointing at missing parents "
+            f"(first: {table} row {rowid} -> {parent}); nothing was changed"
+        )
 
 
 if context.is_offline_mode():

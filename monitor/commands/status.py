@@ -18,7 +18,7 @@ def status(settings: Settings, as_json: bool) -> None:
     from monitor.serve.status import camera_rows, format_table
 
     try:
-        engine = migrated_engine(settings.db_url)
+        engine = migrated_engine(settings.db_url, read_only=True)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

@@ -25,9 +25,10 @@ MAX_SESSION_ID = 2**63 - 1
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Session]:
-    """A read session on the configured database; every failure becomes one clean message."""
+    """A read session on the configured database (opened read-only); every failure becomes one clean
+    message."""
     try:
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, read_only=True)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

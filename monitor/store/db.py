@@ -2,17 +2,26 @@
 
 SQLite (the default) gets WAL, a busy timeout and foreign keys on every connection; writers take the
 write lock up front (``BEGIN IMMEDIATE``) so that several workers on one file wait their turn instead of
-failing with "database is locked" when a read transaction tries to upgrade.
+failing with "database is locked" when a read transaction tries to upgrade. Commands that only read open
+the file read-only, so they work on a read-only file or folder too.
+
+Every new connection checks the schema revision: a database that a newer version has migrated (a revision
+this code's ``migrations/`` does not know) is refused with one line, before anything reads or writes it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import sqlite3
+import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,39 +40,169 @@ def normalise_url(url: str | Path) -> str:
     return text
 
 
-def make_engine(url: str | Path, *, writer: bool = False, pool_pre_ping: bool = True) -> Engine:
-    """Create an engine; ``writer=True`` makes SQLite transactions take the write lock at BEGIN."""
+def make_engine(
+    url: str | Path,
+    *,
+    writer: bool = False,
+    read_only: bool = False,
+    foreign_keys: bool = True,
+    pool_pre_ping: bool = True,
+) -> Engine:
+    """Create an engine.
+
+    ``writer=True`` makes SQLite transactions take the write lock at BEGIN and refuses a read-only SQLite
+    file at once. ``read_only=True`` (commands that only read) opens an SQLite file read-only, and
+    immutable where its folder is read-only too; a PostgreSQL session then refuses writes.
+    ``foreign_keys=False`` is for migrations only: SQLite's batch mode rebuilds a table with
+    ``DROP TABLE``, which would cascade into the child tables.
+    """
     text = normalise_url(url)
     try:
         parsed = make_url(text)
     except ArgumentError as exc:
         raise DatabaseError(f"not a database URL: {text!r}") from exc
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(text, parsed.database, writer=writer)
+        return _sqlite_engine(
+            text, parsed.database, writer=writer, read_only=read_only, foreign_keys=foreign_keys
+        )
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
     try:
-        return create_engine(text, pool_pre_ping=pool_pre_ping, future=True)
+        engine = create_engine(text, pool_pre_ping=pool_pre_ping, future=True, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(f"cannot use database URL {text!r}: no driver for {parsed.drivername!r}") from exc
+    if parsed.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _check_revision(dbapi_conn, _record) -> None:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
+                revisions = []
+                if cur.fetchone()[0]:
+                    cur.execute("SELECT version_num FROM alembic_version")
+                    revisions = [row[0] for row in cur.fetchall()]
+            finally:
+                cur.close()
+                dbapi_conn.rollback()  # end the implicit transaction the queries opened
+            try:
+                refuse_unknown_revisions(revisions, parsed)
+            except DatabaseError:
+                dbapi_conn.close()
+                raise
+
+    return engine
 
 
-def _sqlite_engine(url: str, database: str | None, *, writer: bool) -> Engine:
-    if database and database != ":memory:":
-        parent = Path(database).expanduser().resolve().parent
-        if not parent.is_dir():
-            raise DatabaseError(f"folder for the database does not exist: {parent}")
-        _create_private(Path(database).expanduser())
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+def refuse_unknown_revisions(revisions: list[str], url: URL) -> None:
+    """``DatabaseError`` when the database stands at a schema revision this code's migrations do not know
+    (a newer version migrated it): reading it could mislead and writing it could corrupt it."""
+    if not revisions:
+        return
+    from monitor.store.migrate import known_revisions
+
+    known, heads = known_revisions()
+    if unknown := [rev for rev in revisions if rev not in known]:
+        raise DatabaseError(
+            f"database {url.render_as_string(hide_password=True)} is at schema revision {unknown[0]}, "
+            f"newer than this version of classroom-monitor knows (up to {', '.join(heads)}): "
+            "run the version that migrated it, or a newer one"
+        )
+
+
+def sqlite_read_only_reason(path: Path) -> str | None:
+    """Why the SQLite file at ``path`` cannot be written (None: it can). Tries it for real, since root
+    ignores the permission bits: the file opened for writing, and a file made (and gone) in its folder
+    unless the ``-wal`` and ``-shm`` files are there already."""
+    try:
+        os.close(os.open(path, os.O_RDWR))
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return "the file is read-only"
+        return None  # missing, or another problem: SQLite's own error says it better
+    if all(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm")):
+        return None
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return "its folder is read-only"
+    return None
+
+
+def _read_only_connector(path: Path):
+    """Open ``path`` read-only: ``mode=ro``, or ``immutable=1`` where the folder is read-only as well
+    (SQLite cannot make the ``-shm`` file a WAL reader needs; nobody can be writing the file then)."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            if sqlite_read_only_reason(path) is None:
+                raise
+        return sqlite3.connect(
+            f"{uri}&immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False
+        )
+
+    return connect
+
+
+def _sqlite_revisions(dbapi_conn: sqlite3.Connection) -> list[str]:
+    has_table = dbapi_conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone()
+    if not has_table:
+        return []
+    return [row[0] for row in dbapi_conn.execute("SELECT version_num FROM alembic_version")]
+
+
+def _sqlite_engine(
+    url: str, database: str | None, *, writer: bool, read_only: bool, foreign_keys: bool
+) -> Engine:
+    path = None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise DatabaseError(f"folder for the database does not exist: {path.parent}")
+        if read_only and not path.is_file():
+            raise DatabaseError(
+                f"database file {path} does not exist (create it: classroom-monitor db upgrade)"
+            )
+        if not read_only:
+            _create_private(path)
+        if writer and (reason := sqlite_read_only_reason(path)):
+            raise DatabaseError(f"database {path} is read-only ({reason}): this command needs to write it")
+    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}}
+    if read_only and path is not None:
+        options = {"creator": _read_only_connector(path)}
+    engine = create_engine(url, **options)
+    parsed = make_url(url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         # Take transaction control from pysqlite so BEGIN is ours (see SQLAlchemy's pysqlite notes).
         dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
+        try:
+            refuse_unknown_revisions(_sqlite_revisions(dbapi_conn), parsed)
+            cur = dbapi_conn.cursor()
+            if not read_only:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+        except DatabaseError:
+            dbapi_conn.close()
+            raise
+        except sqlite3.OperationalError:
+            if path is not None and (reason := sqlite_read_only_reason(path)):
+                dbapi_conn.close()
+                raise DatabaseError(f"database {path} is read-only ({reason})") from None
+            raise
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
@@ -84,9 +223,9 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def migrated_engine(url: str | Path, *, writer: bool = False) -> Engine:
+def migrated_engine(url: str | Path, *, writer: bool = False, read_only: bool = False) -> Engine:
     """An engine on a database that has the schema; ``DatabaseError`` (one line for the user) otherwise."""
-    engine = make_engine(url, writer=writer)
+    engine = make_engine(url, writer=writer, read_only=read_only)
     try:
         with engine.connect() as conn:
             tables = inspect(conn).get_table_names()

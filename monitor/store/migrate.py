@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -23,9 +26,30 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+@functools.cache
+def known_revisions() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(every revision in ``migrations/versions``, the head revisions): what this code can open."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(rev.revision for rev in script.walk_revisions()), tuple(script.get_heads())
+
+
 def upgrade(url: str, revision: str = "head") -> str | None:
     """Create or upgrade the database at ``url`` to ``revision``; returns the revision now in place."""
-    engine = make_engine(url)
+    return _migrate(url, revision, command.upgrade)
+
+
+def downgrade(url: str, revision: str) -> str | None:
+    """Take the database at ``url`` back to ``revision`` (its data kept where the older schema has a place
+    for it); returns the revision now in place."""
+    return _migrate(url, revision, command.downgrade)
+
+
+def _migrate(url: str, revision: str, step) -> str | None:
+    # writer=True: a read-only SQLite file is refused here with one line; so is a database at a
+    # revision this code does not know (make_engine checks it on connect).
+    engine = make_engine(url, writer=True)
     try:
         with engine.connect() as conn:
             # Fail early and clearly on an unreachable or non-database file.
@@ -36,8 +60,10 @@ def upgrade(url: str, revision: str = "head") -> str | None:
         raise DatabaseError(f"cannot open database {normalise_url(url)}: {exc}") from exc
     finally:
         engine.dispose()
-    cfg = alembic_config(url)
-    command.upgrade(cfg, revision)
+    try:
+        step(alembic_config(url), revision)
+    except CommandError as exc:
+        raise DatabaseError(f"cannot migrate database {normalise_url(url)} to {revision!r}: {exc}") from exc
     return current_revision(url)
 
 
