@@ -31,7 +31,7 @@ from dashboard.db import get_db, write_db
 from dashboard.params import parse_int
 from monitor import timefmt
 from monitor.cameras import rects_text
-from monitor.store import queries, site_settings
+from monitor.store import queries, site_settings, worker_health
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
 from monitor.store.schema import Camera, ClassSession, User, WorkerStatus, utcnow
@@ -253,11 +253,12 @@ def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None 
         beat = ws.last_heartbeat if ws else None
         state = ws.state if ws else "never started"
         stale = ws is not None and state in LIVE_STATES and is_stale(beat, now)
+        live = ws is not None and state in LIVE_STATES and not stale
         out.append(
             {
                 "camera_id": cam.id,
                 "camera": cam.name,
-                "state": state,
+                "state": worker_health.shown_state(ws, state, live),
                 "stale": stale,
                 "pid": ws.pid if ws else None,
                 "host": ws.hostname if ws else None,
@@ -276,7 +277,11 @@ def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None 
                 "model_version": ws.model_version if ws else None,
                 "message": ws.message if ws else None,
                 "restarts": (ws.restarts or 0) if ws else 0,
-                "last_error": ws.last_error if ws else None,
+                # the supervisor's last error, else what the heartbeat says is wrong (camera, lost frames)
+                "last_error": worker_health.last_error(ws, live, zone),
+                **worker_health.capture_fields(ws, live),
+                "frames_lost": ws.frames_lost if ws else 0,
+                "store_error": ws.store_error if ws else None,
                 # Added by the capture pipeline's own columns when present (migration 0007).
                 "frames_dropped": getattr(ws, "frames_dropped", None),
                 "latency_p50_ms": getattr(ws, "latency_p50_ms", None),

@@ -170,6 +170,8 @@ def _camera_state(db: Session, camera_id: int) -> dict:
     return {
         "status": cam.get("status"),
         "status_detail": cam.get("status_detail"),
+        "status_since": cam.get("status_since"),  # a camera that cannot be read: since when
+        "problem": cam.get("problem"),  # "Camera unreachable since 05:29 (cannot open source)"
         "last_heartbeat": beat,
         "heartbeat_age_s": None if age is None else round(age, 1),
         "stale_after_s": STALE_AFTER_S,

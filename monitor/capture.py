@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,6 +41,22 @@ StatusCallback = Callable[[str, str], None]
 
 class SourceError(Exception):
     """A source that cannot be opened at all; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class CaptureState:
+    """What the worker knows of its camera: ``online``, ``reconnecting`` or ``offline``, why, and since when.
+
+    ``since`` is when the camera last came online, or, while it cannot be read, when the outage began (it
+    stays put from reconnecting to offline): "unreachable since 05:29 (cannot open source)"."""
+
+    state: str
+    reason: str
+    since: datetime
+
+    @property
+    def online(self) -> bool:
+        return self.state == "online"
 
 
 def source_kind(spec: str) -> str:
@@ -78,6 +95,7 @@ class FrameSource:
         self.on_status = on_status or (lambda status, detail: None)
         self.stop_event = stop_event or threading.Event()
         self.reconnects = 0
+        self.capture = CaptureState("online", "source opened", datetime.now(UTC))
         self._cap: cv2.VideoCapture | None = None
         self.fps: float = 0.0
         if self.kind == "file":
@@ -92,11 +110,19 @@ class FrameSource:
                 if self.kind == "stream":
                     # A camera that is down at start is still a camera: keep trying in frames().
                     log.warning("stream %s not reachable yet; will keep retrying", spec)
+                    self.capture = CaptureState("reconnecting", "cannot open source", datetime.now(UTC))
                 else:
                     raise SourceError(f"cannot open {self.kind} source {spec!r} (not a readable video?)")
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def _set_capture(self, state: str, reason: str) -> None:
+        """Record the camera's state and tell ``on_status``; an outage keeps the time it began."""
+        was = self.capture
+        since = was.since if (state == "online") == was.online else datetime.now(UTC)
+        self.capture = CaptureState(state, reason, since)
+        self.on_status(state, reason)
 
     @property
     def live(self) -> bool:
@@ -133,6 +159,7 @@ class FrameSource:
         if self.kind == "sample":
             from monitor.sample import SyntheticClassroom
 
+            self._set_capture("online", "synthetic sample")
             yield from SyntheticClassroom().frames(self.stop_event, self.sample_fps or 10.0)
             return
         if self.kind == "file":
@@ -150,7 +177,7 @@ class FrameSource:
         fps = self.fps if 0 < self.fps < 1000 else 25.0
         index, last_kept = -1, None
         clock = time.monotonic()
-        self.on_status("online", f"reading {Path(self.spec).name}")
+        self._set_capture("online", f"reading {Path(self.spec).name}")
         while not self.stop_event.is_set():
             ok, image = cap.read()
             if not ok or image is None:
@@ -178,7 +205,7 @@ class FrameSource:
                 if self._cap is None:
                     failures += 1
                     status = "offline" if failures >= OFFLINE_AFTER_FAILURES else "reconnecting"
-                    self.on_status(status, f"cannot open source; retry in {backoff:.0f}s")
+                    self._set_capture(status, "cannot open source")
                     log.warning("camera %s: %s, retry in %.0fs", self.spec, status, backoff)
                     if self.stop_event.wait(backoff):
                         break
@@ -187,13 +214,13 @@ class FrameSource:
                 if failures or self.reconnects:
                     log.info("camera %s: reconnected", self.spec)
                 failures, backoff = 0, 1.0
-                self.on_status("online", "connected")
+                self._set_capture("online", "connected")
             ok, image = self._cap.read()
             if not ok or image is None:
                 self._cap.release()
                 self._cap = None
                 self.reconnects += 1
-                self.on_status("reconnecting", "read failed or timed out")
+                self._set_capture("reconnecting", "read failed or timed out")
                 log.warning("camera %s: read failed or timed out; reconnecting", self.spec)
                 continue
             index += 1

@@ -6,6 +6,10 @@ sessions in the store (``monitor.store.sessions``), the mode in ``monitor.mode_p
 registry (``ModelWatcher``), when to record in the ``schedule`` (``monitor.schedule``), the heartbeat's
 figures in ``monitor.meters``. Stopping (end of source, ``max_frames``, ``request_stop`` on SIGINT/SIGTERM)
 writes everything still queued, closes the class session and frees the camera.
+
+A camera (stream or webcam) may be unreachable when its lesson is due: the worker then holds the camera and
+says so in its heartbeat (capture state, reason, since when), and opens the lesson only with the first frame,
+so that no empty lesson claims to be in progress. Frames the database refused are counted in the summary.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from monitor.schedule import SCHEDULE_POLL_S, Schedule
 from monitor.stages import Frame
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
 from monitor.store.queries import PeopleInView, people_in_view
-from monitor.store.writer import ObservationWriter
+from monitor.store.writer import MAX_PENDING_FRAMES, ObservationWriter
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
@@ -58,6 +62,10 @@ class WorkerSummary:
     people: PeopleInView | None = None
     sessions: list[int] = field(default_factory=list)
     dropped: int = 0  # frames a live source delivered while the worker was busy, skipped
+    frames_lost: int = 0  # processed but never stored: the database refused them
+    store_error: str | None = None
+    no_session: str = "outside timetable"  # why no session was recorded, when none was
+    left_open: bool = False  # the database refused to close the last session
 
     @property
     def fps(self) -> float:
@@ -67,14 +75,25 @@ class WorkerSummary:
         if len(self.sessions) > 1:
             closed = f"sessions {', '.join(map(str, self.sessions))} closed"
         elif self.session_id is not None:
-            closed = f"session {self.session_id} closed"
+            closed = f"session {self.session_id} {'left open' if self.left_open else 'closed'}"
         else:
-            closed = "no session (outside timetable)"
+            closed = f"no session ({self.no_session})"
         return (
             f"camera {self.camera}: {closed}, {self.frames} frames, "
             f"{self.faces} observations, {self.tracks} tracks, "
             f"people in view: {self.people.text() if self.people else 'none stored'}, "
             f"{self.fps:.1f} fps ({self.mode} mode), {self.dropped} frames dropped"
+            + (f", {self.frames_lost} frames NOT STORED" if self.frames_lost else "")
+        )
+
+    def loss(self) -> str | None:
+        """One line for the user when processed frames were not stored; None when all were."""
+        if not self.frames_lost:
+            return None
+        stored = self.frames - self.frames_lost
+        return (
+            f"camera {self.camera}: {self.frames_lost} of {self.frames} processed frames were not stored "
+            f"({stored} stored): {self.store_error or 'the database refused them'}"
         )
 
 
@@ -90,13 +109,16 @@ class CaptureWorker:
         loop: bool = False,
         realtime: bool = False,
         schedule: Schedule | None = None,
+        max_pending_frames: int = MAX_PENDING_FRAMES,
     ) -> None:
         """``schedule`` None: record from start to stop. With a schedule: record only within its periods,
-        one session each, labelled by the period; between them hold the camera, idle."""
+        one session each, labelled by the period; between them hold the camera, idle.
+        ``max_pending_frames``: frames kept in memory while the database refuses writes."""
         self.settings = settings
         self.camera_name = camera
         self.max_frames = max_frames
         self.schedule = schedule
+        self.max_pending_frames = max_pending_frames
         self.stop_event = threading.Event()
         self.engine = make_engine(settings.db_url, writer=True)
         self.db = session_factory(self.engine)
@@ -128,6 +150,11 @@ class CaptureWorker:
         self.pipeline: FramePipeline | None = None  # the last lesson's
         self.lesson: Lesson | None = None
         self.feed: FrameFeed | None = None
+        # The lesson that should be recording now (None: outside the timetable); with a camera that can be
+        # unreachable it is opened at its first frame.
+        self._due: str | None = None
+        self._left_open = False
+        self._waits_for_frames = self.source.kind in ("stream", "webcam")
         self.sessions_run: list[int] = []
         self.frames = self.faces = self.tracks = 0
         self.fps = FpsMeter()
@@ -153,15 +180,18 @@ class CaptureWorker:
         log.info("camera %s: %s (%s)", self.camera_name, status, detail)
         if self.writer is not None:
             self.writer.set_camera_status(status, detail)
+        self._last_beat = float("-inf")  # the heartbeat says so at once
 
     def run(self) -> WorkerSummary:
         started = time.monotonic()
         start = None
         try:
-            if self.schedule is None:
+            if self.schedule is None and not self._waits_for_frames:
                 start = self._open(self.session_label).data_from  # a file's timestamps count from here
             else:
                 self._take_camera()
+                if self.schedule is None:
+                    self._due = self.session_label  # opened with the camera's first frame
             self.feed = self.source.feed(start)
             self._loop(self.feed)
         finally:
@@ -177,7 +207,8 @@ class CaptureWorker:
             if self.schedule is not None and now >= next_look:
                 self._follow_schedule()
                 next_look = now + SCHEDULE_POLL_S
-            if self.lesson is None:  # outside the timetable: no frame is looked at, let alone stored
+            if self.lesson is None and self._due is None:
+                # outside the timetable: no frame is looked at, let alone stored
                 feed.clear()
                 self._beat(now)
                 self.stop_event.wait(WAIT_S)
@@ -188,6 +219,8 @@ class CaptureWorker:
                     return
                 self._beat(time.monotonic())
                 continue
+            if self.lesson is None:  # the lesson is due and its camera has sent the first frame
+                self._open(self._due)
             self._process(*captured)
             now = time.monotonic()
             self._beat(now)
@@ -213,10 +246,20 @@ class CaptureWorker:
         self._last_beat = now
         p50, p95 = self.writer.latency.percentiles_ms(now)
         lesson = self.lesson
+        capture = self.source.capture
+        if lesson is not None:
+            message = None
+        elif self._due is not None:
+            message = "lesson due: waiting for the camera's first frame"
+        else:
+            message = sessions.IDLE_MESSAGE
         self.writer.set_worker_status(
-            state="running" if lesson else "idle",
+            state="running" if lesson or self._due else "idle",
             session_id=lesson.session_id if lesson else None,
-            message=None if lesson else sessions.IDLE_MESSAGE,
+            message=message,
+            capture_state=capture.state,
+            capture_detail=capture.reason,
+            capture_since=capture.since,
             frames=self.frames,
             faces_in_view=lesson.faces_in_view if lesson else 0,
             fps=self.fps.fps if lesson else None,
@@ -236,6 +279,8 @@ class CaptureWorker:
         except sessions.CameraBusy as exc:
             raise WorkerError(f"camera {self.camera_name}: {exc}") from exc
         self._start_writer()
+        if not self.source.capture.online:  # unreachable from the start: the capture thread says it anew
+            self.writer.set_camera_status(self.source.capture.state, self.source.capture.reason)
 
     def _start_writer(self) -> None:
         if self.writer is None:
@@ -245,6 +290,7 @@ class CaptureWorker:
                 self.camera_id,
                 self.settings.batch_interval_s,
                 lease_token=self.lease_token,
+                max_pending_frames=self.max_pending_frames,
             )
 
     def _source_name(self) -> str:
@@ -253,9 +299,10 @@ class CaptureWorker:
     def _follow_schedule(self) -> None:
         period = self.schedule(datetime.now(UTC))
         label = period.label if period else None
+        self._due = label
         if self.lesson is not None and self.lesson.label != label:
             self._close_lesson()
-        if label is not None and self.lesson is None:
+        if label is not None and self.lesson is None and not self._waits_for_frames:
             self._open(label)
 
     def _open(self, label: str) -> sessions.OpenedSession:
@@ -317,17 +364,26 @@ class CaptureWorker:
             self.feed.close()
         if self.writer is not None:
             self.writer.close()
-        if self.camera_id is not None:
-            lesson = self._end_lesson()
-            sessions.close_session(
-                self.db,
-                camera_id=self.camera_id,
-                session_id=lesson.session_id if lesson else None,
-                frames=self.frames,
-                last_ts=lesson.last_ts if lesson else None,
-                token=self.lease_token,
-            )
-        self.engine.dispose()
+        try:
+            if self.camera_id is not None:
+                lesson = self._end_lesson()
+                sessions.close_session(
+                    self.db,
+                    camera_id=self.camera_id,
+                    session_id=lesson.session_id if lesson else None,
+                    frames=self.frames,
+                    last_ts=lesson.last_ts if lesson else None,
+                    token=self.lease_token,
+                )
+        except OperationalError as exc:
+            if not (self.writer and self.writer.frames_lost):
+                raise
+            # The database that refused the frames refuses the close too: the loss is what to report (the
+            # next worker closes the session at its last data).
+            log.error("camera %s: session not closed: %s", self.camera_name, exc.orig)
+            self._left_open = True
+        finally:
+            self.engine.dispose()
 
     # -- what follows the site and the registry while running ---------------------------------------------
 
@@ -384,6 +440,10 @@ class CaptureWorker:
             people,
             list(self.sessions_run),
             self.feed.dropped if self.feed else 0,
+            frames_lost=self.writer.frames_lost if self.writer else 0,
+            store_error=self.writer.store_error if self.writer else None,
+            no_session="outside timetable" if self.schedule else "the camera sent no frame",
+            left_open=self._left_open,
         )
 
 

@@ -128,3 +128,6 @@ def worker(
     except (WorkerError, DatabaseError) as exc:  # the camera is taken, or was taken over while running
         raise click.ClickException(str(exc)) from exc
     click.echo(summary.line())
+    loss = summary.loss()
+    if loss is not None:  # frames were processed and never stored: that must not look like success
+        raise click.ClickException(loss)

@@ -1,19 +1,36 @@
-"""Each camera's worker as ``classroom-monitor status`` shows it: one row per camera, from the store."""
+"""Each camera's worker as ``classroom-monitor status`` shows it: one row per camera, from the store.
+
+A running worker whose camera cannot be read shows ``camera offline`` (or ``camera reconnecting``) with why
+and since when; frames it could not store are counted in ``frames_lost`` and named in ``last_error``."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.store import worker_health
 from monitor.store.schema import Camera, WorkerStatus, utcnow
-from monitor.store.sessions import is_stale
+from monitor.store.sessions import LIVE_STATES, is_stale
+from monitor.store.site_settings import school_zone
 
-COLUMNS = ("camera", "state", "heartbeat", "fps", "restarts", "dropped", "p95 ms", "host", "last error")
+COLUMNS = (
+    "camera",
+    "state",
+    "heartbeat",
+    "fps",
+    "restarts",
+    "dropped",
+    "lost",
+    "p95 ms",
+    "host",
+    "last error",
+)
 
 
 def camera_rows(db: Session) -> list[dict]:
     """Cameras with their worker's state; a live state with a stale heartbeat reads ``offline``."""
     now = utcnow()
+    zone = school_zone(db)
     out = []
     for cam, ws in db.execute(
         select(Camera, WorkerStatus)
@@ -26,10 +43,11 @@ def camera_rows(db: Session) -> list[dict]:
             age = round((now - ws.last_heartbeat).total_seconds(), 1)
         if ws is not None and state not in ("stopped", "failed") and is_stale(ws.last_heartbeat, now):
             state = "offline"
+        live = state in LIVE_STATES
         out.append(
             {
                 "camera": cam.name,
-                "state": state,
+                "state": worker_health.shown_state(ws, state, live),
                 "heartbeat_age_s": age,
                 "fps": None if ws is None or ws.fps is None else round(ws.fps, 1),
                 "restarts": ws.restarts if ws else 0,
@@ -39,7 +57,10 @@ def camera_rows(db: Session) -> list[dict]:
                 "host": f"{ws.hostname} pid {ws.pid}" if ws and ws.hostname else None,
                 "session_id": ws.session_id if ws else None,
                 "message": ws.message if ws else None,
-                "last_error": ws.last_error if ws else None,
+                **worker_health.capture_fields(ws, live),
+                "frames_lost": ws.frames_lost if ws else 0,
+                "store_error": ws.store_error if ws else None,
+                "last_error": worker_health.last_error(ws, live, zone),
             }
         )
     return out
@@ -58,9 +79,10 @@ def format_table(rows: list[dict]) -> str:
             _cell(r["fps"]),
             _cell(r["restarts"]),
             _cell(r["frames_dropped"]),
+            _cell(r["frames_lost"]),
             "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}",
             _cell(r["host"]),
-            _cell(r["last_error"])[:80],
+            _cell(r["last_error"])[:120],
         ]
         for r in rows
     ]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import timefmt
 from monitor.labels import EMOTIONS
 from monitor.store.schema import (
     PROB_COLUMNS,
@@ -26,6 +27,8 @@ from monitor.store.schema import (
     utcnow,
 )
 from monitor.store.sessions import is_stale
+from monitor.store.site_settings import school_zone
+from monitor.store.worker_health import UNREACHABLE
 
 BUCKET_CHOICES_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 TARGET_BUCKETS = 120
@@ -240,19 +243,29 @@ def list_cameras(db: Session, camera_ids: list[int] | None = None) -> list[dict]
         stmt = stmt.where(Camera.id.in_(camera_ids))
     out = []
     now = utcnow()
+    zone = school_zone(db)
     for cam in db.scalars(stmt):
         running = running_session(db, cam.id)
         ws = db.get(WorkerStatus, cam.id)
         status, detail = cam.status, cam.status_detail
+        # A camera its worker cannot read: since when (the worker's capture state) and a line that says so.
+        problem, since = None, None
+        if ws is not None and status in UNREACHABLE and ws.capture_state == status and ws.capture_since:
+            since = ws.capture_since
+            problem = f"Camera unreachable since {timefmt.clock(since, zone)} ({detail or status})"
         if status != "offline" and is_stale(cam.last_heartbeat, now):
             # A killed worker writes nothing more: its last word was "online", but silence means offline.
             status, detail = "offline", "no heartbeat: the worker stopped or crashed"
+            since = cam.last_heartbeat
+            problem = f"No heartbeat since {timefmt.clock(since, zone)} (the worker stopped or crashed)"
         out.append(
             {
                 "id": cam.id,
                 "name": cam.name,
                 "status": status,
                 "status_detail": detail,
+                "status_since": since.isoformat(timespec="milliseconds") if since else None,
+                "problem": problem,
                 "last_heartbeat": cam.last_heartbeat.isoformat(timespec="milliseconds")
                 if cam.last_heartbeat
                 else None,

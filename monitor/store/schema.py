@@ -286,6 +286,13 @@ class WorkerStatus(Base):
     frames_dropped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     latency_p50_ms: Mapped[float | None] = mapped_column(Float)
     latency_p95_ms: Mapped[float | None] = mapped_column(Float)
+    # The camera as the worker sees it (online | reconnecting | offline), why, and since when (the first
+    # failure of an outage); and frames that were processed but never stored (the database refused them).
+    capture_state: Mapped[str | None] = mapped_column(String(20))
+    capture_detail: Mapped[str | None] = mapped_column(String(500))
+    capture_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    frames_lost: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    store_error: Mapped[str | None] = mapped_column(String(500))
 
 
 def username_key(name: str) -> str:

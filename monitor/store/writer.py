@@ -5,6 +5,11 @@ processing never waits on the disk. ``close()`` (called on SIGTERM and at the en
 what is left; a SIGKILL loses at most the batch in flight. Each frame is stored in the session that was
 current when it was added (``begin_session`` switches; a scheduled worker has none between lessons), and
 the time from its capture to its commit feeds ``latency`` (the heartbeat's p50/p95).
+
+While the database refuses writes (a full disk, a lock that never clears) frames wait in memory, at most
+``max_pending_frames`` of them: past that the oldest are dropped, and at ``close()`` whatever still cannot be
+written is given up too. Both are counted in ``frames_lost``, logged, and written with the heartbeat (a lone
+heartbeat is a small update that a full SQLite file usually still takes), so ``status`` and health show them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.exc import OperationalError
 
 from monitor.labels import EMOTIONS
@@ -59,7 +64,7 @@ def observation_rows(frame: FrameRecord, session_id: int) -> list[dict]:
             "top_label": None,
             "confidence": None,
         }
-        if frame.probs is None:
+        if frame.probs is None or np.isnan(frame.probs[i]).any():  # attention-only, or too small to read
             row.update(dict.fromkeys(PROB_COLUMNS))
         else:
             p = frame.probs[i]
@@ -77,6 +82,13 @@ Queued = tuple[int, FrameRecord, float | None]
 HEARTBEAT_S = 1.0
 """An idle writer (no frames: a camera reconnecting) still renews its camera's lease this often."""
 
+MAX_PENDING_FRAMES = 3000
+"""Frames kept in memory while the database refuses writes (5 minutes at 10 fps); older ones are dropped."""
+
+CLOSE_ATTEMPTS = 3
+CLOSE_RETRY_S = 1.0
+"""``close()`` tries the last batch this often, this far apart, before it gives the frames up as lost."""
+
 
 class ObservationWriter:
     """Queue frames from the capture loop; a thread writes them in batched transactions."""
@@ -89,6 +101,7 @@ class ObservationWriter:
         interval_s: float = 0.5,
         lease_token: str | None = None,
         loop_stall_s: float = 15.0,
+        max_pending_frames: int = MAX_PENDING_FRAMES,
     ) -> None:
         self.engine = engine
         self.session_id = session_id
@@ -98,6 +111,10 @@ class ObservationWriter:
         self.rows_written = 0
         self.batches = 0
         self.errors = 0
+        self.max_pending_frames = max(1, max_pending_frames)
+        self.frames_lost = 0  # processed, never stored: the database refused them for too long
+        self.peak_pending = 0  # the most frames that ever waited in memory for a write
+        self.store_error: str | None = None  # why, while writes fail or once frames were lost
         self._tracks_seen: set[tuple[int, int]] = set()  # (session, track)
         self.latency = LatencyWindow()
         self.lease_token = lease_token
@@ -135,11 +152,76 @@ class ObservationWriter:
         """Camera state (online, reconnecting, offline), written with the next batch."""
         self._camera_status = (status, detail)
 
+    @property
+    def pending(self) -> int:
+        """Frames waiting in memory for a write that has not succeeded yet."""
+        return len(self._pending) + self._queue.qsize()
+
     def close(self) -> None:
-        """Write everything queued, then stop the thread."""
+        """Write everything queued, then stop the thread; what the database still refuses after a few tries
+        is counted in ``frames_lost``."""
         self._stop.set()
         self._thread.join()
-        self.flush()
+        for attempt in range(CLOSE_ATTEMPTS):
+            if attempt:
+                time.sleep(CLOSE_RETRY_S)
+            self.flush()
+            if not self._pending or self.lease_lost:
+                return
+        with self._lock:
+            lost, self._pending = len(self._pending), []
+            self.frames_lost += lost
+        log.error(
+            "camera %d: %d frames could not be stored and are lost (%d in all): %s",
+            self.camera_id,
+            lost,
+            self.frames_lost,
+            self.store_error,
+        )
+        self._beat_only(self._worker_status)
+
+    def _drop_oldest(self) -> None:
+        """Keep at most ``max_pending_frames`` waiting: the oldest go, counted in ``frames_lost``."""
+        excess = len(self._pending) - self.max_pending_frames
+        if excess <= 0:
+            self.peak_pending = max(self.peak_pending, len(self._pending))
+            return
+        del self._pending[:excess]
+        self.frames_lost += excess
+        self.peak_pending = self.max_pending_frames
+        log.error(
+            "camera %d: the database refuses writes (%s); dropped the %d oldest unstored frames, "
+            "%d lost so far",
+            self.camera_id,
+            self.store_error,
+            excess,
+            self.frames_lost,
+        )
+
+    def _loss_fields(self) -> dict:
+        return {"frames_lost": self.frames_lost, "store_error": self.store_error}
+
+    def _beat_only(self, worker_status: dict | None) -> None:
+        """A heartbeat alone (lease, status, frames lost) when the batch cannot be written: a small update
+        that a full disk usually still takes, so the worker stays visible and keeps its camera."""
+        if self.lease_lost:
+            return
+        fields = {**(worker_status or {}), **self._loss_fields()}
+        try:
+            with self.engine.begin() as conn:
+                now = utcnow()
+                if self.lease_token is not None:
+                    beat(conn, self.camera_id, self.lease_token, now, fields)
+                else:
+                    conn.execute(
+                        update(WorkerStatus)
+                        .where(WorkerStatus.camera_id == self.camera_id)
+                        .values(**fields, last_heartbeat=now)
+                    )
+        except LeaseLost:
+            self.lease_lost = True
+        except OperationalError as exc:
+            log.debug("heartbeat not written either: %s", exc.orig)
 
     def flush(self) -> None:
         """Write what is queued now, in one transaction; on failure keep it for the next try."""
@@ -149,6 +231,7 @@ class ObservationWriter:
                     self._pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            self._drop_oldest()
             worker_status, camera_status = self._worker_status, self._camera_status
             idle = not self._pending and worker_status is None and camera_status is None
             # An idle writer still beats once a second (a camera reconnecting is a live worker), but not for
@@ -169,12 +252,22 @@ class ObservationWriter:
                     len(batch),
                 )
                 self._pending = []
+                self.frames_lost += len(batch)
                 return
             except OperationalError as exc:
                 self.errors += 1
-                log.warning("batch of %d frames not written yet, will retry: %s", len(batch), exc.orig)
+                self.store_error = f"cannot store frames: {exc.orig}"
+                log.warning(
+                    "batch of %d frames not written yet, will retry (at most %d are kept): %s",
+                    len(batch),
+                    self.max_pending_frames,
+                    exc.orig,
+                )
+                self._beat_only(worker_status)
                 return
             self._pending = []
+            if self.frames_lost == 0:
+                self.store_error = None  # a passing failure, nothing lost: nothing left to report
             done = time.monotonic()
             for _, _, captured in batch:
                 if captured is not None:
@@ -200,11 +293,12 @@ class ObservationWriter:
         rollups = _rollups(batch)
         tracks = _track_deltas(batch)
         new_tracks = set(tracks) - self._tracks_seen
+        status_fields = {**(worker_status or {}), **self._loss_fields()}
         with self.engine.begin() as conn:
             now = utcnow()
             if self.lease_token is not None:
                 # The heartbeat renews the camera's lease; no lease, no writes (one writer per camera).
-                beat(conn, self.camera_id, self.lease_token, now, worker_status)
+                beat(conn, self.camera_id, self.lease_token, now, status_fields)
             if rows:
                 conn.execute(insert(Observation), rows)
             for (sid, bucket), delta in rollups.items():
@@ -219,7 +313,7 @@ class ObservationWriter:
                 conn.execute(
                     update(WorkerStatus)
                     .where(WorkerStatus.camera_id == self.camera_id)
-                    .values(**worker_status, last_heartbeat=now)
+                    .values(**status_fields, last_heartbeat=now)
                 )
             cam_values: dict = {"last_heartbeat": now}
             if camera_status is not None:
@@ -248,10 +342,12 @@ def _session_counts(batch: list[Queued]) -> dict[int, tuple[int, int]]:
 
 def _sums(frame_probs: np.ndarray | None, attention: np.ndarray) -> dict[str, float | None]:
     out: dict[str, float | None] = {"attention_sum": float(attention.sum())}
-    if frame_probs is None:
+    # Faces too small to read have NaN rows: left out; with no readable face there is no expression sum.
+    readable = None if frame_probs is None else frame_probs[~np.isnan(frame_probs).any(axis=1)]
+    if readable is None or len(readable) == 0:
         out.update(dict.fromkeys(PROB_COLUMNS))
     else:
-        out.update({c: float(v) for c, v in zip(PROB_COLUMNS, frame_probs.sum(axis=0), strict=True)})
+        out.update({c: float(v) for c, v in zip(PROB_COLUMNS, readable.sum(axis=0), strict=True)})
     return out
 
 
@@ -287,8 +383,13 @@ def _track_deltas(batch: list[Queued]) -> dict[tuple[int, int], tuple[datetime, 
 
 
 def _add_to(conn, table, key: dict, delta: dict, **assign) -> bool:
-    """``UPDATE table SET col = col + delta`` for the row at ``key``; False when there is no such row."""
-    values = {k: (getattr(table, k) + v) if v is not None else getattr(table, k) for k, v in delta.items()}
+    """``UPDATE table SET col = col + delta`` for the row at ``key``; False when there is no such row.
+
+    A NULL column (no expression sum yet: no face readable so far) takes the delta, as ``_merge`` does."""
+    values = {
+        k: (func.coalesce(getattr(table, k), 0) + v) if v is not None else getattr(table, k)
+        for k, v in delta.items()
+    }
     stmt = update(table).values(**values, **assign)
     for k, v in key.items():
         stmt = stmt.where(getattr(table, k) == v)

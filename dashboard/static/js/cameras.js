@@ -13,6 +13,8 @@
       const status = card.querySelector('[data-field="status"]');
       status.className = "status " + cam.status;
       set("status", cam.status);
+      const problem = card.querySelector('[data-field="problem"]'); // "Camera unreachable since 05:29 (…)"
+      if (problem) { problem.textContent = cam.problem || ""; problem.hidden = !cam.problem; }
       set("last_heartbeat", CM.when(cam.last_heartbeat));
       set("session", cam.running_session ? cam.running_session.label : "none running");
       set("faces", cam.faces_in_view);

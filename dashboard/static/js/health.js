@@ -25,7 +25,7 @@
   function stateCell(w) {
     const td = document.createElement("td");
     const pill = document.createElement("span");
-    const bad = w.stale || ["failed", "stopped", "never started"].includes(w.state);
+    const bad = w.stale || ["failed", "stopped", "never started"].includes(w.state) || w.state.startsWith("camera ");
     pill.className = "status " + (bad ? "offline" : "online");
     pill.textContent = w.state + (w.stale ? " · stale" : "");
     td.appendChild(pill);
@@ -56,7 +56,8 @@
     tr.append(
       cell(w.camera), stateCell(w), cell(w.pid ? w.pid + "@" + w.host : dash), cell(ago(w)),
       cell(w.fps), cell(w.people_in_view), lessonCell(w), cell(w.model_version), cell(w.restarts),
-      cell(w.frames_dropped), cell(latency), cell(w.last_error, "error-text"),
+      cell(w.frames_dropped), cell(w.frames_lost, w.frames_lost ? "error-text" : ""), cell(latency),
+      cell(w.last_error, "error-text"),
     );
     return tr;
   }

@@ -121,6 +121,16 @@
     tick();
   }
 
+  /* ---- the camera as its worker sees it: a banner while it cannot be read ---------------------------- */
+
+  function showCamera(camera) {
+    const banner = document.getElementById("camera-problem");
+    const problem = camera && camera.problem; // "Camera unreachable since 05:29 (cannot open source)"
+    banner.textContent = problem || "";
+    banner.hidden = !problem;
+    root.dataset.camera = problem ? "unreachable" : "ok";
+  }
+
   /* ---- the lesson's state, apart from the connection's ---------------------------------------------- */
 
   function setLesson(state, text) {
@@ -181,6 +191,7 @@
       staleAfterS = snap.camera.stale_after_s || staleAfterS;
       if (snap.camera.now) skewMs = new Date(snap.camera.now).getTime() - (fetchedAt + Date.now()) / 2;
     }
+    showCamera(snap.camera);
     showLesson(snap);
     if (!snap.session) { tick(); return; } // keep what was last shown, marked stale
     const changed = snap.session.id !== sessionId;

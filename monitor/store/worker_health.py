@@ -1,0 +1,53 @@
+"""What a worker's heartbeat says is wrong, in one place for ``status``, health and the camera cards: its
+camera unreachable (why, since when) and frames it processed but could not store."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from monitor import timefmt
+from monitor.store.schema import WorkerStatus
+
+UNREACHABLE = ("reconnecting", "offline")
+"""Capture states of a camera the worker cannot read."""
+
+
+def camera_unreachable(ws: WorkerStatus | None, live: bool) -> bool:
+    """A live worker (fresh heartbeat) whose camera it cannot read."""
+    return ws is not None and live and ws.capture_state in UNREACHABLE
+
+
+def shown_state(ws: WorkerStatus | None, state: str, live: bool) -> str:
+    """The worker's state, or ``camera offline`` / ``camera reconnecting`` when it runs without a camera."""
+    return f"camera {ws.capture_state}" if camera_unreachable(ws, live) else state
+
+
+def capture_fields(ws: WorkerStatus | None, live: bool) -> dict:
+    """The capture state as the JSON answers carry it (None for a worker that is not running)."""
+    if ws is None or not live or ws.capture_state is None:
+        return {"capture_state": None, "capture_detail": None, "capture_since": None}
+    since = ws.capture_since
+    return {
+        "capture_state": ws.capture_state,
+        "capture_detail": ws.capture_detail,
+        "capture_since": since.isoformat(timespec="milliseconds") if since else None,
+    }
+
+
+def problems(ws: WorkerStatus | None, live: bool, zone: tzinfo | None = None) -> list[str]:
+    """One line per thing wrong: "camera unreachable since 05:29 (cannot open source)", frames not stored."""
+    out = []
+    if camera_unreachable(ws, live):
+        since = f" since {timefmt.clock(ws.capture_since, zone)}" if ws.capture_since else ""
+        out.append(f"camera unreachable{since} ({ws.capture_detail or ws.capture_state})")
+    if ws is not None and ws.frames_lost:
+        out.append(f"{ws.frames_lost} frames not stored ({ws.store_error or 'the database refused them'})")
+    elif ws is not None and live and ws.store_error:
+        out.append(ws.store_error)  # writes are failing now; nothing lost yet
+    return out
+
+
+def last_error(ws: WorkerStatus | None, live: bool, zone: tzinfo | None = None) -> str | None:
+    """The supervisor's last error, else what the heartbeat says is wrong; None when all is well."""
+    lines = ([ws.last_error] if ws is not None and ws.last_error else []) + problems(ws, live, zone)
+    return "; ".join(lines) or None
