@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.labels import EMOTIONS
+from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
 from monitor.privacy import Privacy
@@ -43,15 +43,16 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
         .limit(MOOD_SECONDS)
     ).all()
     frames = sum(r.frames for r in rows)
+    # Seconds whose faces were all too small to read store no expression sums: only the others count.
     emotions = _shares([sum(getattr(r, c) or 0.0 for r in rows) for c in PROB_COLUMNS]) if rows else None
-    if rows and rows[0].p_happy is None:
-        emotions = None
     if not privacy.emotions:
         emotions = None
     cs = db.get(ClassSession, session_id)
     shown = cs is not None and privacy.for_lesson(cs.mode).engagement
+    unreadable = emotions is None and privacy.emotions and cs is not None and cs.mode == "emotion"
     return {
         "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
+        "note": FACES_TOO_SMALL if unreadable and any(r.faces for r in rows) else None,
         "emotions": emotions,
         "engagement": round(sum(r.engagement_sum for r in rows) / frames, 4) if frames and shown else None,
     }
@@ -135,13 +136,14 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
     first = rows[0]
     rollup = db.get(SessionRollup, (cs.id, first.ts.replace(microsecond=0)))
     engagement = rollup.engagement_sum / rollup.frames if rollup and rollup.frames else None
-    emotion = cs.mode == "emotion" and first.p_happy is not None
+    emotion = cs.mode == "emotion"
     tracks = [
         {
             "track_id": r.track_id,
             "box": (r.x, r.y, r.w, r.h),
             "attention": r.attention,
-            "probs": [getattr(r, c) for c in PROB_COLUMNS] if emotion else None,
+            # no probabilities stored in emotion mode: a face too small to read (frame_summary says so)
+            "probs": [getattr(r, c) for c in PROB_COLUMNS] if emotion and r.p_happy is not None else None,
         }
         for r in rows
     ]

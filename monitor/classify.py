@@ -11,6 +11,10 @@ present: the same answers at a fraction of the CPU time.
 ``calibration.json`` (optional, written by ``classroom-monitor calibrate-model``) holds a temperature per
 model file, fitted on held-out faces; the classifier returns ``softmax(log(p) / T)``, which keeps the top
 class and makes the probabilities that the dashboard and reports average honest.
+
+``min_face_px``: the smallest face (shorter side of the detector's box, px) whose expression the model can
+read; smaller faces get no expression at all (``FramePipeline``). It comes from the model's ``metrics.json``
+(measured by ``benchmarks/expression_size.py`` / ``training/size_curve.py``), else ``MIN_FACE_PX``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ from monitor.preprocess import FACE_SIZE, preprocess_faces
 
 FLOAT32_FILE, INT8_FILE = "model.tflite", "model_int8.tflite"
 CALIBRATION_FILE = "calibration.json"
+METRICS_FILE = "metrics.json"
+MIN_FACE_PX = 24
+"""Smallest readable face side (px) when a model's ``metrics.json`` gives none: where the shipped models'
+macro-F1 on FER2013 PublicTest, shrunk to that size, is still at least 0.9 x their 48 px macro-F1."""
 _LOG_FLOOR = 1e-7
 """Probabilities are floored here before the log: an int8 model outputs exact zeros."""
 
@@ -80,6 +88,20 @@ def read_temperature(path: Path) -> float | None:
     return float(t)
 
 
+def read_min_face_px(model_dir: Path) -> int:
+    """``min_face_px`` from ``model_dir/metrics.json``; ``MIN_FACE_PX`` when the file or entry is absent."""
+    path = model_dir / METRICS_FILE
+    if not path.is_file():
+        return MIN_FACE_PX
+    try:
+        value = json.loads(path.read_text()).get("min_face_px", MIN_FACE_PX)
+    except (json.JSONDecodeError, AttributeError, OSError) as exc:
+        raise ModelError(f"{path} is not a valid metrics file ({exc})") from exc
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ModelError(f"{path}: min_face_px must be a whole number of pixels >= 0, not {value!r}")
+    return value
+
+
 class EmotionClassifier:
     def __init__(self, model_dir: str | Path, num_threads: int = 2, precision: str = "auto") -> None:
         from ai_edge_litert.interpreter import Interpreter
@@ -104,6 +126,7 @@ class EmotionClassifier:
         self._batch = int(inp["shape"][0])
         self._fold = self._label_map(path.parent / "labels.json", int(out["shape"][-1]))
         self.temperature = read_temperature(path)
+        self.min_face_px = read_min_face_px(path.parent)
 
     @staticmethod
     def _label_map(labels_file: Path, n_out: int) -> np.ndarray | None:

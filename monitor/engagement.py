@@ -28,7 +28,8 @@ student::
 - presence: faces in view / expected class size (configured, else the most faces seen so far), capped at 1;
 - attention: mean attention of the faces in view;
 - expression: mean of p(happy) + p(surprise) + 0.5 p(neutral) — expressions that tend to go with
-  engagement; dropped (w_e = 0) in attention-only mode, where no emotion is inferred at all.
+  engagement — over the faces large enough to read (``min_face_px``); dropped (w_e = 0) in attention-only
+  mode, where no emotion is inferred at all, and in a frame where no face is large enough to read.
 
 The weights are settings (``[engagement]`` in the config file), default 0.3 / 0.5 / 0.2.
 """
@@ -275,7 +276,9 @@ class EngagementIndex:
         presence = min(n / expected, 1.0) if expected else 0.0
         att = float(attention.mean()) if n else 0.0
         w_p, w_a = self.weights.presence, self.weights.attention
-        w_e = self.weights.expression if (self.emotions and probs is not None) else 0.0
-        expr = float((probs @ _EXPRESSION_WEIGHTS).mean()) if (w_e and n) else 0.0
+        # Only readable faces have an expression (a NaN row: too small to read); none readable, no term.
+        readable = probs[~np.isnan(probs).any(axis=1)] if probs is not None else None
+        w_e = self.weights.expression if (self.emotions and readable is not None and len(readable)) else 0.0
+        expr = float((readable @ _EXPRESSION_WEIGHTS).mean()) if w_e else 0.0
         total = w_p + w_a + w_e
         return (w_p * presence + w_a * att + w_e * expr) / total if total else 0.0

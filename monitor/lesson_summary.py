@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.labels import EMOTIONS
+from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.store.queries import (
     PeopleInView,
     TimelineBucket,
@@ -232,6 +232,8 @@ def summary_lines(f: LessonFigures) -> list[str]:
         top = sorted(f.emotion_shares.items(), key=lambda kv: kv[1], reverse=True)[:3]
         moods = ", ".join(f"{label} {pct(share)}" for label, share in top)
         lines.append(f"Dominant expressions across the class: {moods}.")
+    elif f.emotion:  # emotion mode, faces seen, none large enough to read (monitor.classify min_face_px)
+        lines.append(f"Expressions: {FACES_TOO_SMALL}.")
     thirds = f.engagement_thirds
     detail = ""
     if all(v is not None for v in thirds):

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from monitor.labels import EMOTIONS
+from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 
 LIVE_EVENT = "frame"
 log = logging.getLogger(__name__)
@@ -36,14 +36,19 @@ def frame_summary(
     """Build the JSON-ready live summary of one frame.
 
     Each track dict has ``track_id``, ``box`` (x, y, w, h), ``attention`` and, in emotion mode, ``probs``
-    (7 floats in EMOTIONS order). The class distribution is the mean of the tracks' probabilities.
+    (7 floats in EMOTIONS order; None or NaN: a face too small to read). The class distribution is the mean
+    of the readable tracks' probabilities; in emotion mode with faces in view but none readable there is none,
+    and ``expression_note`` says "faces too small to read expressions" instead.
     ``heads_up``: the heads-up ratio (monitor/engagement.py), a class figure kept in class-only mode.
     """
     emotion = mode == "emotion"
     rows = []
     dist = [0.0] * len(EMOTIONS)
+    readable = 0
     for t in tracks:
         probs = t.get("probs") if emotion else None
+        if probs is not None and any(p is None or p != p for p in probs):  # NaN: too small to read
+            probs = None
         row = {
             "track_id": int(t["track_id"]),
             "box": [int(v) for v in t["box"]],
@@ -57,11 +62,12 @@ def frame_summary(
                 probs={e: round(float(p), 4) for e, p in zip(EMOTIONS, probs, strict=True)},
             )
             dist = [d + float(p) for d, p in zip(dist, probs, strict=True)]
+            readable += 1
         rows.append(row)
     n = len(rows)
     distribution = None
-    if emotion and n:
-        distribution = {e: round(d / n, 4) for e, d in zip(EMOTIONS, dist, strict=True)}
+    if emotion and readable:
+        distribution = {e: round(d / readable, 4) for e, d in zip(EMOTIONS, dist, strict=True)}
     return {
         "camera_id": camera_id,
         "session_id": session_id,
@@ -72,6 +78,8 @@ def frame_summary(
         "engagement": None if engagement is None else round(float(engagement), 4),
         "heads_up": None if heads_up is None else round(float(heads_up), 4),
         "distribution": distribution,
+        "readable_faces": readable if emotion else None,
+        "expression_note": FACES_TOO_SMALL if emotion and n and not readable else None,
         "tracks": rows,
     }
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 
 from monitor.cameras import CameraConfig
-from monitor.classify import EmotionClassifier
+from monitor.classify import MIN_FACE_PX, EmotionClassifier
 from monitor.detect import FaceDetector
 from monitor.engagement import EngagementIndex, RoomAttention
 from monitor.labels import EMOTIONS
@@ -87,11 +87,24 @@ class FramePipeline:
         estimate is oldest: in a class of 25 each face is refreshed every few frames, and its smoothed
         probabilities carry it in between. Expressions change over seconds, so this bounds the CNN's cost
         per frame without changing the per-second timelines.
+
+        A face whose box is smaller than the model can read (``min_face_px``) is not classified at all: its
+        track's probabilities become a NaN row, which the store keeps as "no expression" and the engagement
+        index leaves out; when it grows readable again its estimate starts afresh.
         """
         if self.classifier is None or not tracks:
             return {}
-        chosen = list(range(len(tracks)))
-        if self.classify_per_frame and len(tracks) > self.classify_per_frame:
+        min_side = getattr(self.classifier, "min_face_px", MIN_FACE_PX)
+        readable = np.minimum(boxes[:, 2], boxes[:, 3]) >= min_side
+        for i, t in enumerate(tracks):
+            if not readable[i]:
+                t.probs = np.full(len(EMOTIONS), np.nan, np.float32)
+            elif t.probs is not None and np.isnan(t.probs).any():
+                t.probs = None
+        chosen = [i for i in range(len(tracks)) if readable[i]]
+        if not chosen:
+            return {}
+        if self.classify_per_frame and len(chosen) > self.classify_per_frame:
             new = [i for i in chosen if tracks[i].probs is None]
             old = sorted(
                 (i for i in chosen if tracks[i].probs is not None), key=lambda i: tracks[i].classified_at

@@ -48,6 +48,7 @@ class Privacy:
         out = dict(payload)
         if not self.emotions:
             out["distribution"] = None
+            out["readable_faces"] = out["expression_note"] = None
             out["mode"] = "attention"
             out["tracks"] = [
                 {k: v for k, v in t.items() if k not in ("label", "confidence", "probs")}

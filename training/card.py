@@ -141,6 +141,37 @@ def _calibration(metrics: dict) -> str:
 """
 
 
+def _size_curve(metrics: dict) -> str:
+    """The face-size section: accuracy and macro-F1 against face side, and the readable size it gives."""
+    curve = metrics.get("size_curve")
+    if not curve:
+        return ""
+    full = max(curve, key=lambda row: row["side"])["macro_f1"] or 1.0
+    rows = [
+        "| face side (px) | accuracy | macro-F1 | of the 48 px macro-F1 |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    for row in sorted(curve, key=lambda row: row["side"]):
+        share = row["macro_f1"] / full
+        rows.append(f"| {row['side']} | {row['accuracy']:.3f} | {row['macro_f1']:.3f} | {share:.0%} |")
+    precision = metrics.get("size_curve_precision", "the worker's")
+    rule = metrics.get("min_face_rule", "macro-F1 stays near its full-size value")
+    return f"""
+## Face size
+* A classroom camera gives faces of 8-30 px. Each PublicTest face was shrunk to the side below
+  (`cv2.INTER_AREA`) and handed, that small, to the worker's own `EmotionClassifier` ({precision} file,
+  calibrated), which scales it back to 48 px as it does a small detector box. 48 px is the faces' own size.
+* **`min_face_px` = {metrics["min_face_px"]}**: the smallest side from which on {rule}.
+  The worker stores no expression for a face whose detector box has a shorter side below it; where no
+  face in view is that large, the dashboard and reports say "faces too small to read expressions".
+* These are clean, tightly cropped web faces: a real camera's small face is also blurred and compressed,
+  so it reads worse than the same size here. Reproduce: `python benchmarks/expression_size.py --model
+  models/{metrics.get("version", "<version>")}`.
+
+{chr(10).join(rows)}
+"""
+
+
 def _explanations(metrics: dict) -> str:
     """The Grad-CAM section, when ``classroom-monitor explain`` wrote its grid into the model directory."""
     ex = metrics.get("explanations")
@@ -170,7 +201,8 @@ def model_card(metrics: dict) -> str:
         if metrics.get("int8_file")
         else "No int8 variant is shipped"
         + (
-            f" (it scored {metrics['int8_accuracy']:.4f}, more than 1 point below float32)."
+            f" (it scored {metrics['int8_accuracy']:.4f}, more than "
+            f"{100 * metrics.get('int8_max_drop', 0.01):g} point(s) below float32)."
             if "int8_accuracy" in metrics
             else "."
         )
@@ -208,7 +240,7 @@ def model_card(metrics: dict) -> str:
 {_table(metrics)}
 
 ![confusion matrix](confusion_matrix.png) ![training curves](training_curves.png)
-{_calibration(metrics)}{_explanations(metrics)}
+{_calibration(metrics)}{_explanations(metrics)}{_size_curve(metrics)}
 ## Intended use
 Aggregated, class-level signals only: the share of faces per emotion over time in a classroom session, to
 help a teacher reflect on a lesson. Individual predictions are noisy (about one in three is wrong on

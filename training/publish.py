@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from monitor.labels import EMOTIONS
 from monitor.preprocess import preprocess_faces
 from training.data import FaceDataset
 
@@ -82,6 +83,12 @@ def publish_model(
     )
     if int8:
         _maybe_int8(model, out, representative, x_val, y_true, labels, metrics)
+    if labels == list(EMOTIONS):  # how it reads small faces, with the file the worker will run
+        from monitor.classify import EmotionClassifier
+        from training.size_curve import size_curve_entry
+
+        print("face-size curve ...", flush=True)
+        metrics.update(size_curve_entry(EmotionClassifier(out), val_set.images, y_true))
 
     plot_confusion(
         metrics["confusion"],

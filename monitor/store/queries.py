@@ -114,7 +114,7 @@ def session_timeline(
         frames = sum(col["frames"])
         faces = sum(col["faces"])
         emotions = None
-        if faces and col["p_happy"][0] is not None:
+        if faces and any(v is not None for v in col["p_happy"]):  # None: no face readable that second
             sums = [sum((v or 0.0) for v in col[c]) for c in PROB_COLUMNS]
             total = sum(sums) or 1.0
             emotions = {label: s / total for label, s in zip(EMOTIONS, sums, strict=True)}
@@ -182,7 +182,9 @@ def track_summaries(db: Session, session_id: int) -> list[dict]:
         n = max(r.observations, 1)
         emotions = None
         if r.p_happy is not None:
-            emotions = {label: getattr(r, c) / n for label, c in zip(EMOTIONS, PROB_COLUMNS, strict=True)}
+            # shares of the observations that had an expression (faces too small to read have none)
+            read = sum(getattr(r, c) for c in PROB_COLUMNS) or 1.0
+            emotions = {label: getattr(r, c) / read for label, c in zip(EMOTIONS, PROB_COLUMNS, strict=True)}
         out.append(
             {
                 "track_id": r.track_id,

@@ -18,7 +18,7 @@
       set("last_heartbeat", CM.when(cam.last_heartbeat));
       set("session", cam.running_session ? cam.running_session.label : "none running");
       set("faces", cam.faces_in_view);
-      set("mood", cam.mood && cam.mood.label ? cam.mood.label : "–");
+      set("mood", cam.mood ? cam.mood.label || cam.mood.note || "–" : "–");
       set("engagement", cam.mood ? CM.pct(cam.mood.engagement) : "–");
     }
   }

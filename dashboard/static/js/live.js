@@ -100,7 +100,7 @@
     const att = f.tracks.length ? f.tracks.reduce((s, t) => s + t.attention, 0) / f.tracks.length : null;
     document.getElementById("attention").textContent = CM.pct(att);
     const mood = document.getElementById("mood");
-    if (mood) mood.textContent = f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : "–";
+    if (mood) mood.textContent = f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : (f.expression_note || "–");
     if (distChart && f.distribution) {
       distChart.data.datasets[0].data = CM.emotions.map((e) => Math.round(f.distribution[e] * 1000) / 10);
       distChart.update();
