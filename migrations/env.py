@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from alembic import context
 from sqlalchemy import Connection
@@ -49,9 +50,10 @@ def run_migrations_online() -> None:
             with context.begin_transaction():
                 if sqlite:
                     _refuse_foreign_keys_on(connection)
+                    before = _dangling_rows(connection)
                 context.run_migrations()
                 if sqlite:
-                    _check_foreign_keys(connection)
+                    _refuse_new_dangling_rows(connection, before)
     finally:
         engine.dispose()
 
@@ -61,13 +63,26 @@ def _refuse_foreign_keys_on(connection: Connection) -> None:
         raise DatabaseError("foreign keys are on for the migration connection: a table rebuild would cascade")
 
 
-def _check_foreign_keys(connection: Connection) -> None:
-    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-    if problems:
-        table, rowid, parent, _ = problems[0]
+def _dangling_rows(connection: Connection) -> Counter[tuple[str, str]]:
+    """How many rows of each (table, parent table) have a foreign key that points at no row."""
+    return Counter(
+        (table, parent) for table, _, parent, _ in connection.exec_driver_sql("PRAGMA foreign_key_check")
+    )
+
+
+def _refuse_new_dangling_rows(connection: Connection, before: Counter[tuple[str, str]]) -> None:
+    """Roll the migration back if it left rows pointing at missing parents; rows that did so before it
+    (a file written with foreign keys off) are only reported. Counted per table: rebuilds renumber rows."""
+    after = _dangling_rows(connection)
+    if new := sorted((after - before).items()):
+        (table, parent), count = new[0]
         raise DatabaseError(
-            f"migration left {len(problems)} rows pointing at missing parents "
-            f"(first: {table} row {rowid} -> {parent}); nothing was changed"
+            f"migration left {(after - before).total()} more rows pointing at missing parents "
+            f"(first: {count} in {table} -> {parent}); the database was not changed"
+        )
+    if after:
+        log.warning(
+            "%d rows pointed at missing parents before this migration: %s", after.total(), dict(after)
         )
 
 

@@ -68,9 +68,10 @@ def _migrate(url: str, revision: str, step) -> str | None:
 
 
 def current_revision(url: str) -> str | None:
+    """The revision the database stands at (None: not created); opens it read-only."""
     from alembic.runtime.migration import MigrationContext
 
-    engine = make_engine(url)
+    engine = make_engine(url, read_only=True)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from monitor.store import upgrade
+from monitor.store import make_engine, upgrade
 from tests.conftest import REPO, cli_env, run_cli
 from tests.reports.conftest import seed_session
 
@@ -176,3 +177,23 @@ def test_user_add_says_the_database_is_read_only(read_only_db: tuple[Path, int])
         cwd=REPO,
     )
     assert_one_line_refusal(proc, "read-only")
+
+
+def test_a_postgresql_database_from_a_newer_version_is_refused_and_not_written(postgres) -> None:
+    import psycopg
+
+    url = postgres.migrated_database()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :rev"), {"rev": FUTURE_REVISION})
+    engine.dispose()
+    for command in (
+        ["db", "upgrade"],
+        ["user", "list"],
+        ["worker", "--camera", "Room 102", "--source", "sample", "--max-frames", "5", "--mode", "attention"],
+    ):
+        proc = run_cli("--db", url, *command, timeout=120)
+        assert_one_line_refusal(proc, FUTURE_REVISION, "newer than this version")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        assert conn.execute("SELECT count(*) FROM cameras").fetchone() == (0,)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (FUTURE_REVISION,)

@@ -7,15 +7,17 @@ real PostgreSQL, with every table filled, and compares row counts after each ste
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, func, select
 
-from monitor.store import make_engine
-from monitor.store.migrate import alembic_config
+from monitor.store import DatabaseError, make_engine
+from monitor.store.migrate import MIGRATIONS_DIR, alembic_config
 
 ROWS_PER_TABLE = 3
 LESSON_TABLES = (
@@ -163,5 +165,32 @@ def test_upgrading_a_0001_database_keeps_the_teachers_cameras(tmp_path: Path) ->
         fill_empty_tables(engine)
         command.upgrade(cfg, "0002")
         assert row_counts(engine)["camera_assignments"] == ROWS_PER_TABLE
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_leaves_rows_without_parents_is_rolled_back(tmp_path: Path) -> None:
+    """A (deliberately bad) migration after head deletes every camera: foreign_key_check catches the
+    orphaned sessions before the commit, and the database stays as it was, revision included."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    head = revisions_base_to_head(f"sqlite:///{tmp_path / 'x.db'}")[-1]
+    (scripts / "versions" / "9999_bad.py").write_text(
+        f'revision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n'
+        "from alembic import op\n\n\ndef upgrade():\n    op.execute('DELETE FROM cameras')\n"
+    )
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    try:
+        fill_empty_tables(engine)
+        before = row_counts(engine)
+        cfg = alembic_config(url)
+        cfg.set_main_option("script_location", str(scripts))
+        with pytest.raises(DatabaseError, match="rows pointing at missing parents"):
+            command.upgrade(cfg, "9999")
+        assert row_counts(engine) == before
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == head
     finally:
         engine.dispose()
