@@ -127,3 +127,31 @@ def test_the_deploy_timer_runs_the_purge_service_and_its_command_purges(db_url: 
     assert "deleted 30 observations" in result.stdout
     assert observations(world, old) == 0 and runs(world)[-1].trigger == "cli"
     world.engine.dispose()
+
+
+def test_a_scheduled_run_marks_the_lessons_it_emptied_on_sqlite_and_postgresql(any_db_url: str) -> None:
+    from monitor.store import make_engine
+    from monitor.store.retention import run_retention
+
+    world = World(any_db_url)
+    cam = world.camera("room-a")
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = world.lesson(cam, "Old", start=now - timedelta(days=40), seconds=10)
+    straddles = world.lesson(cam, "Straddles", start=now - timedelta(days=30, seconds=5), seconds=20)
+    recent = world.lesson(cam, "Recent", start=now - timedelta(days=2), seconds=10)
+    world.setting("retention_days", 30)
+    engine = make_engine(any_db_url, writer=True)
+    try:
+        result = run_retention(engine, "serve")
+        again = run_retention(engine, "serve")  # nothing older is left: the second run deletes nothing
+    finally:
+        engine.dispose()
+    assert result.sessions == 2 and 60 + 30 <= result.observations < 60 + 60
+    assert (again.observations, again.sessions) == (0, 0)
+    assert observations(world, old) == 0 and 0 < observations(world, straddles) < 120
+    assert observations(world, recent) == 60
+    with world.Session() as db:
+        marked = {cs.id: cs.observations_purged_at for cs in db.scalars(select(ClassSession))}
+    assert marked[old] is not None and marked[straddles] is not None and marked[recent] is None
+    assert [(r.trigger, r.sessions) for r in runs(world)] == [("serve", 2), ("serve", 0)]
+    world.engine.dispose()
