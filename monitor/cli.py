@@ -34,6 +34,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "ensemble": ("training.commands", "Average trained models into one model directory."),
     "calibrate-model": ("training.commands", "Fit a model's temperature (calibrated probabilities)."),
     "explain": ("training.commands", "Grad-CAM overlays of dataset faces per class (model.keras)."),
+    "train-posture": ("training.posture_commands", "Fit the head-posture model on by-eye labels."),
 }
 
 
