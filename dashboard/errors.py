@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -27,7 +28,51 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from exc
 
 
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class CloseUnreadBodies:
+    """WSGI: an answer that leaves a request body unread closes the connection, and says so.
+
+    The app reads at most ``MAX_CONTENT_LENGTH`` bytes and refuses more with a 413. gunicorn then announced
+    ``Connection: keep-alive``, tried to drain the rest (64 kB at most) and dropped the socket, so a client
+    that believed the header lost its next request. Now a 413, and any answer to a request that declares a
+    body over the limit or comes chunked (a 401 before a big upload is read), says ``Connection: close`` and
+    the connection closes. gunicorn ignores an application's hop-by-hop headers, so it is told through its
+    own response object (the ``start_response`` it passes is that object's bound method); Werkzeug's server
+    honours the header."""
+
+    def __init__(self, app: WSGIApp, max_body: int | None) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    def _body_left_unread(self, environ: dict) -> bool:
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return True
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return True
+        return self.max_body is not None and declared > self.max_body
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        too_big = self._body_left_unread(environ)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if too_big or status.startswith("413"):
+                headers = [(k, v) for k, v in headers if k.lower() != "connection"]
+                headers.append(("Connection", "close"))
+                force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+                if callable(force_close):  # gunicorn: its switch for "Connection: close" and closing
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
 def init_app(app: Flask) -> None:
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    app.wsgi_app = CloseUnreadBodies(app.wsgi_app, limit)  # type: ignore[method-assign]
     provider = BoundedJSONProvider(app)
     for attr in ("ensure_ascii", "sort_keys", "compact", "mimetype"):
         setattr(provider, attr, getattr(app.json, attr))
