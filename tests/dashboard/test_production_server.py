@@ -83,7 +83,8 @@ def test_gunicorn_serves_logins_headers_and_the_live_socket(world, served):
     assert teach.get(f"{base}/api/cameras", timeout=5).status_code == 200
 
     err = stop(proc)
-    assert "Starting gunicorn" in err and "gthread" in err
+    # gunicorn's threaded worker that reads headers in its event loop (dashboard.server.HeadersFirstWorker)
+    assert "Starting gunicorn" in err and "HeadersFirstWorker" in err
     assert "development server" not in err
 
 

@@ -1,9 +1,11 @@
-"""A flood of live-feed sockets against the real gunicorn server on loopback: anonymous ones are refused
-before the WebSocket upgrade, an account holds only a few, and pages keep answering whatever is open."""
+"""A flood of sockets against the real gunicorn server on loopback: anonymous live-feed ones are refused
+before the WebSocket upgrade, an account holds only a few, connections that never finish their request
+hold no thread, and pages keep answering whatever is open."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import time
@@ -155,6 +157,25 @@ def test_an_account_holds_only_its_share_of_sockets_and_pages_keep_their_threads
     while (status := open_as("ann")) != 101 and time.monotonic() < until:
         time.sleep(0.2)
     assert status == 101
+
+
+def test_connections_that_send_nothing_or_half_a_request_do_not_take_the_threads(dashboard_on_loopback, held):
+    base, port = dashboard_on_loopback("--threads", "10")
+    for k in range(60):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if k % 2:  # a slow client: the request line and one header, and then nothing more
+            sock.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        held.append(sock)
+    time.sleep(0.5)
+    assert max(timed_login_page(base) for _ in range(5)) < 2
+
+    # Headers still unfinished after the deadline: the server closes the connection.
+    from dashboard.server import HEADERS_DEADLINE_S
+
+    slow = held[1]
+    slow.settimeout(HEADERS_DEADLINE_S + 5)
+    with contextlib.suppress(ConnectionResetError):
+        assert slow.recv(1024) == b""
 
 
 def test_an_unusable_per_account_limit_is_one_clear_line(world):
