@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.cameras import CameraConfigError, validate_changes
+from monitor.cameras import CameraConfigError, camera_name_key, clean_camera_name, validate_changes
 from monitor.config import MODEL_PRECISIONS, MODES
 from monitor.timetable import (
     Holiday,
@@ -35,8 +35,6 @@ from monitor.timetable import (
     build_timetable,
     parse_holidays,
 )
-
-NAME_MAX = 100
 
 
 class ServeConfigError(Exception):
@@ -222,12 +220,14 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> ServeConfig:
             raise ServeConfigError(f"camera {i}: must be a [[cameras]] table")
         name = table.get("name")
         what = f"camera {name!r}" if _str(name) else f"camera {i}"
-        if not _str(name) or len(name) > NAME_MAX:
-            raise ServeConfigError(f"{what}: missing 'name' (a text of 1 to {NAME_MAX} characters)")
-        if any(c.name == name for c in cameras):
-            raise ServeConfigError(f"{what}: listed twice")
+        try:  # the one camera-name rule (monitor.cameras), as for worker --camera and the admin page
+            name = clean_camera_name(name if isinstance(name, str) else None)
+        except CameraConfigError as exc:
+            raise ServeConfigError(f"{what}: missing or bad 'name' ({exc})") from exc
+        if any(camera_name_key(c.name) == camera_name_key(name) for c in cameras):
+            raise ServeConfigError(f"{what}: listed twice (names ignore case and spacing)")
         options = _check_table({k: v for k, v in table.items() if k != "name"}, what, CAMERA_OPTIONS)
-        spec = CameraSpec(name.strip(), {**defaults, **options})
+        spec = CameraSpec(name, {**defaults, **options})
         check_camera(spec, what, holidays)
         cameras.append(spec)
     if not cameras and not serve.get("database_cameras", False):

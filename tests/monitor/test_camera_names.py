@@ -15,7 +15,7 @@ from monitor.cli import cli
 from monitor.store import make_engine, session_factory
 from monitor.store.schema import Camera
 from monitor.store.sessions import new_lease_token, take_camera
-from tests.conftest import cli_env
+from tests.conftest import cli_env, run_cli
 
 
 def invoke(*args: str):
@@ -115,3 +115,16 @@ def test_export_finds_a_camera_by_a_look_alike_name(db_url, keep_signal_handlers
     result = invoke("--db", db_url, "export", "--camera", "room 7", "-f", "json", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+def test_serve_config_follows_the_same_rule(db_url, tmp_path) -> None:
+    from monitor.serve.config import load_config
+
+    path = tmp_path / "school.toml"
+    camera = '[[cameras]]\nname = "{}"\nsource = "0"\nalways_on = true\n'
+    path.write_text(camera.format(" Room  1 "))
+    assert [c.name for c in load_config(path).cameras] == ["Room 1"]
+    path.write_text(camera.format("c1") + camera.format("C1"))
+    proc = run_cli("--db", db_url, "serve", "--config", str(path), "--check", timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "camera 'C1': listed twice" in proc.stderr and "Traceback" not in proc.stderr
