@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -42,6 +43,9 @@ OVERDUE_AFTER_S = 2 * 86_400
 """With a retention period set, health flags a purge that has not run for this long (serve runs it every
 6 h by default, the systemd timer daily)."""
 PURGED_TEXT = "Observations deleted by the retention policy"
+YIELD_MAX_S = 0.1
+"""Longest pause between two lessons' deletes, for the workers' writes (SQLite's busy handler sleeps up to
+100 ms between tries)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def purge_older_than(engine: Engine, days: int, now: datetime | None = None) -> 
     cutoff = now - timedelta(days=days)
     obs = rollups = tracks = sessions = 0
     for session_id in _sessions_with_old_rows(engine, cutoff):
+        began = time.monotonic()
         with engine.begin() as conn:
             o = conn.execute(
                 delete(Observation).where(Observation.session_id == session_id, Observation.ts < cutoff)
@@ -115,6 +120,9 @@ def purge_older_than(engine: Engine, days: int, now: datetime | None = None) -> 
                 )
                 sessions += 1
         obs, rollups, tracks = obs + o, rollups + r, tracks + t
+        # Step aside as long as the lock was held (SQLite's busy handler polls; it would rarely catch a
+        # purger that takes the lock again at once): writers waiting meanwhile get their turn.
+        time.sleep(min(time.monotonic() - began, YIELD_MAX_S))
     return PurgeResult(
         cutoff=cutoff, observations=obs, rollups=rollups, track_summaries=tracks, sessions=sessions
     )
