@@ -86,28 +86,27 @@ def test_a_database_from_a_newer_version_is_refused_with_one_line(
     assert dump(future_db) == before
 
 
-def _make_read_only(folder: Path, path: Path) -> None:
-    if os.geteuid() != 0:
-        path.chmod(0o444)
-        folder.chmod(0o555)
-        return
-    for target in (path, folder):
+def _make_read_only(targets: list[Path]) -> None:
+    """Writes to ``targets`` fail: permission bits, or ``chattr +i`` for root (which ignores the bits)."""
+    for target in targets:
+        if os.geteuid() != 0:
+            target.chmod(0o555 if target.is_dir() else 0o444)
+            continue
         proc = subprocess.run(["chattr", "+i", str(target)], capture_output=True, text=True)
         if proc.returncode != 0:
             pytest.skip(f"root ignores permissions, and chattr +i fails here: {proc.stderr.strip()}")
 
 
-def _make_writable(folder: Path, path: Path) -> None:
-    if os.geteuid() == 0:
-        for target in (folder, path):
+def _make_writable(targets: list[Path]) -> None:
+    for target in targets:
+        if os.geteuid() == 0:
             subprocess.run(["chattr", "-i", str(target)], capture_output=True)
-    folder.chmod(0o755)
-    path.chmod(0o644)
+        target.chmod(0o755 if target.is_dir() else 0o644)
 
 
-@pytest.fixture
-def read_only_db(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    """(path, session id) of a database whose file and folder cannot be written, by root either."""
+@pytest.fixture(params=["file", "file-and-folder"])
+def read_only_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """(path, session id) of a database whose file (and folder) cannot be written, by root either."""
     folder = tmp_path / "readonly"
     folder.mkdir()
     path = folder / "monitor.db"
@@ -122,15 +121,17 @@ def read_only_db(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         seconds=60,
     )
     assert sorted(p.name for p in folder.iterdir()) == ["monitor.db"]  # closed cleanly: no -wal, no -shm
-    _make_read_only(folder, path)
+    targets = [path, folder] if request.param == "file-and-folder" else [path]
     try:
-        with pytest.raises(OSError):
-            (folder / "probe").touch()
+        _make_read_only(targets)
         with pytest.raises(OSError):
             path.open("ab").close()
+        if folder in targets:
+            with pytest.raises(OSError):
+                (folder / "probe").touch()
         yield path, session_id
     finally:
-        _make_writable(folder, path)
+        _make_writable(targets)
 
 
 def test_export_reads_a_read_only_database(read_only_db: tuple[Path, int]) -> None:
