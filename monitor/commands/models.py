@@ -48,8 +48,9 @@ def list_cmd(settings: Settings) -> None:
 def activate_cmd(settings: Settings, version: str) -> None:
     """Make VERSION the model every worker uses (running workers switch within seconds).
 
-    The model is checked first (it must load under LiteRT, have the right input and output shapes and
-    answer one batch); a bad one is refused and the active model stays as it was.
+    The model is checked first (it must load under LiteRT, have the right input and output shapes, and
+    give finite probabilities that differ between 16 real faces, its calibration.json applied); a bad one
+    is refused and the active model stays as it was.
     """
     engine = make_engine(settings.db_url, writer=True)
     try:
