@@ -11,8 +11,10 @@ import io
 import zipfile
 
 import pytest
+from sqlalchemy import update
 
 from monitor.reports.csv_export import neutralise_formula
+from monitor.store.schema import Observation
 from tests.conftest import run_cli
 from tests.dashboard.helpers import csrf_of
 
@@ -98,3 +100,12 @@ def test_class_only_csv_neutralises_markers_too(world, school, login) -> None:
     rows = _rows(teacher.get(f"/sessions/{lesson}/export.csv").data.decode())
     assert {r["marker"] for r in rows} == {"", "'=1+1"}
     assert all(float(r["attention"]) >= 0 for r in rows if r["attention"])
+
+
+def test_a_label_written_into_the_database_by_hand_is_neutralised_too(world, school, login) -> None:
+    with world.Session.begin() as db:
+        db.execute(
+            update(Observation).where(Observation.session_id == school["lesson_a"]).values(top_label="=1+1")
+        )
+    rows = _rows(login("alice").get(f"/sessions/{school['lesson_a']}/export.csv").data.decode())
+    assert rows and {r["top_label"] for r in rows} == {"'=1+1"}
