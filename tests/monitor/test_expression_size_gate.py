@@ -151,3 +151,21 @@ def test_on_the_classroom_clip_each_face_is_judged_by_its_own_size(tmp_path: Pat
     assert len(small) >= 10 and len(large) >= 10, sorted({min(o.w, o.h) for o in obs})
     assert all(o.p_happy is None and o.top_label is None for o in small)
     assert all(o.p_happy is not None for o in large)
+
+
+def test_the_engagement_index_blends_in_readable_faces_only() -> None:
+    from monitor.config import EngagementWeights
+    from monitor.engagement import EngagementIndex
+
+    attention = np.array([0.9, 0.2, 0.6], np.float32)
+    happy = np.eye(7, dtype=np.float32)[3]
+    unread = np.full(7, np.nan, np.float32)
+    with_emotions = EngagementIndex(EngagementWeights(), expected_faces=3)
+    without = EngagementIndex(EngagementWeights(), expected_faces=3, emotions=False)
+    # No face readable: presence and attention only, exactly as in attention-only mode.
+    none_read = with_emotions(attention, np.stack([unread] * 3))
+    assert none_read == pytest.approx(without(attention, None))
+    # One readable face: its expression alone is the expression term.
+    one_read = with_emotions(attention, np.stack([happy, unread, unread]))
+    assert one_read == pytest.approx(with_emotions(attention, np.stack([happy] * 3)))
+    assert np.isfinite(one_read) and one_read > none_read

@@ -101,8 +101,8 @@
     document.getElementById("attention").textContent = CM.pct(att);
     const mood = document.getElementById("mood");
     if (mood) mood.textContent = f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : (f.expression_note || "–");
-    if (distChart && f.distribution) {
-      distChart.data.datasets[0].data = CM.emotions.map((e) => Math.round(f.distribution[e] * 1000) / 10);
+    if (distChart) {  // no distribution (no face large enough to read): an empty chart, not the last one
+      distChart.data.datasets[0].data = CM.emotions.map((e) => (f.distribution ? Math.round(f.distribution[e] * 1000) / 10 : 0));
       distChart.update();
     }
     const body = document.querySelector("#live-tracks tbody");
