@@ -106,6 +106,9 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "engagement_withheld": figures.engagement_withheld,
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
+        "expression_note": FACES_TOO_SMALL
+        if faces and emotions is None and privacy.emotions and cs.mode == "emotion"
+        else None,
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
         "heads_up": _heads_up(cs, frames, up, down, away),
     }

@@ -116,6 +116,7 @@ def test_faces_below_the_readable_size_get_no_expression(tmp_path: Path, min_fac
         assert f"Expressions: {FACES_TOO_SMALL}." in lines, lines
         assert not any("Dominant expressions" in line for line in lines), lines
     assert summary["emotions"] is None and summary["dominant"] is None
+    assert summary["expression_note"] == FACES_TOO_SMALL
 
 
 @requires_group
@@ -130,14 +131,17 @@ def test_faces_above_the_readable_size_still_get_an_expression(tmp_path: Path, m
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
     assert all(r.p_happy is not None for r in rollups if r.faces)
 
-    from dashboard.summaries import class_mood
+    from dashboard.summaries import class_mood, session_summary
     from monitor.privacy import Privacy
 
     engine = make_engine(url)
     with session_factory(engine)() as db:
         mood = class_mood(db, sid, Privacy.load(db))
+        summary = session_summary(db, db.get(ClassSession, sid), Privacy.load(db))
     engine.dispose()
     assert mood["label"] is not None and mood["note"] is None
+    assert summary["dominant"] is not None and summary["expression_note"] is None
+    assert any(line.startswith("Dominant expressions across the class") for line in summary["lines"])
 
 
 @pytest.mark.skipif(not CLASSROOM.is_file(), reason=f"{CLASSROOM} not found (../shared missing)")

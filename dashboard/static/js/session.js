@@ -136,7 +136,7 @@
     set("people_peak", seen ? people(s.people.peak) : "–");
     set("engagement", s.engagement_withheld ? "hidden" : seen ? CM.pct(s.engagement) : "–");
     set("attention", seen ? CM.pct(s.attention) : "–");
-    set("dominant", seen && s.dominant ? s.dominant : "–");
+    set("dominant", seen && s.dominant ? s.dominant : (seen && s.expression_note) || "–");
     // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
     const heads = seen ? s.heads_up : null;
     set("heads_up", heads ? CM.pct(heads.up) : "–");
