@@ -19,7 +19,12 @@ from monitor.detections import Detections
 from monitor.engagement import LENS, FrontCalibrator, HeadsUp, RoomAttention, face_pose, relative_pose
 
 # BGR colours of each posture in the snapshot
-POSTURE_COLOURS = {"up": (60, 200, 60), "down": (0, 200, 255), "away": (60, 60, 230)}
+POSTURE_COLOURS = {
+    "up": (60, 200, 60),
+    "down": (0, 200, 255),
+    "away": (60, 60, 230),
+    "unknown": (200, 200, 200),
+}
 
 
 @dataclass
@@ -67,7 +72,7 @@ def calibrate(
         front_from = "no face with keypoints seen: taken as the lens"
     image, inside, dets = last
     room = RoomAttention(config.class_size, config.mounting, calib)
-    _, postures = room.assess(_keypoints(inside), image.shape)
+    postures = [h.posture for h in room.read(image, inside.boxes)]  # the posture model, as the worker
     summary = room.summarise(postures)
     snapshot = annotate(image, dets, inside, postures, config, calib.front, summary)
     return CalibrationResult(
@@ -130,9 +135,8 @@ def annotate(
     )
     lines = [
         f"front: yaw {front[0]:.0f} pitch {front[1]:.0f} deg ({config.mounting} wall)",
-        f"people in ROI {summary.present}; heads up {summary.heads_up:.0%} of {summary.denominator} "
-        f"({'class size' if summary.basis == 'class_size' else 'people in view'})",
-        "green: heads up  orange: heads down  red: turned away  grey: outside ROI",
+        f"people in ROI {summary.present}; heads up {summary.heads_up:.0%}: {summary.text()}",
+        "green: heads up  orange: heads down  red: turned away  light grey: unknown  grey: outside ROI",
     ]
     for k, text in enumerate(lines):
         org = (130, 30 + 24 * k)

@@ -1,24 +1,25 @@
 """Attention relative to the front of the room, the heads-up ratio, and the class engagement index.
 
-**Head pose** (yaw, pitch in degrees, relative to the lens): with BlazeFace's 6 keypoints it is solved with
-``cv2.solvePnP`` against a generic 3-D face. Without keypoints (Haar, or a detector that gives none) a face
-was found because it was turned roughly to the lens, so its pose is taken as (0, 0).
+**Posture per person** (``monitor/posture.py``, model ``models/posture-v1``): ``up`` (head raised, facing
+the front), ``down`` (reading, writing), ``away`` (turned 45 degrees or more) or ``unknown`` (cannot be read:
+no face found when the face is enlarged, a face under the model's minimum size, or a low probability). It is
+read from landmarks found again on each face enlarged to 64 px, by a classifier trained on by-eye labels
+(held out by person: 76% on answered faces; see its model card). The pose-to-the-"front" solvePnP below is
+kept only for ``classroom-monitor calibrate``'s drawing: it no longer decides posture, and "front = the median
+pose of the first minutes" no longer drives anything a teacher sees.
 
-**Front of the room**: the pose of a student who faces the board, seen from this camera (``FrontCalibrator``).
-Set by the admin, or learned from the first minutes of a lesson as the median pose of the faces seen (most
-students face the board most of the time). Until then, and for back-wall cameras, it follows the mounting:
-a front-wall camera hangs by the board (front = the lens); a back-wall camera looks the way the students do
-(front = away from the lens, so a face it sees is turned away).
+**Attention per person** follows the posture: 1 when up, 0 when down or away, smoothed over frames by the
+pipeline; an unknown head does not change its track's value (0 until its first readable posture), so an
+unreadable head never counts as attending.
 
-**Per person**, from the pose relative to the front: ``away`` when the yaw is more than ``AWAY_YAW`` off
-(talking to a neighbour, turned round), else ``down`` when the pitch is more than ``DOWN_PITCH`` below
-(writing, reading), else ``up``. Attention (0..1) is 1 within ±20° yaw and ±15° pitch of the front,
-falling linearly to 0 at ±60° yaw or ±45° pitch.
+**Heads-up ratio** (0..1 per frame; ``HeadsUp``): the share of READABLE heads that are up, with its base:
+the counts of up, down, away and unknown ("2 of 14 readable heads up; 12 not readable"). Unknown heads are
+reported apart and never count as up; the shares are 0 when no head is readable. A back-wall camera sees the
+faces of people turned away from the board, so a face it reads is ``away``.
 
-**Heads-up ratio** (0..1 per frame; ``HeadsUp``): the share of present students facing the front. The
-denominator is the camera's class size when it is set (``basis = "class_size"``), else the people in view
-(``"in_view"``). Students the class size counts but the camera does not see are taken to do what is hidden
-from that wall: from the front, a head bent over the desk; from the back, a student facing the board.
+**Head pose** (yaw, pitch in degrees, relative to the lens; calibrate's drawing only): with 5-6 keypoints it
+is solved with ``cv2.solvePnP`` against a generic 3-D face. ``FrontCalibrator`` holds the front set by an
+admin or learned as the median pose of the first minutes.
 
 **Engagement index** (0..1, per frame, averaged per second in the rollups) describes the class, never a
 student::
@@ -36,6 +37,8 @@ The weights are settings (``[engagement]`` in the config file), default 0.3 / 0.
 
 from __future__ import annotations
 
+import logging
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +46,9 @@ import cv2
 import numpy as np
 
 from monitor.config import EngagementWeights
+from monitor.detectors.base import DetectorError
 from monitor.labels import EMOTIONS
+from monitor.posture import UNKNOWN, HeadPosture, PostureEstimator, PostureModelError
 
 if TYPE_CHECKING:
     from monitor.cameras import CameraConfig
@@ -101,6 +106,9 @@ DOWN_PITCH = 25.0
 POSTURES = ("up", "down", "away")
 LEARN_S = 120.0  # how long a lesson's first poses are collected to learn the front direction
 LEARN_MIN_FACES = 50  # poses needed before a learned front direction is trusted
+POSTURE_REFRESH_PER_FRAME = 3  # heads re-read per frame (a class of 24 is fully re-read every 8 frames)
+NOT_READ_YET = "not read yet"  # the reason of a head the refresh budget has not reached yet
+log = logging.getLogger(__name__)
 
 
 def face_pose(keypoints: np.ndarray | None, frame_shape: tuple[int, ...]) -> tuple[float, float]:
@@ -192,44 +200,87 @@ class FrontCalibrator:
 
 @dataclass(frozen=True)
 class HeadsUp:
-    """The class's attention in one frame: shares of the denominator, which sum to 1 when anyone counts."""
+    """The class's posture in one frame: shares of the READABLE heads, and the counts they come from."""
 
-    heads_up: float
+    heads_up: float  # up / readable (0 when none is readable)
     heads_down: float
     turned_away: float
-    present: int  # people in view
-    denominator: int
-    basis: str  # class_size | in_view
+    present: int  # people in view (readable or not)
+    denominator: int  # readable heads: the base of the shares
+    basis: str  # "readable": shares are over the heads whose posture could be read
+    up: int = 0
+    down: int = 0
+    away: int = 0
+    unknown: int = 0
+    class_size: int | None = None  # the camera's configured class size, for the base's wording
+
+    @property
+    def readable(self) -> int:
+        return self.up + self.down + self.away
+
+    def text(self) -> str:
+        """The figure with its base, e.g. "2 of 14 readable heads up; 12 not readable"."""
+        if self.present == 0:
+            return "no heads in view"
+        parts = [f"{self.up} of {self.readable} readable heads up"]
+        if self.unknown:
+            parts.append(f"{self.unknown} not readable")
+        if self.class_size:
+            parts.append(f"class of {self.class_size}")
+        return "; ".join(parts)
 
 
 def heads_up(postures: list[str], class_size: int | None = None, mounting: str = "front") -> HeadsUp:
-    """The heads-up ratio of one frame (see the module docstring for who counts)."""
+    """The heads-up ratio of one frame over its readable heads (``unknown`` and anything else is unreadable).
+
+    ``mounting`` is kept for callers; the posture itself already says how a back-wall camera's faces count.
+    """
     n = len(postures)
     up, down, away = (sum(p == k for p in postures) for k in POSTURES)
-    basis = "class_size" if class_size else "in_view"
-    denominator = max(class_size or 0, n)
-    if denominator == 0:
-        return HeadsUp(0.0, 0.0, 0.0, 0, 0, basis)
-    unseen = denominator - n
-    if mounting == "back":
-        up += unseen
-    else:
-        down += unseen
-    return HeadsUp(up / denominator, down / denominator, away / denominator, n, denominator, basis)
+    readable = up + down + away
+    unknown = n - readable
+    if readable == 0:
+        return HeadsUp(0.0, 0.0, 0.0, n, 0, "readable", 0, 0, 0, unknown, class_size)
+    return HeadsUp(
+        up / readable,
+        down / readable,
+        away / readable,
+        n,
+        readable,
+        "readable",
+        up,
+        down,
+        away,
+        unknown,
+        class_size,
+    )
 
 
 class RoomAttention:
-    """Per-person attention and posture, and the frame's heads-up ratio, for one camera's set-up."""
+    """Per-person posture and attention, and the frame's heads-up ratio, for one camera's set-up.
+
+    ``postures`` reads each head with ``PostureEstimator`` (loaded on first use); in a big class it refreshes
+    at most ``refresh_per_frame`` heads a frame (new heads first, then the longest unread), and a head keeps
+    its last reading in between: posture changes over seconds, and each read costs a YuNet pass on the
+    enlarged face. 0 refreshes every head on every frame.
+    """
 
     def __init__(
         self,
         class_size: int | None = None,
         mounting: str = "front",
         calibrator: FrontCalibrator | None = None,
+        estimator: PostureEstimator | None = None,
+        refresh_per_frame: int = POSTURE_REFRESH_PER_FRAME,
     ) -> None:
         self.class_size = class_size
         self.mounting = mounting
-        self.calibrator = calibrator or FrontCalibrator(mounting)
+        self.calibrator = calibrator or FrontCalibrator(mounting)  # calibrate's drawing only
+        self._estimator = estimator
+        self._estimator_failed = False
+        self.refresh_per_frame = max(refresh_per_frame, 0)
+        self._readings: dict[int, tuple[weakref.ref, HeadPosture, int]] = {}
+        self._frame = 0
 
     @classmethod
     def for_camera(cls, config: CameraConfig) -> RoomAttention:
@@ -240,12 +291,53 @@ class RoomAttention:
 
     @property
     def basis(self) -> str:
-        return "class_size" if self.class_size else "in_view"
+        return "readable"
+
+    @property
+    def estimator(self) -> PostureEstimator | None:
+        """The posture estimator, or None (every head unknown) when its model or YuNet cannot load."""
+        if self._estimator is None and not self._estimator_failed:
+            try:
+                self._estimator = PostureEstimator()
+            except (PostureModelError, DetectorError) as exc:
+                log.error("head posture unavailable, every head counts as unknown: %s", exc)
+                self._estimator_failed = True
+        return self._estimator
+
+    def read(self, image: np.ndarray, boxes: np.ndarray) -> list[HeadPosture]:
+        """Posture of every box now (no caching); unknown for all when no estimator could load."""
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        est = self.estimator
+        if est is None:
+            return [HeadPosture(UNKNOWN, np.nan, np.nan, np.nan, "no posture model") for _ in boxes]
+        out = est.estimate(image, boxes)
+        if self.mounting == "back":  # a face seen from the back wall is turned away from the board
+            out = [h if not h.readable else HeadPosture("away", h.p_up, h.p_down, h.p_away) for h in out]
+        return out
+
+    def postures(self, image: np.ndarray, tracks: list, boxes: np.ndarray) -> list[HeadPosture]:
+        """Posture of each track this frame: some re-read (see the class docstring), the rest as last read."""
+        self._frame += 1
+        live = {id(t): t for t in tracks}
+        self._readings = {k: v for k, v in self._readings.items() if k in live and v[0]() is live[k]}
+        order = [i for i, t in enumerate(tracks) if id(t) not in self._readings]
+        order += sorted(
+            (i for i, t in enumerate(tracks) if id(t) in self._readings),
+            key=lambda i: self._readings[id(tracks[i])][2],
+        )
+        if self.refresh_per_frame:
+            order = order[: self.refresh_per_frame]
+        if order:
+            fresh = self.read(image, np.asarray(boxes)[order])
+            for i, h in zip(order, fresh, strict=True):
+                self._readings[id(tracks[i])] = (weakref.ref(tracks[i]), h, self._frame)
+        unread = HeadPosture(UNKNOWN, np.nan, np.nan, np.nan, NOT_READ_YET)
+        return [self._readings[id(t)][1] if id(t) in self._readings else unread for t in tracks]
 
     def assess(
         self, keypoints: list[np.ndarray | None], frame_shape: tuple[int, ...], ts=None
     ) -> tuple[np.ndarray, list[str]]:
-        """Attention (0..1) and posture of each person; the faces with keypoints teach the calibrator."""
+        """The OLD pose-to-the-front attention and posture (solvePnP; calibrate's drawing only)."""
         poses = [face_pose(k, frame_shape) for k in keypoints]
         if ts is not None:
             self.calibrator.observe(
@@ -258,6 +350,15 @@ class RoomAttention:
 
     def summarise(self, postures: list[str]) -> HeadsUp:
         return heads_up(postures, self.class_size, self.mounting)
+
+
+def attention_of(posture_value: str) -> float | None:
+    """Attention of one reading: 1 up, 0 down or away, None unknown (leave the track's value as it is)."""
+    if posture_value == "up":
+        return 1.0
+    if posture_value in ("down", "away"):
+        return 0.0
+    return None
 
 
 class EngagementIndex:

@@ -12,11 +12,13 @@ import numpy as np
 from monitor.cameras import CameraConfig
 from monitor.classify import MIN_FACE_PX, EmotionClassifier
 from monitor.detect import FaceDetector
-from monitor.engagement import EngagementIndex, RoomAttention
+from monitor.engagement import NOT_READ_YET, EngagementIndex, RoomAttention, attention_of
 from monitor.labels import EMOTIONS
 from monitor.preprocess import crop_face
 from monitor.stages import FrameRecord
 from monitor.track import DEFAULT_TRACKER, ByteTracker, make_tracker
+
+WARMUP_S = 2.0  # the first seconds of a run: tracks are being confirmed and heads read for the first time
 
 
 class FramePipeline:
@@ -42,6 +44,8 @@ class FramePipeline:
         self.classify_per_frame = max(classify_per_frame, 0)  # 0: every face on every frame
         self.tracker = make_tracker(tracker, high_thresh=_lower_threshold(detector, tracker))
         self.frames = 0
+        self._warm_since: datetime | None = None
+        self._warm = False
 
     def set_classifier(self, classifier: EmotionClassifier | None) -> None:
         """Switch emotion inference on (a classifier) or off (None: attention-only) from the next frame."""
@@ -57,12 +61,16 @@ class FramePipeline:
         n = len(tracks)
         boxes = np.array([t.box for t in tracks], np.float32).reshape(n, 4)
         fresh = self._classify(image, tracks, boxes)
-        scores, postures = self.room.assess([t.keypoints for t in tracks], image.shape, ts)
+        readings = self.room.postures(image, tracks, boxes)
+        postures = [h.posture for h in readings]
         attention = np.empty(n, np.float32)
         for i, t in enumerate(tracks):
-            t.smooth(fresh.get(i), float(scores[i]), self.smoothing)
+            # attention follows the posture (up 1, down/away 0); an unknown head keeps its value (0 at first)
+            value = attention_of(postures[i])
+            t.smooth(fresh.get(i), (t.attention or 0.0) if value is None else value, self.smoothing)
             attention[i] = t.attention
         heads = self.room.summarise(postures)
+        warming_up = self._warming_up(ts, readings)
         probs = None
         if self.classifier is not None:
             probs = np.array([t.probs for t in tracks], np.float32).reshape(n, len(EMOTIONS))
@@ -78,7 +86,24 @@ class FramePipeline:
             heads_up=heads.heads_up,
             heads_down=heads.heads_down,
             turned_away=heads.turned_away,
+            heads_up_count=heads.up,
+            heads_down_count=heads.down,
+            turned_away_count=heads.away,
+            heads_unknown=heads.unknown,
+            warming_up=warming_up,
         )
+
+    def _warming_up(self, ts: datetime, readings: list) -> bool:
+        """True for the first ``WARMUP_S`` seconds and until every head in view has been read once; then
+        False for good (a newcomer later does not send the class back to "warming up")."""
+        if self._warm_since is None:
+            self._warm_since = ts
+        if self._warm:
+            return False
+        elapsed = (ts - self._warm_since).total_seconds()
+        if elapsed >= WARMUP_S and all(h.reason != NOT_READ_YET for h in readings):
+            self._warm = True
+        return not self._warm
 
     def _classify(self, image: np.ndarray, tracks: list, boxes: np.ndarray) -> dict[int, np.ndarray]:
         """Fresh emotion estimates for some faces of this frame, in one LiteRT call: {track index: probs}.

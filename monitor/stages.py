@@ -95,9 +95,15 @@ class FrameRecord:
     attention: np.ndarray  # (n,) float in [0, 1]
     probs: np.ndarray | None  # (n, 7) float, None in attention-only mode
     engagement: float
-    # Attention from the front of the room (monitor/engagement.py): each person's posture (up, down, away)
+    # Posture (monitor/engagement.py, monitor/posture.py): each person's up, down, away or unknown
     # and the class's shares this frame (heads-up ratio and the rest; see HeadsUp)
     postures: list[str] | None = None
-    heads_up: float = 0.0
+    heads_up: float = 0.0  # shares of the READABLE heads (unknown ones left out; 0 when none is readable)
     heads_down: float = 0.0
     turned_away: float = 0.0
+    # the base of those shares: heads read up, down, away, and heads whose posture could not be read
+    heads_up_count: int = 0
+    heads_down_count: int = 0
+    turned_away_count: int = 0
+    heads_unknown: int = 0
+    warming_up: bool = False  # the first seconds: tracks being confirmed, heads not all read yet

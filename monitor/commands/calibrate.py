@@ -93,10 +93,9 @@ def calibrate(
         f"(median {found[len(found) // 2]}), inside the ROI median {kept[len(kept) // 2]}"
     )
     hu = result.heads_up
-    basis = "class size" if hu.basis == "class_size" else "people in view"
     click.echo(
         f"front of the room: yaw {result.front[0]:.1f}°, pitch {result.front[1]:.1f}° ({result.front_from}); "
-        f"heads up {hu.heads_up:.0%} of {hu.denominator} ({basis}), heads down {hu.heads_down:.0%}, "
+        f"heads up {hu.heads_up:.0%} ({hu.text()}), heads down {hu.heads_down:.0%}, "
         f"turned away {hu.turned_away:.0%}"
     )
     if save and camera_id is not None and config.board_mode == "auto" and result.poses_used:

@@ -121,7 +121,11 @@ def test_calibrate_learns_the_front_and_writes_one_annotated_frame_only_on_reque
     proc = run_cli(*args, str(snap), "--frames", "4", "--save")
     assert proc.returncode == 0, proc.stderr
     assert "wrote 1 annotated frame" in proc.stdout and "because --snapshot asked for it" in proc.stdout
-    assert "learned now from" in proc.stdout and "of 26 (class size)" in proc.stdout
+    assert (
+        "learned now from" in proc.stdout
+        and "readable heads up" in proc.stdout
+        and "class of 26" in proc.stdout
+    )
     assert list(tmp_path.glob("*.png")) == [snap]
     image = cv2.imread(str(snap))
     assert image.shape == (720, 1280, 3)
