@@ -109,7 +109,7 @@ def test_the_worker_counts_the_people_of_a_real_classroom(classroom_run) -> None
     assert max(counts) <= 26 + 4  # no flood of false boxes
     # Every tracked person is an observation with a box and attention; attention mode stores no emotion.
     assert all(o.w > 0 and o.h > 0 and 0.0 <= o.attention <= 1.0 for o in obs)
-    assert all(o.posture in ("up", "down", "away") for o in obs)
+    assert all(o.posture in ("up", "down", "away", "unknown") for o in obs)
     assert all(o.p_happy is None and o.top_label is None for o in obs)
 
 
@@ -127,23 +127,30 @@ def test_ids_stay_stable_on_the_classroom_clip(classroom_run) -> None:
 
 
 @requires_classroom
-def test_heads_up_ratio_uses_the_class_size_and_the_front_is_learned(classroom_run) -> None:
-    url, _, worker = classroom_run
+def test_the_workers_heads_up_share_is_near_the_by_eye_share(classroom_run) -> None:
+    """Frames 0-59 of the clip: by eye 0% (frame 0), 8.7% (30) and 4.3% (60) of the students have their heads
+    up (labels/README.md). The old posture (solvePnP against a learned front) stored ~65-80% here."""
+    url, _, _ = classroom_run
     cs, rollups = _session(url)
-    assert (cs.attention_basis, cs.class_size) == ("class_size", 26)
+    assert cs.class_size == 26
     _assert_heads_up_is_a_share(rollups)
-    # 26 students of whom the camera sees fewer: the unseen count as heads down, never as heads up.
-    frames = sum(r.frames for r in rollups)
-    assert sum(r.heads_up_sum for r in rollups) / frames < 1.0
-    assert worker.pipeline.room.calibrator.learned is not None  # learned from this lesson's faces
+    per_frame: dict[int, list[str]] = {}
+    for o in _frames(url, cs.id)[1]:
+        per_frame.setdefault(o.frame_index, []).append(o.posture)
+    shares = []
+    for postures in per_frame.values():
+        readable = [p for p in postures if p != "unknown"]
+        if readable:
+            shares.append(readable.count("up") / len(readable))
+    assert len(shares) >= 50
+    by_eye = (0.0 + 0.087 + 0.043) / 3
+    assert abs(sum(shares) / len(shares) - by_eye) <= 0.10, sum(shares) / len(shares)
     # Reports say of whom the share is.
     engine = make_engine(url)
     with session_factory(engine)() as db:
         lines = headline(load_content(db, cs.id))
     engine.dispose()
-    assert any(x.startswith("Heads up: ") and "of 26 (class size)" in x for x in lines), lines
-    proc = run_cli("--db", url, "camera", "show", "room-12")
-    assert proc.returncode == 0 and "(learned)" in proc.stdout, proc.stdout
+    assert any(x.startswith("Heads up: ") for x in lines), lines
 
 
 @pytest.mark.parametrize("still", list(STILLS))
