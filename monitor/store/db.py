@@ -100,7 +100,9 @@ def refuse_unknown_revisions(revisions: list[str], url: URL) -> None:
         return
     from monitor.store.migrate import known_revisions
 
-    known, heads = known_revisions()
+    if (scripts := known_revisions()) is None:
+        return
+    known, heads = scripts
     if unknown := [rev for rev in revisions if rev not in known]:
         raise DatabaseError(
             f"database {url.render_as_string(hide_password=True)} is at schema revision {unknown[0]}, "

@@ -27,8 +27,11 @@ def alembic_config(url: str) -> Config:
 
 
 @functools.cache
-def known_revisions() -> tuple[frozenset[str], tuple[str, ...]]:
-    """(every revision in ``migrations/versions``, the head revisions): what this code can open."""
+def known_revisions() -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """(every revision in ``migrations/versions``, the head revisions): what this code can open; None
+    where the scripts are not beside the code (an install without them cannot migrate either)."""
+    if not (MIGRATIONS_DIR / "env.py").is_file():
+        return None
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     script = ScriptDirectory.from_config(cfg)
