@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, current_app, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room, rooms
@@ -77,6 +78,7 @@ def init_app(app: Flask, settings: Settings) -> SocketIO:
     # Flask-SocketIO put its middleware in app.wsgi_app; the gate goes in front of it.
     gate = LiveGate(app.wsgi_app, app, settings.live_connections_per_user, DEFAULT_MAX_LIVE)
     app.wsgi_app = gate  # type: ignore[method-assign]
+    gate.follow(socketio.server.eio)
     app.extensions["live_gate"] = gate
     poller = None
     if not settings.redis_url:
@@ -282,13 +284,17 @@ class LiveGate:
     holds a server thread for as long as its client keeps it open: anyone could take every thread. So each
     request is checked here first, before Engine.IO sees it, and answered without an upgrade when:
 
-    - it carries no valid login (the same signed cookie and ``user_sessions`` row as the pages): 401;
-    - the account already holds ``per_user`` connections (a WebSocket, or a pending long-poll): 429;
+    - a new connection (no ``sid``) carries no valid login (the pages' signed cookie and its
+      ``user_sessions`` row): 401; a later request of a connection (its ``sid``, which Engine.IO only
+      hands out after this check) counts for the account that opened it, and an unknown ``sid`` gets 400;
+    - the account already holds ``per_user`` requests open (a WebSocket, a pending long-poll): 429;
     - ``max_total`` are held by everyone together (the threads not kept for pages): 503 with Retry-After.
 
-    A connection counts from its request's start to the end of its response, which for a WebSocket is its
-    whole life. A polling client's later requests need the login too, so logging out also ends them.
+    A request counts from its start to the end of its response, which for a WebSocket is its whole life.
     """
+
+    USER_KEY = "classroom_monitor.live_user"
+    """Where the gate leaves a new connection's user id in the WSGI environ, for :meth:`follow`."""
 
     def __init__(
         self,
@@ -303,7 +309,8 @@ class LiveGate:
         self.per_user = per_user
         self.max_total = max_total
         self.prefix = f"/{path.strip('/')}/"
-        self._held: dict[int, int] = {}  # user id -> open connections
+        self._held: dict[int, int] = {}  # user id -> requests open
+        self._owners: dict[str, int] = {}  # Engine.IO sid -> the user who opened it
         self._lock = threading.Lock()
 
     @property
@@ -311,12 +318,41 @@ class LiveGate:
         with self._lock:
             return sum(self._held.values())
 
+    def follow(self, eio: Any) -> None:
+        """Learn each Engine.IO session's owner from the handshake this gate let through (python-engineio's
+        ``connect`` and ``disconnect`` events, chained before Socket.IO's own handlers)."""
+        on_connect, on_disconnect = eio.handlers["connect"], eio.handlers["disconnect"]
+
+        def connected(eio_sid: str, environ: dict[str, Any]) -> Any:
+            user_id = environ.get(self.USER_KEY)
+            if user_id is None:  # did not come through this gate: refused like an anonymous one
+                return "log in first"
+            with self._lock:
+                self._owners[eio_sid] = user_id
+            return on_connect(eio_sid, environ)
+
+        def disconnected(eio_sid: str, reason: Any = None) -> Any:
+            with self._lock:
+                self._owners.pop(eio_sid, None)
+            return on_disconnect(eio_sid, reason)
+
+        eio.on("connect", connected)
+        eio.on("disconnect", disconnected)
+
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if not environ.get("PATH_INFO", "").startswith(self.prefix):
             return self.wsgi_app(environ, start_response)
-        user_id = self._logged_in_user(environ)
-        if user_id is None:
-            return _refuse(start_response, "401 UNAUTHORIZED", "log in first")
+        sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+        if sid is None:
+            user_id = self._logged_in_user(environ)
+            if user_id is None:
+                return _refuse(start_response, "401 UNAUTHORIZED", "log in first")
+            environ[self.USER_KEY] = user_id
+        else:
+            with self._lock:
+                user_id = self._owners.get(sid)
+            if user_id is None:
+                return _refuse(start_response, "400 BAD REQUEST", "no such live connection; reconnect")
         with self._lock:
             mine, total = self._held.get(user_id, 0), sum(self._held.values())
             if mine >= self.per_user:
