@@ -16,6 +16,7 @@ import errno
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -65,19 +66,20 @@ def make_engine(
         return _sqlite_engine(
             text, parsed.database, writer=writer, read_only=read_only, foreign_keys=foreign_keys
         )
-    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    postgresql = parsed.get_backend_name() == "postgresql"
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only and postgresql else {}
     try:
         engine = create_engine(text, pool_pre_ping=pool_pre_ping, future=True, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(f"cannot use database URL {text!r}: no driver for {parsed.drivername!r}") from exc
-    if parsed.get_backend_name() == "postgresql":
+    if postgresql:
 
         @event.listens_for(engine, "connect")
         def _check_revision(dbapi_conn, _record) -> None:
             cur = dbapi_conn.cursor()
             try:
                 cur.execute("SELECT to_regclass('alembic_version') IS NOT NULL")
-                revisions = []
+                revisions: list[str] = []
                 if cur.fetchone()[0]:
                     cur.execute("SELECT version_num FROM alembic_version")
                     revisions = [row[0] for row in cur.fetchall()]
@@ -132,7 +134,7 @@ def sqlite_read_only_reason(path: Path) -> str | None:
     return None
 
 
-def _read_only_connector(path: Path):
+def _read_only_connector(path: Path) -> Callable[[], sqlite3.Connection]:
     """Open ``path`` read-only: ``mode=ro``, or ``immutable=1`` where the folder is read-only as well
     (SQLite cannot make the ``-shm`` file a WAL reader needs; nobody can be writing the file then)."""
     uri = f"file:{quote(str(path))}?mode=ro"
