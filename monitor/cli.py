@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate-model": ("training.commands", "Fit a model's temperature (calibrated probabilities)."),
     "explain": ("training.commands", "Grad-CAM overlays of dataset faces per class (model.keras)."),
     "train-posture": ("training.posture_commands", "Fit the head-posture model on by-eye labels."),
+    "label": ("monitor.commands.label", "Label head postures on a school's own camera frames."),
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from monitor.detect import DetectorError
 from monitor.posture_labels import LabelsError
 from training.posture import DEFAULT_L2, DEFAULT_MIN_FACE_PX, DEFAULT_MIN_PROBABILITY
 from training.posture import train_posture as fit
@@ -21,7 +22,9 @@ from training.posture import train_posture as fit
     type=click.Path(dir_okay=False),
     help="Labels JSON (the format of classroom_posture.json; `classroom-monitor label` writes it).",
 )
-@click.option("--out", "out_dir", default="models/posture-v1", show_default=True, help="Model directory.")
+@click.option(
+    "--out", "out_dir", required=True, help="Model directory to write (e.g. models/posture-school-v1)."
+)
 @click.option("--root", default=None, help="Folder the labels' file paths are relative to.")
 @click.option("--l2", default=DEFAULT_L2, show_default=True, help="L2 penalty of the logistic regression.")
 @click.option("--min-face-px", default=DEFAULT_MIN_FACE_PX, show_default=True, help="Smaller faces: unknown.")
@@ -35,7 +38,7 @@ def train_posture(
     command = "classroom-monitor train-posture " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
         metrics = fit(labels_path, out_dir, l2, min_face_px, min_probability, root, command.strip())
-    except (LabelsError, ValueError) as exc:
+    except (LabelsError, ValueError, DetectorError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"held out by person: accuracy {metrics['accuracy']:.1%} on {metrics['answered']} of "
