@@ -9,12 +9,14 @@ one JSON object:
 - ``anonymous``: ``--anonymous`` (default 200) anonymous WebSocket upgrades held open, how the server
   answered them (``101`` upgraded, ``401`` refused, ``timeout``: no answer within 3 s), and ``/login``'s
   p50/p95 meanwhile;
+- ``slow_clients``: as many connections that send nothing, or half a request line and one header, held
+  open (the classic slow-client attack on a threaded server), and ``/login``'s p50/p95 meanwhile;
 - ``anonymous_and_viewers``: the same with ``--viewers`` (default 20) logged-in live viewers (python-socketio
   clients watching the camera while a frame is stored every half second): how many connected, how many
   received a frame while the flood was held, and ``/login``'s p50/p95.
 
 A ``/login`` request that takes over 2 s is abandoned and counted in ``timed_out`` at 2000 ms, so a starved
-server reads p95 = 2000. Loopback only; every loop is bounded (about a minute in all, two on a starved
+server reads p95 = 2000. Loopback only; every loop is bounded (about a minute in all, three on a starved
 server).
 
 Run: ``.venv/bin/python benchmarks/hostile.py [--anonymous 200] [--viewers 20] [--polls 40]``
@@ -177,6 +179,20 @@ def open_flood(port: int, count: int, deadline_s: float = 30.0) -> tuple[list[so
     return socks, answers
 
 
+def open_slow_clients(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections, every other one sending half a request, the rest nothing; left open."""
+    socks = []
+    for k in range(count):
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=HANDSHAKE_TIMEOUT_S)
+            if k % 2:
+                sock.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        except OSError:
+            continue
+        socks.append(sock)
+    return socks
+
+
 def poll_login(base: str, polls: int, deadline_s: float = 60.0) -> dict:
     """``/login`` latency over ``polls`` fresh requests (a request past 2 s counts as 2000 ms, timed out)."""
     samples, timed_out, errors = [], 0, 0
@@ -294,7 +310,7 @@ def main() -> int:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    result: dict = {"server": "gunicorn gthread, 100 threads", "cpus": os.cpu_count()}
+    result: dict = {"server": "classroom-monitor dashboard (gunicorn, 100 threads)", "cpus": os.cpu_count()}
     try:
         wait_until_serving(base, proc)
         result["quiet"] = {"login": poll_login(base, args.polls)}
@@ -305,6 +321,11 @@ def main() -> int:
             "answers": answers,
             "login": poll_login(base, args.polls),
         }
+        close_all(socks)
+        wait_until_serving(base, proc)
+
+        socks = open_slow_clients(port, args.anonymous)
+        result["slow_clients"] = {"connections": len(socks), "login": poll_login(base, args.polls)}
         close_all(socks)
         wait_until_serving(base, proc)
 

@@ -313,11 +313,6 @@ class LiveGate:
         self._owners: dict[str, int] = {}  # Engine.IO sid -> the user who opened it
         self._lock = threading.Lock()
 
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return sum(self._held.values())
-
     def follow(self, eio: Any) -> None:
         """Learn each Engine.IO session's owner from the handshake this gate let through (python-engineio's
         ``connect`` and ``disconnect`` events, chained before Socket.IO's own handlers)."""
