@@ -142,16 +142,55 @@ def test_a_scheduled_run_marks_the_lessons_it_emptied_on_sqlite_and_postgresql(a
     world.setting("retention_days", 30)
     engine = make_engine(any_db_url, writer=True)
     try:
-        result = run_retention(engine, "serve")
-        again = run_retention(engine, "serve")  # nothing older is left: the second run deletes nothing
+        result = run_retention(engine, "serve", now=now)
+        again = run_retention(engine, "serve", now=now)  # nothing older is left: it deletes nothing
     finally:
         engine.dispose()
-    assert result.sessions == 2 and 60 + 30 <= result.observations < 60 + 60
+    assert (result.sessions, result.observations) == (2, 60 + 30)
     assert (again.observations, again.sessions) == (0, 0)
-    assert observations(world, old) == 0 and 0 < observations(world, straddles) < 120
+    assert (observations(world, old), observations(world, straddles)) == (0, 120 - 30)
     assert observations(world, recent) == 60
     with world.Session() as db:
         marked = {cs.id: cs.observations_purged_at for cs in db.scalars(select(ClassSession))}
     assert marked[old] is not None and marked[straddles] is not None and marked[recent] is None
     assert [(r.trigger, r.sessions) for r in runs(world)] == [("serve", 2), ("serve", 0)]
+    world.engine.dispose()
+
+
+def test_a_long_lesson_is_purged_ten_minutes_of_it_per_transaction(db_url: str) -> None:
+    """An always-on camera's lesson may span weeks: its delete must not hold the write lock for all of it."""
+    from sqlalchemy import event
+
+    from monitor.store import make_engine
+    from monitor.store.retention import PURGE_CHUNK, purge_older_than
+    from tests.dashboard.helpers import write_frames
+
+    world = World(db_url)
+    cam = world.camera("room-a")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)  # whole seconds: exact counts
+    long = world.lesson(cam, "Always on", start=start, seconds=0)
+    frame = 0
+    for minutes in range(0, 35, 5):  # 35 minutes, 2 frames a second of one face, five minutes per writer
+        at = start + timedelta(minutes=minutes)
+        frame = write_frames(world.engine, long, cam, at, 300, tracks=1, first_frame=frame)
+    assert observations(world, long) == 35 * 60 * 2
+    engine = make_engine(db_url, writer=True)
+    deleted: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("DELETE FROM observations"):
+            deleted.append(cursor.rowcount)
+
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        result = purge_older_than(engine, 30)
+    finally:
+        engine.dispose()
+    assert timedelta(minutes=10) == PURGE_CHUNK
+    assert result.observations == 35 * 60 * 2 and observations(world, long) == 0
+    # one transaction per 10 minutes of the lesson: 1,200 rows each, then the last 5 minutes (and a last
+    # look for track summaries that finds nothing more)
+    assert [n for n in deleted if n] == [1200, 1200, 1200, 600]
+    with world.Session() as db:
+        assert db.get(ClassSession, long).observations_purged_at is not None
     world.engine.dispose()
