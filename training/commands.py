@@ -142,7 +142,15 @@ def _check_outputs(*dirs: Path) -> None:
     "--int8/--no-int8",
     default=True,
     show_default=True,
-    help="Also try an int8 export (kept only if within 1 point of float32).",
+    help="Also try an int8 export (kept only if within --int8-max-drop of float32).",
+)
+@click.option(
+    "--int8-max-drop",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="Keep the int8 file only if its validation accuracy is at most this far below float32's "
+    "(1: whatever it scores; on a small validation set one face moves accuracy by more than 0.01).",
 )
 @click.option("--export-only", is_flag=True, help="Skip fitting; export the run's best checkpoint so far.")
 @click.option(
@@ -182,6 +190,7 @@ def train(
     limit: int | None,
     work_dir: Path | None,
     int8: bool,
+    int8_max_drop: float,
     export_only: bool,
     fit_only: bool,
     init_from: Path | None,
@@ -207,6 +216,7 @@ def train(
         limit=limit,
         work_dir=work_dir,
         int8=int8,
+        int8_max_drop=int8_max_drop,
         export_only=export_only,
         fit_only=fit_only,
         models_root=_models_root(),
@@ -337,7 +347,15 @@ def evaluate(
     "--int8/--no-int8",
     default=True,
     show_default=True,
-    help="Also try an int8 export (kept only if within 1 point of float32).",
+    help="Also try an int8 export (kept only if within --int8-max-drop of float32).",
+)
+@click.option(
+    "--int8-max-drop",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="Keep the int8 file only if its validation accuracy is at most this far below float32's "
+    "(1: whatever it scores; on a small validation set one face moves accuracy by more than 0.01).",
 )
 @click.option(
     "--tta",
@@ -345,14 +363,22 @@ def evaluate(
     is_flag=True,
     help="Build flip averaging into the model: members also see the mirrored face (2x compute).",
 )
-def ensemble(members: tuple[Path, ...], data: Path, out: Path, int8: bool, flip_tta: bool) -> None:
+def ensemble(
+    members: tuple[Path, ...], data: Path, out: Path, int8: bool, int8_max_drop: float, flip_tta: bool
+) -> None:
     """Average trained models into one model directory (one LiteRT call, the members' mean probabilities)."""
     from training.data import DatasetError
     from training.ensemble import EnsembleConfig, EnsembleError
     from training.ensemble import ensemble as run_ensemble
 
     cfg = EnsembleConfig(
-        members=list(members), data=data, out=out, int8=int8, flip_tta=flip_tta, command=_command_line()
+        members=list(members),
+        data=data,
+        out=out,
+        int8=int8,
+        int8_max_drop=int8_max_drop,
+        flip_tta=flip_tta,
+        command=_command_line(),
     )
     _check_outputs(out)
     try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from monitor.preprocess import preprocess_faces
 from training.data import load_dataset
+from training.publish import INT8_MAX_DROP
 
 if TYPE_CHECKING:
     import keras
@@ -32,6 +33,7 @@ class EnsembleConfig:
     data: Path
     out: Path
     int8: bool = True
+    int8_max_drop: float = INT8_MAX_DROP
     flip_tta: bool = False
     seed: int = 1337
     command: str = field(default_factory=lambda: shlex.join(["classroom-monitor", *sys.argv[1:]]))
@@ -128,5 +130,12 @@ def ensemble(cfg: EnsembleConfig) -> dict:
     )
     histories = {m.path.name: read_history(m.run_dir) for m in members}
     return publish_model(
-        model, Path(cfg.out), val_set, preprocess_faces(train_set.images), histories, info, int8=cfg.int8
+        model,
+        Path(cfg.out),
+        val_set,
+        preprocess_faces(train_set.images),
+        histories,
+        info,
+        int8=cfg.int8,
+        int8_max_drop=cfg.int8_max_drop,
     )

@@ -34,6 +34,7 @@ def publish_model(
     info: dict,
     *,
     int8: bool = True,
+    int8_max_drop: float = INT8_MAX_DROP,
 ) -> dict:
     """Export ``model`` into ``out``, evaluate it there and return the metrics written to ``metrics.json``.
 
@@ -82,7 +83,7 @@ def publish_model(
         command=command,
     )
     if int8:
-        _maybe_int8(model, out, representative, x_val, y_true, labels, metrics)
+        _maybe_int8(model, out, representative, x_val, y_true, labels, metrics, int8_max_drop)
     if labels == list(EMOTIONS):  # how it reads small faces, with the file the worker will run
         from monitor.classify import EmotionClassifier
         from training.size_curve import size_curve_entry
@@ -116,8 +117,14 @@ def _maybe_int8(
     y_true: np.ndarray,
     labels: list[str],
     metrics: dict,
+    max_drop: float = INT8_MAX_DROP,
 ) -> None:
-    """Ship ``model_int8.tflite`` only if it stays within INT8_MAX_DROP of the float32 accuracy."""
+    """Ship ``model_int8.tflite`` only if its accuracy is at most ``max_drop`` below float32's.
+
+    On a small validation set one face moves the accuracy by more than INT8_MAX_DROP, and which faces the
+    int8 kernels flip differs between CPUs (AVX2, AVX-512 VNNI): a ``max_drop`` of 1 keeps the file
+    whatever it scores (tests, and models whose int8 file is wanted for its speed alone).
+    """
     from training.evaluate import classification_metrics, predict_litert
     from training.export import LiteRTClassifier, to_tflite, write_bytes_atomic
 
@@ -132,8 +139,8 @@ def _maybe_int8(
         path.unlink(missing_ok=True)
         return
     int8 = classification_metrics(y_true, predict_litert(path, x_val), labels)
-    metrics.update(int8_accuracy=int8["accuracy"], int8_macro_f1=int8["macro_f1"])
-    if metrics["accuracy"] - int8["accuracy"] <= INT8_MAX_DROP:
+    metrics.update(int8_accuracy=int8["accuracy"], int8_macro_f1=int8["macro_f1"], int8_max_drop=max_drop)
+    if metrics["accuracy"] - int8["accuracy"] <= max_drop:
         metrics.update(
             int8_file=path.name,
             int8_bytes=path.stat().st_size,

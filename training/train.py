@@ -18,6 +18,7 @@ import numpy as np
 
 from monitor.preprocess import preprocess_faces
 from training.data import DatasetError, FaceDataset, load_dataset, with_ferplus_labels
+from training.publish import INT8_MAX_DROP
 from training.recipes import Recipe, get_recipe
 
 VAL_FRACTION = 0.1
@@ -42,6 +43,8 @@ class TrainConfig:
     limit: int | None = None
     work_dir: Path | None = None
     int8: bool = True
+    int8_max_drop: float = INT8_MAX_DROP
+    """The int8 file ships only if it loses at most this much accuracy (1: whatever it scores)."""
     export_only: bool = False
     fit_only: bool = False
     """Stop after fitting: the checkpoints stay in ``run_dir`` for a later ``export_only`` run (a GPU machine
@@ -254,7 +257,16 @@ def publish(
     if previous:
         info["previous_runs"] = previous
     histories = {cfg.version: history}
-    return publish_model(model, cfg.model_dir, val_set, representative, histories, info, int8=cfg.int8)
+    return publish_model(
+        model,
+        cfg.model_dir,
+        val_set,
+        representative,
+        histories,
+        info,
+        int8=cfg.int8,
+        int8_max_drop=cfg.int8_max_drop,
+    )
 
 
 def _previous_runs(init_from: Path | None) -> list[dict]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.classify import CALIBRATION_FILE, EmotionClassifier
-from tests.training.conftest import fer_or_synthetic
-from training.commands import calibrate_model, evaluate, train
-
-ROWS_PER_USAGE = 96
+from tests.training.conftest import TINY_ROWS
+from training.commands import calibrate_model, evaluate
 
 pytestmark = [
     pytest.mark.slow,  # trains a (tiny) model
@@ -22,31 +22,20 @@ pytestmark = [
 ]
 
 
-def test_a_trained_model_calibrates_folds_its_temperature_and_evaluates(tmp_path: Path) -> None:
-    data = fer_or_synthetic(tmp_path, ROWS_PER_USAGE, seed=0)
+def test_a_trained_model_calibrates_folds_its_temperature_and_evaluates(
+    tiny_model: Callable[[int], tuple[Path, Path]], tiny_data: Path, tmp_path: Path
+) -> None:
+    # The session's tiny default model (one epoch on the slice, its int8 file kept), copied: calibrating
+    # changes the directory.
+    data = tiny_data
     model_dir = tmp_path / "models" / "tiny"
-    args = [
-        "--data",
-        str(data),
-        "--epochs",
-        "1",
-        "--limit",
-        str(ROWS_PER_USAGE),
-        "--out",
-        str(model_dir),
-        "--work-dir",
-        str(tmp_path / "runs" / "tiny"),
-        "--seed",
-        "1",
-    ]
-    result = CliRunner().invoke(train, args)
-    assert result.exit_code == 0, result.output + repr(result.exception)
+    shutil.copytree(tiny_model(1)[0], model_dir)
     before = json.loads((model_dir / "metrics.json").read_text())
 
-    # Fit T on a slice of PublicTest, fold it into model.tflite (the int8 file, if any, keeps it in JSON).
+    # Fit T on a slice of PublicTest, fold it into model.tflite (the int8 file keeps it in JSON).
     result = CliRunner().invoke(
         calibrate_model,
-        ["--model", str(model_dir), "--data", str(data), "--fold-into-graph", "--limit", str(ROWS_PER_USAGE)],
+        ["--model", str(model_dir), "--data", str(data), "--fold-into-graph", "--limit", str(TINY_ROWS)],
     )
     assert result.exit_code == 0, result.output + repr(result.exception)
     record = json.loads((model_dir / CALIBRATION_FILE).read_text())
@@ -70,7 +59,7 @@ def test_a_trained_model_calibrates_folds_its_temperature_and_evaluates(tmp_path
             "--precision",
             "float32",
             "--limit",
-            str(ROWS_PER_USAGE),
+            str(TINY_ROWS),
             "--json",
         ],
     )
@@ -80,14 +69,13 @@ def test_a_trained_model_calibrates_folds_its_temperature_and_evaluates(tmp_path
     assert metrics["accuracy"] == pytest.approx(before["accuracy"]) and metrics["n"] == before["n"]
     assert metrics["nll"] == pytest.approx(f32["nll_after"], abs=1e-3)
     assert metrics["ece"] == pytest.approx(f32["ece_after"], abs=1e-3)
-    if "model_int8.tflite" in record["files"]:
-        t8 = record["files"]["model_int8.tflite"]
-        assert not t8["in_graph"] and EmotionClassifier(model_dir).temperature == t8["temperature"]
+    t8 = record["files"]["model_int8.tflite"]  # the int8 file is always there: --int8-max-drop 1
+    assert not t8["in_graph"] and EmotionClassifier(model_dir).temperature == t8["temperature"]
 
     # Folding twice would square T: refused in one line.
     again = CliRunner().invoke(
         calibrate_model,
-        ["--model", str(model_dir), "--data", str(data), "--fold-into-graph", "--limit", str(ROWS_PER_USAGE)],
+        ["--model", str(model_dir), "--data", str(data), "--fold-into-graph", "--limit", str(TINY_ROWS)],
     )
     assert again.exit_code != 0 and "already has T=" in again.output
     assert np.isfinite(metrics["ms_per_face"])

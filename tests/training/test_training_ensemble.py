@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,10 @@ from click.testing import CliRunner
 from monitor.classify import EmotionClassifier
 from monitor.labels import EMOTIONS
 from monitor.preprocess import preprocess_faces
-from tests.training.conftest import fer_or_synthetic
+from tests.training.conftest import TINY_ROWS
 from training.commands import ensemble, train
 from training.data import load_dataset
 from training.export import LiteRTClassifier
-
-ROWS_PER_USAGE = 64
 
 pytestmark = [
     pytest.mark.slow,  # trains two (tiny) models
@@ -28,45 +27,32 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fer_or_synthetic(tmp_path_factory.mktemp("data"), ROWS_PER_USAGE, seed=1)
+def data_path(tiny_data: Path) -> Path:
+    return tiny_data
 
 
 @pytest.fixture(scope="module")
-def members(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> list[Path]:
-    """Two default models, one epoch each on a slice, differing only in their seed."""
-    root = tmp_path_factory.mktemp("members")
-    dirs = []
-    for seed in (1, 2):
-        out = root / "models" / f"tiny-s{seed}"
-        args = [
-            "--data",
-            str(data_path),
-            "--epochs",
-            "1",
-            "--limit",
-            str(ROWS_PER_USAGE),
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-            "--work-dir",
-            str(root / "runs" / out.name),
-            "--no-int8",
-        ]
-        result = CliRunner().invoke(train, args)
-        assert result.exit_code == 0, result.output + repr(result.exception)
-        dirs.append(out)
-    return dirs
+def members(tiny_model: Callable[[int], tuple[Path, Path]]) -> list[Path]:
+    """Two default models, one epoch each on the tiny slice, differing only in their seed (shared)."""
+    return [tiny_model(seed)[0] for seed in (1, 2)]
 
 
 @pytest.fixture(scope="module")
 def ensembled(tmp_path_factory: pytest.TempPathFactory, members: list[Path], data_path: Path) -> Path:
+    """The members' ensemble with its int8 file, kept whatever it scores (``--int8-max-drop 1``).
+
+    Whether a tiny model's int8 file stays within the default 1 point of float32 on 96 faces is chance:
+    one face is more than a point, and which faces int8 flips differs between CPUs (AVX2, AVX-512 VNNI).
+    The tests below need a teacher that ships one, so the fixture makes that certain.
+    """
     out = tmp_path_factory.mktemp("ensemble") / "tiny-ensemble"
     args = [arg for m in members for arg in ("--member", str(m))]
-    result = CliRunner().invoke(ensemble, [*args, "--data", str(data_path), "--out", str(out)])
+    result = CliRunner().invoke(
+        ensemble, [*args, "--data", str(data_path), "--out", str(out), "--int8-max-drop", "1"]
+    )
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert json.loads(result.stdout.strip().splitlines()[-1])["version"] == "tiny-ensemble"
+    assert (out / "model_int8.tflite").is_file(), result.output
     return out
 
 
@@ -106,6 +92,7 @@ def test_the_ensemble_directory_is_complete_and_describes_its_members(
     for name in (
         "model.keras",
         "model.tflite",
+        "model_int8.tflite",
         "labels.json",
         "metrics.json",
         "confusion_matrix.png",
@@ -114,6 +101,8 @@ def test_the_ensemble_directory_is_complete_and_describes_its_members(
     ):
         assert (ensembled / name).is_file(), name
     metrics = json.loads((ensembled / "metrics.json").read_text())
+    assert metrics["int8_file"] == "model_int8.tflite" and metrics["int8_max_drop"] == 1.0
+    assert 0 <= metrics["int8_accuracy"] <= 1 and metrics["int8_ms_per_face"] > 0
     assert [m["version"] for m in metrics["members"]] == [m.name for m in members]
     assert [m["seed"] for m in metrics["members"]] == [1, 2]
     assert metrics["arch"] == "ensemble of 2 x default" and metrics["epochs"] == 2
@@ -201,7 +190,7 @@ def test_a_student_distilled_from_the_ensemble_records_its_teacher(
         "--epochs",
         "1",
         "--limit",
-        str(ROWS_PER_USAGE),
+        str(TINY_ROWS),
         "--out",
         str(out),
         "--work-dir",

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,11 @@ from click.testing import CliRunner
 
 from monitor.labels import EMOTIONS
 from monitor.preprocess import preprocess_faces
-from tests.training.conftest import fer_or_synthetic
+from tests.training.conftest import TINY_ROWS
 from training.commands import evaluate, train
 from training.data import load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-ROWS_PER_USAGE = 96
 
 pytestmark = [
     pytest.mark.slow,  # trains a (tiny) model
@@ -29,36 +29,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def data_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fer_or_synthetic(tmp_path_factory.mktemp("data"), ROWS_PER_USAGE, seed=0)
+def data_path(tiny_data: Path) -> Path:
+    return tiny_data
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, data_path: Path) -> tuple[Path, Path]:
-    """``(model_dir, run_dir)`` of one default model trained for one epoch on the slice."""
-    root = tmp_path_factory.mktemp("train")
-    model_dir, run_dir = root / "models" / "tiny-default", root / "runs" / "tiny-default"
-    result = CliRunner().invoke(
-        train,
-        [
-            "--data",
-            str(data_path),
-            "--arch",
-            "default",
-            "--epochs",
-            "1",
-            "--limit",
-            str(ROWS_PER_USAGE),
-            "--out",
-            str(model_dir),
-            "--work-dir",
-            str(run_dir),
-            "--seed",
-            "1",
-        ],
-    )
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    return model_dir, run_dir
+def trained(tiny_model: Callable[[int], tuple[Path, Path]]) -> tuple[Path, Path]:
+    """``(model_dir, run_dir)`` of a default model trained one epoch on the slice (shared, read-only)."""
+    return tiny_model(1)
 
 
 def test_training_writes_a_complete_model_directory(trained: tuple[Path, Path]) -> None:
@@ -66,6 +44,7 @@ def test_training_writes_a_complete_model_directory(trained: tuple[Path, Path]) 
     for name in (
         "model.keras",
         "model.tflite",
+        "model_int8.tflite",  # kept whatever it scores: --int8-max-drop 1
         "labels.json",
         "metrics.json",
         "confusion_matrix.png",
@@ -92,10 +71,12 @@ def test_training_writes_a_complete_model_directory(trained: tuple[Path, Path]) 
         "command",
     ):
         assert key in metrics, key
-    assert metrics["n"] == ROWS_PER_USAGE and metrics["arch"] == "default" and metrics["epochs"] == 1
-    assert np.array(metrics["confusion"]).shape == (7, 7) and np.sum(metrics["confusion"]) == ROWS_PER_USAGE
+    assert metrics["n"] == TINY_ROWS and metrics["arch"] == "default" and metrics["epochs"] == 1
+    assert np.array(metrics["confusion"]).shape == (7, 7) and np.sum(metrics["confusion"]) == TINY_ROWS
     assert metrics["keras_litert_max_abs_diff"] < 1e-4
+    assert metrics["int8_file"] == "model_int8.tflite" and 0 <= metrics["int8_accuracy"] <= 1
     card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "`model_int8.tflite` (int8 inside" in card
     assert "5(1)(f)" in card and "disgust" in card.lower() and "grading" in card.lower()
 
 
@@ -148,7 +129,7 @@ def test_resume_continues_after_the_last_saved_epoch(
             "--epochs",
             "2",
             "--limit",
-            str(ROWS_PER_USAGE),
+            str(TINY_ROWS),
             "--out",
             str(tmp_path / "model"),
             "--work-dir",
@@ -168,6 +149,17 @@ def test_not_a_dataset_fails_with_one_clear_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(train, ["--data", str(bogus), "--epochs", "1"])
     assert result.exit_code != 0
     assert "not a FER2013 dataset" in result.output and "Traceback" not in result.output
+
+
+def test_an_int8_tolerance_outside_0_to_1_is_refused_in_one_line(tmp_path: Path) -> None:
+    from training.commands import ensemble
+
+    for command, args in ((train, []), (ensemble, ["--member", "a", "--member", "b", "--out", "x"])):
+        result = CliRunner().invoke(
+            command, [*args, "--data", str(tmp_path), "--int8-max-drop", "1.5"], catch_exceptions=False
+        )
+        assert result.exit_code == 2 and "--int8-max-drop" in result.output and "0<=x<=1" in result.output
+        assert "Traceback" not in result.output
 
 
 def test_not_a_dataset_as_a_real_process_exits_non_zero_without_traceback(tmp_path: Path) -> None:
