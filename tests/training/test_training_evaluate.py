@@ -58,6 +58,7 @@ def _shipped_default() -> Path:
     return REPO / "models" / (REPO / "models" / "DEFAULT").read_text().strip()
 
 
+@pytest.mark.slow  # the CLI as a real process on real faces
 @requires_fer2013
 def test_evaluate_without_flags_scores_the_workers_file_of_the_shipped_default() -> None:
     from monitor.classify import model_file
@@ -141,6 +142,7 @@ def test_folder_synonyms_map_onto_the_seven_labels_and_contempt_is_dropped(
     assert np.bincount(ds.labels, minlength=7).tolist() == [counts[n] for n in list(counts)[:7]]
 
 
+@pytest.mark.slow  # the CLI as a real process on real faces
 @requires_fer2013
 def test_evaluate_on_a_folder_scores_every_image_and_reports_skipped_classes(
     ck_style_folder: tuple[Path, dict[str, int]],

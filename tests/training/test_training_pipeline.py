@@ -22,7 +22,6 @@ from training.data import load_dataset
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [
-    pytest.mark.slow,  # trains a (tiny) model
     pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:Statistics for quantized inputs were expected:UserWarning"),
 ]
@@ -39,6 +38,7 @@ def trained(tiny_model: Callable[[int], tuple[Path, Path]]) -> tuple[Path, Path]
     return tiny_model(1)
 
 
+@pytest.mark.slow  # trains a (tiny) model, once per session
 def test_training_writes_a_complete_model_directory(trained: tuple[Path, Path]) -> None:
     model_dir, run_dir = trained
     for name in (
@@ -80,6 +80,7 @@ def test_training_writes_a_complete_model_directory(trained: tuple[Path, Path]) 
     assert "5(1)(f)" in card and "disgust" in card.lower() and "grading" in card.lower()
 
 
+@pytest.mark.slow  # trains a (tiny) model, once per session
 def test_export_is_float32_with_a_resizable_batch_and_matches_keras(
     trained: tuple[Path, Path], data_path: Path
 ) -> None:
@@ -103,6 +104,7 @@ def test_export_is_float32_with_a_resizable_batch_and_matches_keras(
         np.testing.assert_allclose(probs, expected[:n], atol=1e-4)
 
 
+@pytest.mark.slow  # trains a (tiny) model, once per session
 def test_evaluate_prints_one_json_object_from_the_litert_model(
     trained: tuple[Path, Path], data_path: Path
 ) -> None:
@@ -116,6 +118,7 @@ def test_evaluate_prints_one_json_object_from_the_litert_model(
     assert set(metrics["per_class_recall"]) == set(EMOTIONS)
 
 
+@pytest.mark.slow  # trains a (tiny) model, once per session
 def test_resume_continues_after_the_last_saved_epoch(
     trained: tuple[Path, Path], data_path: Path, tmp_path: Path
 ) -> None:
