@@ -106,7 +106,7 @@ DOWN_PITCH = 25.0
 POSTURES = ("up", "down", "away")
 LEARN_S = 120.0  # how long a lesson's first poses are collected to learn the front direction
 LEARN_MIN_FACES = 50  # poses needed before a learned front direction is trusted
-POSTURE_REFRESH_PER_FRAME = 3  # heads re-read per frame (a class of 24 is fully re-read every 8 frames)
+POSTURE_REFRESH_PER_FRAME = 1  # heads re-read per frame: a class of 24 is re-read every 24 frames (0.8 s)
 NOT_READ_YET = "not read yet"  # the reason of a head the refresh budget has not reached yet
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ POSTURE_VALUES = (*POSTURE_CLASSES, UNKNOWN)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "posture-v1"
 FEATURE_NAMES = ("eye_spacing_w", "log_eye_mouth_over_spacing", "nose_y", "eye_mouth_h", "mouth_y", "log_w")
 FACE_PX = 64  # a face is enlarged to this size (its longer side) before its landmarks are found again
-CONTEXT = 3.0  # the cut-out around a face, as a multiple of its longer side
+CONTEXT = 2.5  # the cut-out around a face, as a multiple of its longer side
 
 
 class PostureModelError(RuntimeError):
