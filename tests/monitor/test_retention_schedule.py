@@ -64,8 +64,11 @@ def test_serve_purges_old_observations_on_its_schedule_without_anyone_running_pu
             assert db.get(ClassSession, recent).observations_purged_at is None
         # Then again, every retention_every_s: a lesson that grew old since is purged too.
         older = world.lesson(cam, "Older", start=now - timedelta(days=31), seconds=5)
-        wait_for("the next scheduled purge", lambda: observations(world, older) == 0, timeout=30)
-        assert len(runs(world)) >= 2
+        wait_for(  # the run is recorded once its deletes are committed
+            "the next scheduled purge, recorded",
+            lambda: observations(world, older) == 0 and len(runs(world)) >= 2,
+            timeout=30,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         process_output(proc, timeout=60)
