@@ -25,6 +25,8 @@ from urllib.parse import parse_qs
 from flask import Flask, current_app, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room, rooms
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator
 
 from dashboard.access import MAX_ID, can_see_camera
@@ -339,21 +341,25 @@ class LiveGate:
             return self.wsgi_app(environ, start_response)
         sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
         if sid is None:
-            user_id = self._logged_in_user(environ)
+            try:
+                user_id = self._logged_in_user(environ)
+            except SQLAlchemyError as exc:
+                log.warning("live: cannot check a login: %s", exc)
+                return _refuse(start_response, 503, "cannot check the login just now", retry_after=5)
             if user_id is None:
-                return _refuse(start_response, "401 UNAUTHORIZED", "log in first")
+                return _refuse(start_response, 401, "log in first")
             environ[self.USER_KEY] = user_id
         else:
             with self._lock:
                 user_id = self._owners.get(sid)
             if user_id is None:
-                return _refuse(start_response, "400 BAD REQUEST", "no such live connection; reconnect")
+                return _refuse(start_response, 400, "no such live connection; reconnect")
         with self._lock:
             mine, total = self._held.get(user_id, 0), sum(self._held.values())
             if mine >= self.per_user:
-                refusal = ("429 TOO MANY REQUESTS", f"this account already has {mine} live connections open")
+                refusal = (429, f"this account already has {mine} live connections open")
             elif total >= self.max_total:
-                refusal = ("503 SERVICE UNAVAILABLE", "too many live connections open; try again shortly")
+                refusal = (503, "too many live connections open; try again shortly")
             else:
                 refusal = None
                 self._held[user_id] = mine + 1
@@ -390,12 +396,12 @@ class LiveGate:
         return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
 
 
-def _refuse(
-    start_response: Callable, status: str, message: str, retry_after: int | None = None
-) -> list[bytes]:
-    body = json.dumps({"error": message}).encode()
+def _refuse(start_response: Callable, code: int, message: str, retry_after: int | None = None) -> list[bytes]:
+    """A JSON error shaped like the API's (``error``, ``message``, ``status``), before any upgrade."""
+    name = HTTP_STATUS_CODES[code]
+    body = json.dumps({"error": name, "message": message, "status": code}).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     if retry_after is not None:
         headers.append(("Retry-After", str(retry_after)))
-    start_response(status, headers)
+    start_response(f"{code} {name}", headers)
     return [body]
