@@ -311,6 +311,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: disabled, cannot log in
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The user's own language (monitor.locales.LOCALES); None follows the browser, then the site default.
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
 
     @validates("username")
     def _keep_key(self, _attr: str, value: str) -> str:

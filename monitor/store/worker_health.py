@@ -42,8 +42,9 @@ def problems(ws: WorkerStatus | None, live: bool, zone: tzinfo | None = None) ->
         out.append(f"camera unreachable{since} ({ws.capture_detail or ws.capture_state})")
     if ws is not None and ws.frames_lost:
         out.append(f"{ws.frames_lost} frames not stored ({ws.store_error or 'the database refused them'})")
-    elif ws is not None and live and ws.store_error:
-        out.append(ws.store_error)  # writes are failing now; nothing lost yet
+    elif ws is not None and ws.store_error:
+        # writes were failing at the worker's last heartbeat (a full disk may not take even the last count)
+        out.append(ws.store_error)
     return out
 
 

@@ -114,7 +114,7 @@ def test_a_worker_whose_disk_stays_full_reports_every_lost_frame_and_exits_non_z
     small_disk: Path,
 ) -> None:
     url = migrated_db(small_disk / "monitor.db")
-    fill(small_disk)
+    filler = fill(small_disk)
     proc = start_cli(
         "--db",
         url,
@@ -140,3 +140,8 @@ def test_a_worker_whose_disk_stays_full_reports_every_lost_frame_and_exits_non_z
     assert "frames NOT STORED" in out
     assert stored_frames(url) == stored
     assert stored + lost == 200
+
+    filler.unlink()
+    (row,) = status_rows(url)
+    assert "disk is full" in row["last_error"]  # the worker's last word, written while the disk filled
+    assert row["frames_lost"] <= lost  # the final count may not fit on a disk that stays full
