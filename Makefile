@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= var/demo.db
 
-.PHONY: demo test lint bench install install-dev vendor clean gpu-bundle
+.PHONY: demo test lint bench install install-dev vendor clean gpu-bundle i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ test: install-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Message catalogues (monitor/translations/*/LC_MESSAGES/messages.po, committed): re-extract the strings the
+# templates, the dashboard, the reports and the JavaScript catalogue (dashboard/js_messages.py) mark, and merge
+# them into each catalogue; then translate the new entries. The .mo files are compiled when the app starts.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -k _l --no-location \
+		--sort-output --omit-header -o .cache/messages.pot .
+	$(BIN)/pybabel update -i .cache/messages.pot -d monitor/translations \
+		--ignore-obsolete --width 110
 
 bench: install-dev
 	$(BIN)/python benchmarks/worker.py

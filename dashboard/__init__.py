@@ -54,6 +54,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
         db,
         errors,
         exports,
+        i18n,
         live,
         markers,
         pages,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app, settings.db_url)
+    i18n.init_app(app)
     security.init_app(app, settings)
     usersessions.init_app(app, settings)
     errors.init_app(app)

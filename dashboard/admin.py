@@ -202,6 +202,8 @@ def _settings_changed(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
             out.append(f"keep data {value} days" if value else "keep data forever")
         elif key == "timezone":
             out.append(f"time zone {value}")
+        elif key == "locale":
+            out.append(f"default language {value}")
         else:
             out.append(f"{key} {value}")
     return out
@@ -217,6 +219,7 @@ def site_settings_post() -> Any:
         "class_only": "on" if f.get("class_only") == "on" else "off",
         "retention_days": f.get("retention_days", str(before["retention_days"])),
         "timezone": f.get("timezone", before["timezone"]),
+        "locale": f.get("locale", before["locale"]),
     }
     try:
         site_settings.validate(form, from_text=True)

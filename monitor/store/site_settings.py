@@ -12,6 +12,8 @@ Keys:
 - ``retention_days``: observations older than this are purged; 0 keeps them forever.
 - ``timezone``: the school's IANA time zone (``Europe/London``); every time shown, date filter and timetable
   period is read in it. Stored times stay UTC.
+- ``locale``: the dashboard's and the reports' language when neither the user's own setting nor the browser
+  asks for one: ``en`` or ``zh_Hans_CN`` (``zh-CN`` is read as ``zh_Hans_CN``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ def _timezone(value: Any) -> str:
     return name
 
 
+def _locale(value: Any) -> str:
+    from monitor.locales import LOCALES, normalise_locale
+
+    name = normalise_locale(value) if isinstance(value, str) else None
+    if name is None:
+        raise SettingError(f"locale must be one of {', '.join(LOCALES)} (zh-CN is read as zh_Hans_CN)")
+    return name
+
+
 def _from_text(spec_default: Any, text: str) -> Any:
     """A value typed on the command line or in a form, read as the key's type where it can be."""
     word = str(text).strip()
@@ -94,6 +105,7 @@ SITE_KEYS: dict[str, SiteKey] = {
         SiteKey("class_only", False, _flag("class_only"), "true: no per-track rows in UI, live or exports"),
         SiteKey("retention_days", 0, _days, "delete observations older than this (days; 0: keep forever)"),
         SiteKey("timezone", "UTC", _timezone, "IANA time zone for display, date filters and timetables"),
+        SiteKey("locale", "en", _locale, "default language of pages and reports: en | zh_Hans_CN"),
     )
 }
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SITE_KEYS.values()}

@@ -179,6 +179,7 @@ def test_settings_are_admin_only_validated_and_audited(school, world, login):
         "class_only": False,
         "retention_days": 0,
         "timezone": "UTC",
+        "locale": "en",
     }
     headers = {"X-CSRFToken": csrf_of(admin)}
     ok = admin.put("/api/settings", json={"mode": "attention", "retention_days": 30}, headers=headers)

@@ -108,6 +108,7 @@ def test_admin_changes_privacy_in_the_settings_page(school, world, login):
         "class_only": False,
         "retention_days": 14,
         "timezone": "UTC",
+        "locale": "en",
     }
 
 

@@ -1,0 +1,55 @@
+"""The dashboard in Chinese: the locale comes from the user's setting, then Accept-Language, then the site."""
+
+from __future__ import annotations
+
+import re
+
+from tests.dashboard.helpers import log_in
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+
+
+def _lang(html: str) -> str:
+    found = re.search(r'<html lang="([^"]+)"', html)
+    assert found, html[:200]
+    return found.group(1)
+
+
+def test_login_page_follows_accept_language(app) -> None:
+    client = app.test_client()
+    english = client.get("/login").get_data(as_text=True)
+    assert _lang(english) == "en"
+    assert "Log in" in english
+    chinese = client.get("/login", headers=ZH).get_data(as_text=True)
+    assert _lang(chinese) == "zh-Hans-CN"
+    assert "登录" in chinese and "Log in" not in chinese
+    assert "用户名" in chinese and "密码" in chinese
+
+
+def test_site_default_when_the_browser_asks_for_neither(app, world) -> None:
+    world.setting("locale", "zh_Hans_CN")
+    client = app.test_client()
+    assert (
+        _lang(client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)) == "zh-Hans-CN"
+    )
+    # The browser's own choice comes before the site default.
+    assert _lang(client.get("/login", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)) == "en"
+
+
+def test_user_setting_overrides_the_header(app, school) -> None:
+    client = app.test_client()
+    assert log_in(client, "alice").status_code == 302
+    page = client.get("/cameras", headers=ZH).get_data(as_text=True)
+    assert _lang(page) == "zh-Hans-CN" and "摄像头" in page
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    resp = client.post(
+        "/language", data={"locale": "en", "csrf_token": token, "next": "/cameras"}, headers=ZH
+    )
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/cameras")
+    page = client.get("/cameras", headers=ZH).get_data(as_text=True)
+    assert _lang(page) == "en" and "Cameras" in page
+    # Back to following the browser.
+    client.post("/language", data={"locale": "", "csrf_token": token}, headers=ZH)
+    assert _lang(client.get("/cameras", headers=ZH).get_data(as_text=True)) == "zh-Hans-CN"
+    bad = client.post("/language", data={"locale": "xx", "csrf_token": token})
+    assert bad.status_code == 400
