@@ -83,6 +83,11 @@ def translations(locale: str) -> Translations:
     return Translations.load(str(compile_catalogues()), [locale if locale in LOCALES else DEFAULT_LOCALE])
 
 
+def N_(message: str) -> str:  # noqa: N802 (the conventional name of a gettext marker)
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
 def gettext_for(locale: str):
     """A ``gettext`` function in ``locale``."""
     return translations(locale).gettext

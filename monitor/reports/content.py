@@ -22,16 +22,17 @@ from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' w
     period_text,
     summary_lines,
 )
+from monitor.locales import LOCALES, N_, gettext_for, long_date
 from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
 from monitor.store.queries import track_summaries
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
-from monitor.store.site_settings import school_zone
+from monitor.store.site_settings import get_setting, school_zone
 
 TABLE_TRACKS = 15
 """Rows of the per-track table in PDF/HTML (the longest in view); JSON lists every track."""
 
-NOTE_EMOTION = (
+NOTE_EMOTION = N_(
     "The expression figures come from software that scores each visible face, "
     "frame by frame, for seven facial expressions, and that is right on only part of the faces it is "
     "tested on (see the measured accuracy above). A facial expression is not a feeling: people look "
@@ -40,7 +41,7 @@ NOTE_EMOTION = (
     "minutes, never as a measure of what any one student feels. Tracks are anonymous and are not linked "
     "to names. Do not use this report for grading, discipline or any decision about an individual."
 )
-NOTE_ATTENTION = (
+NOTE_ATTENTION = N_(
     "This session ran in attention-only mode: the software estimated only how "
     "squarely each visible face was turned towards the front of the room. Looking away is not the same as "
     "not paying attention (students take notes, read and think), and angle, lighting and seating change "
@@ -62,10 +63,16 @@ class ReportContent(LessonFigures):
     class_only: bool
     model: dict | None
     markers: list[dict] = field(default_factory=list)  # monitor.store.markers.list_markers, in time order
+    locale: str = "en"  # the requester's language (monitor.locales): headings, dates and the notes
 
     @property
     def note(self) -> str:
-        return NOTE_EMOTION if self.emotion else NOTE_ATTENTION
+        return self.gettext(NOTE_EMOTION if self.emotion else NOTE_ATTENTION)
+
+    @property
+    def gettext(self):
+        """``gettext`` in the report's locale."""
+        return gettext_for(self.locale)
 
 
 def model_info(db: Session, version: str | None, models_dir: Path | None) -> dict | None:
@@ -96,8 +103,12 @@ def _fraction(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def load_content(db: Session, session_id: int, *, models_dir: Path | None = None) -> ReportContent:
-    """Read one session's metadata, timeline, tracks and model, and work out the headline figures."""
+def load_content(
+    db: Session, session_id: int, *, models_dir: Path | None = None, locale: str | None = None
+) -> ReportContent:
+    """Read one session's metadata, timeline, tracks and model, and work out the headline figures.
+
+    ``locale`` is the requester's language; None: the site default (``locale`` site setting)."""
     cs = db.get(ClassSession, session_id)
     if cs is None:
         raise LookupError(f"no session {session_id}")
@@ -122,6 +133,7 @@ def load_content(db: Session, session_id: int, *, models_dir: Path | None = None
         class_only=class_only,
         model=model_info(db, cs.model_version, models_dir) if emotion else None,
         markers=list_markers(db, session_id),
+        locale=locale if locale in LOCALES else get_setting(db, "locale"),
     )
 
 
@@ -143,8 +155,23 @@ duration_text = timefmt.duration
 def when_text(c: ReportContent) -> str:
     """``Sat 21 Nov 2026, 09:00–09:45 (45 min, UTC+01:00)`` in the school's zone; 'in progress' while on."""
     short = c.duration_s < 600
-    day = timefmt.day(c.started, c.zone)
     zone = timefmt.zone_offset(c.started, c.zone)
+    if c.locale != "en":
+        _ = c.gettext
+        day = long_date(c.started, c.zone or timefmt.UTC_ZONE, c.locale)
+        start, span = clock(c.started, short, c.zone), duration_text(c.duration_s)
+        if c.in_progress:
+            until = clock(c.data_until, True, c.zone)
+            return _("%(day)s, started %(start)s, in progress: data up to %(until)s (%(span)s, %(zone)s)") % {
+                "day": day,
+                "start": start,
+                "until": until,
+                "span": span,
+                "zone": zone,
+            }
+        end = clock(datetime.fromisoformat(c.session["ended_at"]), short, c.zone)
+        return f"{day}, {start}–{end} ({span}, {zone})"
+    day = timefmt.day(c.started, c.zone)
     if c.in_progress:
         return (
             f"{day}, started {clock(c.started, short, c.zone)}, in progress: data up to "

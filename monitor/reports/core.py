@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -42,8 +43,19 @@ def get_session(db: Session, session_id: int) -> ClassSession:
     return cs
 
 
-def render(db: Session, session_id: int, fmt: str, *, models_dir: Path | None = None) -> Iterator[bytes]:
+def render(
+    db: Session,
+    session_id: int,
+    fmt: str,
+    *,
+    models_dir: Path | None = None,
+    locale: str | None = None,
+    csv_bom: bool | None = None,
+) -> Iterator[bytes]:
     """Validate now, then return an iterator of the report's bytes (CSV streamed in chunks).
+
+    ``locale`` is the requester's language (None: the site default); the CSV starts with a UTF-8
+    byte-order mark when ``csv_bom`` is set (None: when the locale is Chinese, for Excel on Windows).
 
     Raises ``ReportError`` before returning for an unknown session or format. ``models_dir`` is where
     ``<version>/metrics.json`` is read when the database holds no accuracy for the session's model
@@ -54,15 +66,33 @@ def render(db: Session, session_id: int, fmt: str, *, models_dir: Path | None = 
     if fmt == "csv":
         from monitor.reports.csv_export import iter_csv
 
-        return iter_csv(db, session_id)
-    return _render_document(db, session_id, fmt, models_dir)
+        return _with_bom(iter_csv(db, session_id), _csv_bom(db, locale, csv_bom))
+    return _render_document(db, session_id, fmt, models_dir, locale)
 
 
-def _render_document(db: Session, session_id: int, fmt: str, models_dir: Path | None) -> Iterator[bytes]:
+def _csv_bom(db: Session, locale: str | None, asked: bool | None) -> bool:
+    if asked is not None:
+        return asked
+    if locale is None:
+        from monitor.store.site_settings import get_setting
+
+        locale = get_setting(db, "locale")
+    return locale == "zh_Hans_CN"
+
+
+def _with_bom(chunks: Iterator[bytes], bom: bool) -> Iterator[bytes]:
+    if bom:
+        yield "\ufeff".encode()
+    yield from chunks
+
+
+def _render_document(
+    db: Session, session_id: int, fmt: str, models_dir: Path | None, locale: str | None
+) -> Iterator[bytes]:
     # A generator: the work starts at the first next(), after render() has validated its input.
     from monitor.reports.content import load_content
 
-    content = load_content(db, session_id, models_dir=models_dir)
+    content = load_content(db, session_id, models_dir=models_dir, locale=locale)
     if fmt == "json":
         from monitor.reports.json_export import render_json
 
@@ -81,15 +111,35 @@ def _slug(text: str, max_len: int = 40) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:max_len].rstrip("-")
 
 
-def report_filename(session: dict, fmt: str) -> str:
+def report_filename(session: dict, fmt: str, zone: tzinfo | None = None, *, unicode: bool = False) -> str:
     """A safe file name such as ``session-12-maths-2026-11-21.csv`` (``...-in-progress.csv`` while running).
 
-    ``session`` is ``queries.session_dict`` output; the date is the local date of the start. ``fmt`` is
-    one of ``FORMATS`` (or ``"zip"``).
+    ``session`` is ``queries.session_dict`` output; the date is the start's date in ``zone`` (the school's;
+    None: this machine's). ``fmt`` is one of ``FORMATS`` (or ``"zip"``). ASCII only, unless ``unicode``:
+    then the label keeps its own letters (``session-12-数学-初二(3)班-2026-11-21.pdf``), for the
+    ``filename*`` of a download (:func:`content_disposition`).
     """
     fmt = fmt if fmt == "zip" else check_format(fmt)
-    started = datetime.fromisoformat(session["started_at"]).astimezone()
-    parts = [f"session-{int(session['id'])}", _slug(session.get("label") or ""), started.strftime("%Y-%m-%d")]
+    started = datetime.fromisoformat(session["started_at"]).astimezone(zone)
+    label = session.get("label") or ""
+    name = _unicode_slug(label) if unicode else _slug(label)
+    parts = [f"session-{int(session['id'])}", name, started.strftime("%Y-%m-%d")]
     if session.get("in_progress"):
         parts.append("in-progress")
     return "-".join(p for p in parts if p) + f".{fmt}"
+
+
+def _unicode_slug(text: str, max_len: int = 40) -> str:
+    """``text`` with what a file name cannot hold (separators, quotes, control characters, spaces) as -."""
+    return re.sub(r'[\\/:*?"<>|\s\x00-\x1f\x7f;,%]+', "-", text).strip("-.")[:max_len].rstrip("-")
+
+
+def content_disposition(session: dict, fmt: str, zone: tzinfo | None = None) -> str:
+    """``attachment`` with an ASCII ``filename`` and, where the label is not ASCII, the same name with the
+    label kept as RFC 6266 ``filename*=UTF-8''…`` (browsers prefer it)."""
+    ascii_name = report_filename(session, fmt, zone)
+    full = report_filename(session, fmt, zone, unicode=True)
+    header = f'attachment; filename="{ascii_name}"'
+    if not (session.get("label") or "").isascii():
+        header += f"; filename*=UTF-8''{quote(full, safe='')}"
+    return header

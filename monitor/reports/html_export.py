@@ -6,6 +6,7 @@ import base64
 from html import escape
 
 from monitor import timefmt
+from monitor.locales import LOCALE_TAGS, long_date_time
 from monitor.reports.charts import report_charts
 from monitor.reports.content import ReportContent, headline, marker_lines, model_text, when_text
 from monitor.reports.tables import track_rows
@@ -14,7 +15,8 @@ CSS = """
 :root { --ink: #1d2733; --muted: #5b6773; --accent: #1b4f72; --rule: #d9dee3; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f3f5f7; color: var(--ink);
-       font: 15px/1.5 "DejaVu Sans", "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+       font: 15px/1.5 "DejaVu Sans", "Segoe UI", Roboto, Helvetica, Arial, "Noto Sans CJK SC",
+             "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif; }
 main { max-width: 860px; margin: 24px auto; padding: 32px 40px; background: #fff;
        box-shadow: 0 1px 4px rgba(0, 0, 0, .08); }
 .kicker { margin: 0; font-size: 12px; font-weight: bold; letter-spacing: .06em; color: var(--accent); }
@@ -50,50 +52,69 @@ def _table(c: ReportContent) -> str:
 
 def render_html(c: ReportContent) -> bytes:
     """The report as a UTF-8 HTML document with no external resources."""
+    _ = c.gettext
     s = c.session
-    title = s["label"] or f"Session {s['id']}"
+    title = s["label"] or _("Session %(id)s") % {"id": s["id"]}
     status = "in progress" if c.in_progress else "ended"
-    banner = (
-        '<p class="banner" id="in-progress">In progress: this session is still running. The report shows '
-        "only the data stored so far and will change.</p>"
-        if c.in_progress
-        else ""
+    progress_text = _(
+        "In progress: this session is still running. The report shows only the data stored so far and will "
+        "change."
     )
+    banner = f'<p class="banner" id="in-progress">{escape(progress_text)}</p>' if c.in_progress else ""
+    heading = {
+        key: escape(text)
+        for key, text in {
+            "kicker": _("CLASS SESSION REPORT") + (" · " + _("IN PROGRESS") if c.in_progress else ""),
+            "title": _("%(label)s: class session report") % {"label": title}
+            + (" " + _("(in progress)") if c.in_progress else ""),
+            "camera": _("Camera"),
+            "summary": _("Summary"),
+            "markers": _("Markers"),
+            "tracks": _("Anonymous tracks"),
+            "model": _("Model"),
+            "limits": _("What these figures can and cannot tell"),
+        }.items()
+    }
     summary = "".join(f"<li>{escape(line)}</li>" for line in headline(c))
     marks = "".join(f"<li>{escape(line)}</li>" for line in marker_lines(c))
-    markers = f'<h2>Markers</h2>\n<ul class="summary" id="markers">{marks}</ul>' if marks else ""
+    markers = f'<h2>{heading["markers"]}</h2>\n<ul class="summary" id="markers">{marks}</ul>' if marks else ""
     figures = "".join(
         f'<h2>{escape(ch.title)}</h2><figure><img alt="{escape(ch.title)}" '
         f'src="data:image/png;base64,{base64.b64encode(ch.png).decode()}">'
         f"<figcaption>{escape(ch.caption)}</figcaption></figure>"
         for ch in report_charts(c)
     )
-    generated = timefmt.date_time(c.generated_at, c.zone)
+    generated = long_date_time(c.generated_at, c.zone or timefmt.UTC_ZONE, c.locale)
+    footer = _("classroom-monitor · session %(id)s (%(status)s) · generated %(when)s") % {
+        "id": int(s["id"]),
+        "status": _("in progress") if c.in_progress else _("ended"),
+        "when": generated,
+    }
     page = f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{LOCALE_TAGS.get(c.locale, "en")}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}: class session report{" (in progress)" if c.in_progress else ""}</title>
+<title>{heading["title"]}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <main data-session="{int(s["id"])}" data-status="{status}" data-mode="{escape(s["mode"])}">
-<p class="kicker">CLASS SESSION REPORT{" · IN PROGRESS" if c.in_progress else ""}</p>
+<p class="kicker">{heading["kicker"]}</p>
 <h1>{escape(title)}</h1>
-<p class="meta">Camera <strong>{escape(c.camera)}</strong> · {escape(when_text(c))}</p>
+<p class="meta">{heading["camera"]} <strong>{escape(c.camera)}</strong> · {escape(when_text(c))}</p>
 {banner}
-<h2>Summary</h2>
+<h2>{heading["summary"]}</h2>
 <ul class="summary">{summary}</ul>
 {markers}
 {figures}
-<h2>Anonymous tracks</h2>
+<h2>{heading["tracks"]}</h2>
 {_table(c)}
-<h2>Model</h2>
+<h2>{heading["model"]}</h2>
 <p id="model">{escape(model_text(c))}</p>
-<h2>What these figures can and cannot tell</h2>
+<h2>{heading["limits"]}</h2>
 <p class="note">{escape(c.note)}</p>
-<footer>classroom-monitor · session {int(s["id"])} ({status}) · generated {generated}</footer>
+<footer>{escape(footer)}</footer>
 </main>
 </body>
 </html>

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -27,8 +23,10 @@ from reportlab.platypus import (
 )
 
 from monitor import timefmt
+from monitor.locales import long_date_time
 from monitor.reports.charts import Chart, report_charts
 from monitor.reports.content import ReportContent, headline, marker_lines, model_text, when_text
+from monitor.reports.fonts import has_cjk, pdf_fonts
 from monitor.reports.tables import track_rows
 
 MARGIN = 16 * mm
@@ -40,17 +38,11 @@ BANNER_EDGE = colors.HexColor("#e0a800")
 RULE = colors.HexColor("#d9dee3")
 
 
-def _fonts() -> tuple[str, str]:
-    """DejaVu Sans (shipped with matplotlib, so any class or camera name prints), else Helvetica."""
-    if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
-        return "DejaVuSans", "DejaVuSans-Bold"
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    try:
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(ttf / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
-    except Exception:  # noqa: BLE001 - any font problem falls back to the built-in face
-        return "Helvetica", "Helvetica-Bold"
-    return "DejaVuSans", "DejaVuSans-Bold"
+def _fonts(c: ReportContent) -> tuple[str, str]:
+    """A CJK font when the report is in Chinese or any of its text is (``monitor.reports.fonts``), else
+    DejaVu Sans (shipped with matplotlib), else Helvetica."""
+    texts = [c.session.get("label"), c.camera, *marker_lines(c), *headline(c)]
+    return pdf_fonts(c.locale == "zh_Hans_CN" or has_cjk(*texts))
 
 
 def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
@@ -125,21 +117,25 @@ def _track_table(c: ReportContent, width: float, st: dict[str, ParagraphStyle]) 
 
 def render_pdf(c: ReportContent) -> bytes:
     """The report as PDF bytes."""
-    regular, bold = _fonts()
+    _ = c.gettext
+    regular, bold = _fonts(c)
     st = _styles(regular, bold)
     width = A4[0] - 2 * MARGIN
     s = c.session
-    status = "IN PROGRESS" if c.in_progress else "ended"
+    status = _("IN PROGRESS") if c.in_progress else _("ended")
+    kicker = _("CLASS SESSION REPORT") + (" · " + _("IN PROGRESS") if c.in_progress else "")
     story: list = [
-        Paragraph("CLASS SESSION REPORT" + (" · IN PROGRESS" if c.in_progress else ""), st["kicker"]),
-        Paragraph(escape(s["label"] or f"Session {s['id']}"), st["title"]),
-        Paragraph(f"Camera <b>{escape(c.camera)}</b> · {escape(when_text(c))}", st["meta"]),
+        Paragraph(escape(kicker), st["kicker"]),
+        Paragraph(escape(s["label"] or _("Session %(id)s") % {"id": s["id"]}), st["title"]),
+        Paragraph(f"{escape(_('Camera'))} <b>{escape(c.camera)}</b> · {escape(when_text(c))}", st["meta"]),
     ]
     if c.in_progress:
         story += [
             _banner(
-                "In progress: this session is still running. The report shows only the data stored so far "
-                "and will change.",
+                _(
+                    "In progress: this session is still running. The report shows only the data stored so "
+                    "far and will change."
+                ),
                 width,
                 st,
             ),
@@ -147,22 +143,22 @@ def render_pdf(c: ReportContent) -> bytes:
         ]
     bullets = [ListItem(Paragraph(escape(line), st["base"]), leftIndent=10) for line in headline(c)]
     story += [
-        Paragraph("Summary", st["h2"]),
+        Paragraph(escape(_("Summary")), st["h2"]),
         ListFlowable(bullets, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8),
     ]
     marks = [ListItem(Paragraph(escape(line), st["base"]), leftIndent=10) for line in marker_lines(c)]
     if marks:
         story += [
-            Paragraph("Markers", st["h2"]),
+            Paragraph(escape(_("Markers")), st["h2"]),
             ListFlowable(marks, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8),
         ]
     for chart in report_charts(c):
         story.append(_chart_block(chart, width, st))
-    story += [Paragraph("Anonymous tracks", st["h2"]), *_track_table(c, width, st)]
+    story += [Paragraph(escape(_("Anonymous tracks")), st["h2"]), *_track_table(c, width, st)]
     story += [
-        Paragraph("Model", st["h2"]),
+        Paragraph(escape(_("Model")), st["h2"]),
         Paragraph(escape(model_text(c)), st["base"]),
-        Paragraph("What these figures can and cannot tell", st["h2"]),
+        Paragraph(escape(_("What these figures can and cannot tell")), st["h2"]),
         Paragraph(escape(c.note), st["note"]),
     ]
 
@@ -170,11 +166,10 @@ def render_pdf(c: ReportContent) -> bytes:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
         canvas.setFillColor(MUTED)
-        generated = timefmt.date_time(c.generated_at, c.zone)
-        canvas.drawString(
-            MARGIN, 10 * mm, f"classroom-monitor · session {s['id']} ({status}) · generated {generated}"
-        )
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"page {doc.page}")
+        generated = long_date_time(c.generated_at, c.zone or timefmt.UTC_ZONE, c.locale)
+        line = _("classroom-monitor · session %(id)s (%(status)s) · generated %(when)s")
+        canvas.drawString(MARGIN, 10 * mm, line % {"id": s["id"], "status": status, "when": generated})
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, _("page %(n)s") % {"n": doc.page})
         canvas.restoreState()
 
     buf = io.BytesIO()
