@@ -12,9 +12,10 @@ from dashboard import access, trends
 from dashboard.auth import admin_required
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
+from dashboard.i18n import current_locale
 from dashboard.summaries import cameras_with_mood, session_summary
 from dashboard.vendor import missing_files
-from monitor import timefmt
+from monitor import locales, timefmt
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store import queries, site_settings
@@ -35,8 +36,8 @@ def _zone() -> tzinfo:
 
 @bp.app_template_filter("datetime")
 def datetime_filter(value: datetime | None) -> str:
-    """``Tue 24 Nov 2026 10:52`` in the school's zone (``monitor.timefmt``)."""
-    return timefmt.date_time(value, _zone())
+    """``Tue 24 Nov 2026 10:52`` or ``2026年11月24日 周二 10:52`` in the school's zone."""
+    return locales.date_time(value, _zone(), current_locale())
 
 
 @bp.app_template_filter("clock")
@@ -46,12 +47,12 @@ def clock_filter(value: datetime | None) -> str:
 
 @bp.app_template_filter("duration")
 def duration_filter(seconds: float | None) -> str:
-    return timefmt.duration(seconds)
+    return locales.duration(seconds, current_locale())
 
 
 @bp.app_template_filter("ago")
 def ago_filter(value: datetime | None) -> str:
-    return timefmt.relative(value, _zone())
+    return locales.relative(value, _zone(), current_locale())
 
 
 @bp.app_context_processor

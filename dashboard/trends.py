@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from dashboard import access
 from dashboard.db import get_db, write_db
+from dashboard.i18n import current_locale
 from dashboard.params import int_arg
-from monitor import timefmt
+from monitor import locales, timefmt
 from monitor.privacy import Privacy
 from monitor.store import lesson_stats
 from monitor.store.markers import iso_z, markers_by_session
@@ -186,8 +187,8 @@ def sessions_page(db: Session) -> dict[str, Any]:
     for cs in found:
         row = lesson_dict(cs, figs[cs.id], privacy)
         row["camera"] = names.get(cs.camera_id, f"camera {cs.camera_id}")
-        row["when"] = timefmt.date_time(cs.started_at, zone)
-        row["length"] = timefmt.duration(row["duration_s"])
+        row["when"] = locales.date_time(cs.started_at, zone, current_locale())
+        row["length"] = locales.duration(row["duration_s"], current_locale())
         row["spark"] = spark_paths(figs[cs.id].line())
         row.update(display(row, cs, figs[cs.id], privacy))
         rows.append(row)

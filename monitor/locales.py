@@ -9,6 +9,7 @@ them, so a fresh clone needs no extra set-up step.
 from __future__ import annotations
 
 import functools
+import re
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
@@ -113,3 +114,44 @@ def long_date(dt: datetime, zone: tzinfo, locale: str) -> str:
     if locale == "zh_Hans_CN":
         return format_date(local.date(), "y年M月d日 EEE", locale=Locale.parse(locale))
     return format_date(local.date(), "EEE d MMM y", locale="en")
+
+
+def date_time(dt: datetime | None, zone: tzinfo, locale: str) -> str:
+    """``monitor.timefmt.date_time`` in ``locale`` (an en dash for no time)."""
+    from monitor import timefmt
+
+    if dt is None or locale == "en":
+        return timefmt.date_time(dt, zone)
+    return long_date_time(timefmt.in_zone(dt, zone), zone, locale)
+
+
+def duration(seconds: float | None, locale: str) -> str:
+    """``monitor.timefmt.duration`` in ``locale``: ``2 min 22 s`` or ``2分22秒``, ``1小时05分``."""
+    from monitor import timefmt
+
+    if seconds is None or locale == "en":
+        return timefmt.duration(seconds)
+    total = int(round(max(seconds, 0.0)))
+    if total < 60:
+        return f"{total}秒"
+    minutes, s = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}分钟" if minutes >= 10 or not s else f"{minutes}分{s}秒"
+    hours, m = divmod(minutes, 60)
+    return f"{hours}小时{m:02d}分"
+
+
+def relative(dt: datetime | None, zone: tzinfo, locale: str, now: datetime | None = None) -> str:
+    """``monitor.timefmt.relative`` in ``locale``: ``5 s ago`` / ``5秒前``, ``never`` / ``从未``."""
+    from monitor import timefmt
+
+    text = timefmt.relative(dt, zone, now)
+    if locale == "en":
+        return text
+    if dt is None:
+        return gettext_for(locale)("never")
+    found = re.fullmatch(r"(\d+) (s|min|h) ago", text)
+    if found is None:
+        return date_time(dt, zone, locale)
+    unit = {"s": "秒", "min": "分钟", "h": "小时"}[found.group(2)]
+    return f"{found.group(1)}{unit}前"

@@ -20,6 +20,7 @@ from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.locales import weekday_period
 from monitor.schedule import Period
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Timetable:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     holidays: tuple[Holiday, ...] = ()
     changes: dict[date, DayChange] = field(default_factory=dict)
+    locale: str = "en"  # the site's language (monitor.locales): ``Tue period 2`` or ``周二第2节``
 
     def __call__(self, now_utc: datetime) -> Period | None:
         return self.period_at(now_utc)
@@ -92,7 +94,7 @@ class Timetable:
             start = _utc(local.date(), slot.start, self.zone)
             end = _utc(local.date(), slot.end, self.zone)
             if start <= now_utc < end:
-                label = f"{slot.label} · {DAYS[local.weekday()]} period {number}"
+                label = f"{slot.label} · {weekday_period(local.weekday(), number, self.locale)}"
                 return Period(label=label, start=start, end=end)
         return None
 
@@ -119,8 +121,10 @@ class ZoneFollowingTimetable:
         read_zone: Callable[[], ZoneInfo],
         poll_s: float = 30.0,
         clock: Callable[[], float] = monotonic,
+        read_locale: Callable[[], str] | None = None,
     ) -> None:
         self.timetable, self.read_zone, self.poll_s, self.clock = timetable, read_zone, poll_s, clock
+        self.read_locale = read_locale
         self._next = float("-inf")
 
     def __call__(self, now_utc: datetime) -> Period | None:
@@ -128,6 +132,8 @@ class ZoneFollowingTimetable:
             self._next = self.clock() + self.poll_s
             try:
                 self.timetable.zone = self.read_zone()
+                if self.read_locale is not None:
+                    self.timetable.locale = self.read_locale()
             except Exception as exc:  # the database is away for a moment: the last zone holds
                 log.warning("time zone not re-read (%s); keeping %s", exc, self.timetable.zone)
         return self.timetable.period_at(now_utc)

@@ -87,12 +87,13 @@ def write_bulk_zip(
         raise ReportError("no sessions to export")
     sessions = [session_dict(get_session(db, sid)) for sid in ids]
     target = output_path(path, "sessions.zip", force=force, db_url=session_db_url(db), models_dir=models_dir)
-    stamp = datetime.now().timetuple()[:6]
+    zone = school_zone(db)
+    stamp = datetime.now(zone).timetuple()[:6]
     with atomic_file(target, overwrite=force) as tmp, zipfile.ZipFile(tmp, "x", zipfile.ZIP_DEFLATED) as zf:
         for session in sessions:
             for fmt in fmts:
                 # Streamed member by member: a session of millions of rows never sits in memory.
-                info = zipfile.ZipInfo(report_filename(session, fmt), date_time=stamp)
+                info = zipfile.ZipInfo(report_filename(session, fmt, zone), date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with zf.open(info, "w", force_zip64=True) as member:
                     for chunk in render(db, session["id"], fmt, models_dir=models_dir):

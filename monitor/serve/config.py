@@ -261,7 +261,7 @@ def schedule_for(path: str | Path, camera: str, db_url: str) -> ZoneFollowingTim
     (the site setting, followed while the worker runs); None when the camera is always on. Raises
     ``ServeConfigError``, or ``DatabaseError`` for a database without the schema."""
     from monitor.store import migrated_engine, session_factory
-    from monitor.store.site_settings import school_zone
+    from monitor.store.site_settings import get_setting, school_zone
 
     config = load_config(path)
     engine = migrated_engine(db_url)
@@ -271,8 +271,13 @@ def schedule_for(path: str | Path, camera: str, db_url: str) -> ZoneFollowingTim
         with factory() as db:
             return school_zone(db)
 
+    def read_locale() -> str:
+        with factory() as db:
+            return get_setting(db, "locale")
+
     timetable = config.timetable(camera, read_zone())
     if timetable is None:
         engine.dispose()
         return None
-    return ZoneFollowingTimetable(timetable, read_zone)
+    timetable.locale = read_locale()
+    return ZoneFollowingTimetable(timetable, read_zone, read_locale=read_locale)

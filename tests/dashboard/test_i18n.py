@@ -53,3 +53,15 @@ def test_user_setting_overrides_the_header(app, school) -> None:
     assert _lang(client.get("/cameras", headers=ZH).get_data(as_text=True)) == "zh-Hans-CN"
     bad = client.post("/language", data={"locale": "xx", "csrf_token": token})
     assert bad.status_code == 400
+
+
+def test_pages_write_dates_and_lengths_the_chinese_way(app, school, world) -> None:
+    world.setting("timezone", "Asia/Shanghai")
+    client = app.test_client()
+    assert log_in(client, "admin").status_code == 302
+    page = client.get("/sessions", headers=ZH).get_data(as_text=True)
+    # Lesson A started 09:00 UTC on Monday 3 March 2025: 17:00 in Shanghai; it lasted 60 s.
+    assert "2025年3月3日 周一 17:00" in page and "1分钟" in page
+    assert "Mon 03 Mar 2025" not in page
+    english = client.get("/sessions", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Mon 03 Mar 2025 17:00" in english and "1 min" in english
