@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
+from monitor.heads import NOT_READABLE, WARMUP_S, HeadCount
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
@@ -101,7 +102,8 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "tracks": cs.tracks,
         "faces_per_frame": round(faces / frames, 3) if frames else None,
         "people": figures.people.as_dict() if figures.people else {"typical": 0.0, "peak": 0.0, "seconds": 0},
-        "attention": round(attention / faces, 4) if faces else None,
+        # one meaning of attention: the heads-up share of the readable heads (monitor/heads.py)
+        "attention": None if figures.mean_attention is None else round(figures.mean_attention, 4),
         "engagement": round(engagement / frames, 4) if faces and not figures.engagement_withheld else None,
         "engagement_withheld": figures.engagement_withheld,
         "emotions": emotions,
@@ -110,7 +112,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         if faces and emotions is None and privacy.emotions and cs.mode == "emotion"
         else None,
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
-        "heads_up": _heads_up(cs, frames, up, down, away),
+        "heads_up": _heads_up(cs, figures.heads),
     }
 
 
@@ -118,20 +120,15 @@ def _iso(dt: datetime) -> str:
     return timefmt.in_zone(dt, None).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _heads_up(cs: ClassSession, frames: int, up: float, down: float, away: float) -> dict | None:
-    """Shares of the class heads up / down / turned away, and of whom: the class size or the people seen."""
-    if not frames or not cs.attention_basis:
+def _heads_up(cs: ClassSession, heads: HeadCount) -> dict | None:
+    """Shares of the READABLE heads up / down / turned away, and their base ("3 of 18 readable heads up; 5
+    not readable"); None before posture was measured. ``up`` is None when no head could be read."""
+    if not heads.frames or not cs.attention_basis:
         return None
-    return {
-        "up": round(up / frames, 4),
-        "down": round(down / frames, 4),
-        "away": round(away / frames, 4),
-        "basis": cs.attention_basis,
-        "class_size": cs.class_size,
-        "of": f"of {cs.class_size} (class size)"
-        if cs.attention_basis == "class_size"
-        else "of people in view",
-    }
+    out = heads.as_dict()
+    out["class_size"] = cs.class_size
+    out["of"] = heads.text() if heads.shares() is not None else NOT_READABLE
+    return out
 
 
 def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privacy: Privacy) -> dict:
@@ -145,6 +142,7 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
             "track_id": r.track_id,
             "box": (r.x, r.y, r.w, r.h),
             "attention": r.attention,
+            "posture": r.posture,
             # no probabilities stored in emotion mode: a face too small to read (frame_summary says so)
             "probs": [getattr(r, c) for c in PROB_COLUMNS] if emotion and r.p_happy is not None else None,
         }
@@ -161,6 +159,8 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
         heads_up=rollup.heads_up_sum / rollup.frames
         if rollup and rollup.frames and cs.attention_basis
         else None,
+        # the worker's pipeline says so on its own feed; from the store: the first seconds of the lesson
+        warming_up=(first.ts - cs.started_at).total_seconds() < WARMUP_S,
     )
     return privacy.for_lesson(cs.mode).live_frame(payload)
 

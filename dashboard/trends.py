@@ -9,7 +9,7 @@ because it includes an expression term (monitor/engagement.py).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -23,6 +23,7 @@ from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
 from dashboard.params import int_arg
 from monitor import locales, timefmt
+from monitor.heads import NOT_READABLE, HeadCount
 from monitor.privacy import Privacy
 from monitor.store import lesson_stats
 from monitor.store.markers import iso_z, markers_by_session
@@ -119,8 +120,10 @@ def lesson_dict(cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy:
         "people_typical": None if f.people_typical is None else round(f.people_typical, 1),
         "people_peak": None if f.people_peak is None else round(f.people_peak, 1),
         # why figures are missing (None when all are there), for the pages to say instead of 0%
+        "heads_up_base": f.heads.text() if f.frames else None,
         "note": empty
         or (None if cs.attention_basis else "heads-up ratio not measured in this lesson")
+        or (NOT_READABLE if attention is None else None)
         or (ENGAGEMENT_WITHHELD if withheld else None),
     }
 
@@ -218,8 +221,7 @@ def sessions_page(db: Session) -> dict[str, Any]:
 class _Week:
     start: date
     lessons: int = 0
-    frames: int = 0
-    heads_up: float = 0.0
+    heads: HeadCount = field(default_factory=HeadCount)
     eng_frames: int = 0
     engagement: float = 0.0
 
@@ -237,15 +239,14 @@ def weekly(
         w = weeks.setdefault(monday, _Week(monday))
         w.lessons += 1
         if p["attention"] is not None:
-            w.frames += f.frames
-            w.heads_up += f.heads_up_sum
+            w.heads += f.heads  # pooled: each lesson weighs by its readable heads
         if p["engagement"] is not None:
             w.eng_frames += f.frames
             w.engagement += f.engagement_sum
     out: list[dict] = []
     for monday in sorted(weeks):
         w = weeks[monday]
-        att = w.heads_up / w.frames if w.frames else None
+        att = w.heads.heads_up
         eng = w.engagement / w.eng_frames if w.eng_frames else None
         prev = out[-1] if out else None
         out.append(

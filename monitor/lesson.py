@@ -80,6 +80,7 @@ class Lesson:
                 "box": record.boxes[i].tolist(),
                 "attention": float(record.attention[i]),
                 "probs": None if record.probs is None else record.probs[i].tolist(),
+                "posture": None if record.postures is None else record.postures[i],
             }
             for i in range(len(record.track_ids))
         ]
@@ -92,4 +93,5 @@ class Lesson:
             engagement=record.engagement,
             mode=mode,
             heads_up=record.heads_up,
+            warming_up=record.warming_up,
         )

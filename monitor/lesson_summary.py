@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
+from monitor.heads import HeadCount
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.store.queries import (
     PeopleInView,
@@ -62,12 +63,15 @@ class LessonFigures:
     timeline: list[TimelineBucket]
     data_until: datetime
     mean_engagement: float | None
-    mean_attention: float | None
+    mean_attention: (
+        float | None
+    )  # the heads-up share of the readable heads over the lesson (= heads.heads_up)
     engagement_thirds: list[float | None]
     emotion_shares: dict[str, float] | None
     low_periods: list[Period]
     people: PeopleInView | None
     engagement_withheld: bool  # attention-only mode and the lesson was recorded with expressions
+    heads: HeadCount  # the heads-up share's base: heads read up, down, away, and unreadable
 
     @property
     def started(self) -> datetime:
@@ -108,22 +112,22 @@ def _regroup(
     rollups instead of two. None when a period is not a whole number of buckets (read them again)."""
     if period_s % bucket_s:
         return None
-    groups: dict[int, list[float]] = {}
+    groups: dict[int, list] = {}
     for b in timeline:
-        g = groups.setdefault(int((b.start - origin).total_seconds() // period_s), [0, 0, 0.0])
+        g = groups.setdefault(int((b.start - origin).total_seconds() // period_s), [0, 0, HeadCount()])
         g[0] += b.frames
         g[1] += b.faces
-        g[2] += (b.attention or 0.0) * b.faces
+        g[2] += b.heads or HeadCount()
     return [
-        TimelineBucket(
+        TimelineBucket.of_heads(
+            heads,
             start=origin + timedelta(seconds=k * period_s),
             frames=int(frames),
             faces=int(faces),
             faces_per_frame=faces / frames if frames else 0.0,
-            attention=att / faces if faces else None,
             engagement=None,
         )
-        for k, (frames, faces, att) in sorted(groups.items())
+        for k, (frames, faces, heads) in sorted(groups.items())
     ]
 
 
@@ -133,23 +137,29 @@ def low_attention_periods(periods: list[TimelineBucket], period_s: int, n: int =
     Periods much shorter than the typical one (the ragged end of a session) are ignored; neighbouring
     choices are merged into one stretch.
     """
-    usable = [p for p in periods if p.attention is not None and p.faces]
+    usable = [p for p in periods if p.attention is not None and _weight(p)]
     if len(usable) < MIN_PERIODS:
         return []
     typical = sorted(p.frames for p in usable)[len(usable) // 2]
     usable = [p for p in usable if p.frames >= 0.25 * typical]
-    mean = sum(p.attention * p.faces for p in usable) / sum(p.faces for p in usable)
+    mean = sum(p.attention * _weight(p) for p in usable) / sum(_weight(p) for p in usable)
     below = [p for p in usable if p.attention < mean - LOW_MARGIN]
     chosen = sorted(sorted(below, key=lambda p: p.attention)[:n], key=lambda p: p.start)
     step = timedelta(seconds=period_s)
-    merged: list[tuple[datetime, datetime, float, int]] = []  # start, end, attention sum, faces
+    merged: list[tuple[datetime, datetime, float, int]] = []  # start, end, attention sum, weight
     for p in chosen:
+        w = _weight(p)
         if merged and merged[-1][1] == p.start:
-            start, _, att, faces = merged[-1]
-            merged[-1] = (start, p.start + step, att + p.attention * p.faces, faces + p.faces)
+            start, _, att, weight = merged[-1]
+            merged[-1] = (start, p.start + step, att + p.attention * w, weight + w)
         else:
-            merged.append((p.start, p.start + step, p.attention * p.faces, p.faces))
-    return [Period(start, end, att / faces) for start, end, att, faces in merged]
+            merged.append((p.start, p.start + step, p.attention * w, w))
+    return [Period(start, end, att / weight) for start, end, att, weight in merged]
+
+
+def _weight(b: TimelineBucket) -> int:
+    """What a bucket's heads-up share rests on: its readable heads (faces, for rows older than the counts)."""
+    return b.heads.readable if b.heads is not None and b.heads.per_frame() is not None else b.faces
 
 
 def lesson_figures(
@@ -177,6 +187,7 @@ def lesson_figures(
     periods = _regroup(timeline, cs.started_at.replace(microsecond=0), bucket_s, period_s)
     if periods is None:
         _, periods = session_timeline(db, cs.id, bucket_s=period_s)
+    heads = sum((b.heads for b in timeline if b.heads is not None), HeadCount())
     shares = None
     if emotion:
         faces = sum(b.faces for b in timeline if b.emotions)
@@ -192,7 +203,8 @@ def lesson_figures(
         timeline=timeline,
         data_until=data_until,
         mean_engagement=_weighted([(b.engagement, b.frames) for b in timeline]),
-        mean_attention=_weighted([(b.attention, b.faces) for b in timeline]),
+        mean_attention=heads.heads_up,
+        heads=heads,
         engagement_thirds=_thirds(cs.started_at, span_s, timeline),
         emotion_shares=shares,
         low_periods=low_attention_periods(periods, period_s),
@@ -211,7 +223,7 @@ def pct(value: float | None) -> str:
 def period_text(p: Period, short: bool, zone: tzinfo | None = None) -> str:
     """``10:05–10:09 (41% attention)``; ``short`` sessions (under 10 min) show seconds."""
     span = f"{timefmt.clock(p.start, zone, short)}–{timefmt.clock(p.end, zone, short)}"
-    return f"{span} ({pct(p.attention)} attention)"
+    return f"{span} ({pct(p.attention)} heads up)"
 
 
 def summary_lines(f: LessonFigures) -> list[str]:
@@ -239,39 +251,36 @@ def summary_lines(f: LessonFigures) -> list[str]:
     if all(v is not None for v in thirds):
         first, middle, last = (pct(v) for v in thirds)
         detail = f": {first} in the first third, {middle} in the middle, {last} in the last"
+    lines.append(heads_up_text(f.session, f.heads))
     if f.engagement_withheld:
         lines.append(ENGAGEMENT_WITHHELD)
     else:
         lines.append(f"Engagement index averaged {pct(f.mean_engagement)} over the session{detail}.")
-    lines.append(f"Faces turned to the front of the room: {pct(f.mean_attention)} on average.")
     if f.low_periods:
         short = f.duration_s < 600
         periods = "; ".join(period_text(p, short, f.zone) for p in f.low_periods)
-        lines.append(f"Lowest attention: {periods}.")
+        lines.append(f"Lowest heads-up periods: {periods}.")
     if f.people is not None and f.people.seconds:
         tracks = f.session["tracks"]
         lines.append(
             f"People in view: {f.people.text()}; {tracks} anonymous track{'s' * (tracks != 1)} in all."
         )
-    heads = heads_up_text(f.session, f.timeline)
-    if heads:
-        lines.append(heads)
     return lines
 
 
-def heads_up_text(session: dict, timeline: list[TimelineBucket]) -> str | None:
-    """The session's heads-up line ("Heads up: 62% of 26 (class size); ..."); None before it was measured."""
-    rows = [b for b in timeline if b.frames and b.heads_up is not None]
-    frames = sum(b.frames for b in rows)
-    if not frames or not session.get("attention_basis"):
-        return None
-    up, down, away = (
-        sum(getattr(b, k) * b.frames for b in rows) / frames
-        for k in ("heads_up", "heads_down", "turned_away")
+def heads_up_text(session: dict, heads: HeadCount) -> str:
+    """The lesson's heads-up line with its base: "Heads up: 15% of the readable heads (on average 3 of 18
+    readable heads up; 5 not readable); heads down 50%, turned away 35%." Unknown heads never count as up."""
+    shares = heads.shares()
+    if shares is None:
+        return (
+            "Heads up: not readable (no head in view could be read: faces too small or seen from behind)."
+            if heads.frames
+            else "Heads up: no heads seen."
+        )
+    up, down, away = (pct(v) for v in shares)
+    size = f", class of {session['class_size']}" if session.get("class_size") else ""
+    return (
+        f"Heads up: {up} of the readable heads (on average {heads.text()}{size}); "
+        f"heads down {down}, turned away {away}."
     )
-    of = (
-        f"of {session['class_size']} (class size)"
-        if session["attention_basis"] == "class_size"
-        else "of the people in view"
-    )
-    return f"Heads up: {pct(up)} {of}; heads down {pct(down)}, turned away {pct(away)}."

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from monitor.heads import HeadCount
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 
 LIVE_EVENT = "frame"
@@ -32,6 +33,7 @@ def frame_summary(
     engagement: float | None,
     mode: str,
     heads_up: float | None = None,
+    warming_up: bool = False,
 ) -> dict:
     """Build the JSON-ready live summary of one frame.
 
@@ -39,7 +41,11 @@ def frame_summary(
     (7 floats in EMOTIONS order; None or NaN: a face too small to read). The class distribution is the mean
     of the readable tracks' probabilities; in emotion mode with faces in view but none readable there is none,
     and ``expression_note`` says "faces too small to read expressions" instead.
-    ``heads_up``: the heads-up ratio (monitor/engagement.py), a class figure kept in class-only mode.
+    A track may carry its ``posture`` (up, down, away, unknown); then ``heads_up`` is the share of the
+    READABLE heads that are up, ``heads`` gives its base (counts and "2 of 14 readable heads up; 12 not
+    readable") and ``heads_up`` is None when no head could be read, never 0. Without postures ``heads_up``
+    is taken as given. A class figure, kept in class-only mode. ``warming_up``: the first seconds of a run,
+    tracks not yet confirmed and heads not yet read (the live view says so instead of figures).
     """
     emotion = mode == "emotion"
     rows = []
@@ -54,6 +60,8 @@ def frame_summary(
             "box": [int(v) for v in t["box"]],
             "attention": round(float(t["attention"]), 3),
         }
+        if t.get("posture"):
+            row["posture"] = t["posture"]
         if probs is not None:
             top = max(range(len(EMOTIONS)), key=lambda i: probs[i])
             row.update(
@@ -65,6 +73,13 @@ def frame_summary(
             readable += 1
         rows.append(row)
     n = len(rows)
+    heads = None
+    if any("posture" in r for r in rows):
+        counts = {k: sum(r.get("posture") == k for r in rows) for k in ("up", "down", "away")}
+        readable_heads = sum(counts.values())
+        count = HeadCount(1, counts["up"], counts["down"], counts["away"], n - readable_heads)
+        heads_up = count.heads_up
+        heads = {**counts, "unknown": n - readable_heads, "readable": readable_heads, "text": count.text()}
     distribution = None
     if emotion and readable:
         distribution = {e: round(d / readable, 4) for e, d in zip(EMOTIONS, dist, strict=True)}
@@ -77,6 +92,8 @@ def frame_summary(
         "mode": mode,
         "engagement": None if engagement is None else round(float(engagement), 4),
         "heads_up": None if heads_up is None else round(float(heads_up), 4),
+        "heads": heads,
+        "warming_up": bool(warming_up),
         "distribution": distribution,
         "readable_faces": readable if emotion else None,
         "expression_note": FACES_TOO_SMALL if emotion and n and not readable else None,

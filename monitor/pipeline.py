@@ -13,12 +13,11 @@ from monitor.cameras import CameraConfig
 from monitor.classify import MIN_FACE_PX, EmotionClassifier
 from monitor.detect import FaceDetector
 from monitor.engagement import NOT_READ_YET, EngagementIndex, RoomAttention, attention_of
+from monitor.heads import WARMUP_S
 from monitor.labels import EMOTIONS
 from monitor.preprocess import crop_face
 from monitor.stages import FrameRecord
 from monitor.track import DEFAULT_TRACKER, ByteTracker, make_tracker
-
-WARMUP_S = 2.0  # the first seconds of a run: tracks are being confirmed and heads read for the first time
 
 
 class FramePipeline:

@@ -112,7 +112,7 @@ def emotion_timeline(c: ReportContent) -> Chart:
 
 
 def engagement_line(c: ReportContent) -> Chart:
-    """Class engagement index and attention over time, with the lowest-attention periods shaded."""
+    """Class engagement index and the heads-up share over time, with the lowest heads-up periods shaded."""
     fig = _figure(2.4)
     ax = fig.add_subplot()
     mid = timedelta(seconds=c.bucket_s / 2)
@@ -120,7 +120,7 @@ def engagement_line(c: ReportContent) -> Chart:
         ax.axvspan(p.start, p.end, color=LOW_COLOUR, alpha=0.7, linewidth=0)
     for attr, colour, label, style in (
         ("engagement", ENGAGEMENT_COLOUR, "engagement index", "-"),
-        ("attention", ATTENTION_COLOUR, "faces turned to the front", "--"),
+        ("attention", ATTENTION_COLOUR, "heads up (of the readable heads)", "--"),
     ):
         points = [(b.start + mid, getattr(b, attr)) for b in c.timeline if getattr(b, attr) is not None]
         if points:
@@ -147,16 +147,16 @@ def engagement_line(c: ReportContent) -> Chart:
         from matplotlib.patches import Patch
 
         handles.append(Patch(color=LOW_COLOUR, alpha=0.7))
-        labels.append("lowest attention")
+        labels.append("lowest heads-up share")
     ax.legend(
         handles, labels, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False
     )
     return Chart(
         "Engagement over the session",
         "Class engagement index (presence, attention and, where measured, expression, combined) and the "
-        f"share of faces turned to the front, per {c.bucket_s}-second interval."
+        f"heads-up share of the readable heads, per {c.bucket_s}-second interval."
         if c.emotion
-        else "Class engagement index and the share of faces turned to the front of the room, per "
+        else "Class engagement index and the heads-up share of the readable heads, per "
         f"{c.bucket_s}-second interval.",
         _png(fig),
     )

@@ -2,8 +2,9 @@
 
 Normally one row per stored observation, streamed from the database in batches so memory stays flat. In
 class-only mode no per-track row may leave the server, so the CSV is the class timeline instead: one row per
-second of the session. Attention-only mode (site-wide now, or for the whole session then) drops every
-emotion column.
+second of the session: its heads-up share with the readable and unknown heads per frame. Per-face rows
+carry each head's posture (up, down, away or unknown). Attention-only mode (site-wide now, or for the whole
+session then) drops every emotion column.
 
 A session with lesson markers gets a last column ``marker``: the text of the latest marker at or before the
 row's time (empty before the first), so rows can be grouped by the phases the teacher marked; the JSON,
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
-from monitor.store.queries import session_timeline
+from monitor.store.queries import TimelineBucket, session_timeline
 from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
 from monitor.store.site_settings import school_zone
@@ -37,7 +38,15 @@ BATCH_ROWS = 10_000
 """Rows fetched per round trip (``yield_per``: a server-side cursor where the database has one)."""
 
 EMOTION_COLUMNS: tuple[str, ...] = ("top_label", "confidence", *PROB_COLUMNS)
-CLASS_COLUMNS: tuple[str, ...] = ("second", "frames", "people_per_frame", "attention", "engagement")
+CLASS_COLUMNS: tuple[str, ...] = (
+    "second",
+    "frames",
+    "people_per_frame",
+    "heads_up",  # share of the readable heads that are up (monitor/heads.py); empty when none was readable
+    "readable_heads_per_frame",
+    "unknown_heads_per_frame",
+    "engagement",
+)
 
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")."""
@@ -54,7 +63,7 @@ def csv_columns(mode: str, *, class_only: bool = False) -> list[str]:
     if class_only:
         return [*CLASS_COLUMNS, *(f"share_{e}" for e in EMOTIONS)] if mode == "emotion" else [*CLASS_COLUMNS]
     emotion = list(EMOTION_COLUMNS) if mode == "emotion" else []
-    return ["timestamp", "frame_index", "track_id", *emotion, "attention"]
+    return ["timestamp", "frame_index", "track_id", *emotion, "attention", "posture"]
 
 
 def marker_phase(markers: list[dict]) -> Callable[[datetime], str]:
@@ -67,6 +76,12 @@ def marker_phase(markers: list[dict]) -> Callable[[datetime], str]:
         return texts[i - 1] if i else ""
 
     return phase
+
+
+def _base(b: TimelineBucket) -> tuple[float | None, float | None]:
+    """Readable and not-readable heads per frame in a one-second bucket (empty for rows older than them)."""
+    base = None if b.heads is None else b.heads.per_frame()
+    return (None, None) if base is None else (round(base[0], 2), round(base[1], 2))
 
 
 def _text_cell(value: str | None) -> str | None:
@@ -109,7 +124,8 @@ def iter_csv(
                 b.start.isoformat(timespec="seconds"),
                 b.frames,
                 round(b.faces_per_frame, 3),
-                b.attention,
+                b.heads_up,
+                *(_base(b)),
                 b.engagement if engagement_shown else None,
                 *((b.emotions or {}).get(e) for e in EMOTIONS if mode == "emotion"),
                 *((phase(b.start),) if markers else ()),

@@ -52,6 +52,7 @@ def report_dict(c: ReportContent) -> dict:
     summary: dict = {
         "mean_engagement": _r(c.mean_engagement),
         "mean_attention": _r(c.mean_attention),
+        "heads_up": c.heads.as_dict() if c.heads.frames else None,
         "engagement_by_third": [_r(v) for v in c.engagement_thirds],
         "lowest_attention_periods": [
             {"start": _ts(p.start), "end": _ts(p.end), "attention": _r(p.attention)} for p in c.low_periods

@@ -6,12 +6,13 @@ An ended lesson's figures never change, so they are kept in ``lesson_stats`` and
 read from 200 rows instead of ~700,000 rollups; running lessons are always computed afresh.
 
 Figures:
-- ``attention``: the heads-up ratio (monitor/engagement.py), the share of the class facing the front, over
-  the lesson's frames; None when it was not measured (older sessions) or no face was ever seen;
+- ``attention``: the heads-up share (monitor/heads.py): heads up over the READABLE heads of the lesson's
+  frames; None when it was not measured (older sessions) or no head was ever readable;
 - ``engagement``: the class engagement index averaged over frames; None with no face seen;
 - ``people_typical`` / ``people_peak``: people in view, the median and the busiest second (as
   ``queries.people_in_view``);
-- ``sparkline``: the heads-up ratio in ``SPARK_POINTS`` equal slices of the lesson (None where no face).
+- ``sparkline``: the heads-up share in ``SPARK_POINTS`` equal slices of the lesson (None where no head was
+  readable).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, Row, cast, extract, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from monitor.heads import HEAD_COUNT_COLUMNS, HeadCount
 from monitor.store.schema import ClassSession, LessonStats, SessionRollup, UTCDateTime, utcnow
 
 SPARK_POINTS = 24
@@ -43,7 +45,8 @@ class LessonFigures:
     faces: int = 0
     attention_sum: float = 0.0
     engagement_sum: float = 0.0
-    heads_up_sum: float = 0.0
+    heads_up_sum: float = 0.0  # per-frame shares summed: lessons older than the counts (migration 0012)
+    heads: HeadCount = field(default_factory=HeadCount)
     people_typical: float | None = None
     people_peak: float | None = None
     sparkline: list[float | None] = field(default_factory=list)
@@ -56,7 +59,10 @@ class LessonFigures:
         return self.sparkline
 
     def attention(self, basis: str | None) -> float | None:
-        return self.heads_up_sum / self.frames if self.faces and self.frames and basis else None
+        """The heads-up share of the readable heads (monitor/heads.py); None when none was readable."""
+        if not (self.faces and self.frames and basis):
+            return None
+        return self.heads.heads_up if self.heads.per_frame() is not None else self.heads_up_sum / self.frames
 
     def engagement(self) -> float | None:
         return self.engagement_sum / self.frames if self.faces and self.frames else None
@@ -151,14 +157,15 @@ def compute(db: Session, sessions: Iterable[Lesson], now: datetime | None = None
             func.sum(SessionRollup.attention_sum),
             func.sum(SessionRollup.engagement_sum),
             func.sum(SessionRollup.heads_up_sum),
+            *(func.sum(getattr(SessionRollup, c)) for c in HEAD_COUNT_COLUMNS),
         )
         .join(ClassSession, ClassSession.id == SessionRollup.session_id)
         .where(SessionRollup.session_id.in_(list(by_id)), SessionRollup.frames > 0)
         .group_by(literal_column("1"), literal_column("2"), literal_column("3"))  # by position: bound values
     ).all()
     histograms: dict[int, dict[float, int]] = {}
-    slices: dict[int, list[list[float]]] = {}  # per lesson: [frames, faces, heads up] of each slice
-    for sid, k, people, n, frames, faces, att, eng, up in rows:
+    slices: dict[int, list[HeadCount]] = {}  # per lesson: the heads of each slice
+    for sid, k, people, n, frames, faces, att, eng, up, *counts in rows:
         f = out[sid]
         f.seconds += n
         f.frames += int(frames or 0)
@@ -166,19 +173,17 @@ def compute(db: Session, sessions: Iterable[Lesson], now: datetime | None = None
         f.attention_sum += att or 0.0
         f.engagement_sum += eng or 0.0
         f.heads_up_sum += up or 0.0
+        heads = HeadCount.from_sums(frames, faces, tuple(counts), (up, 0.0, 0.0))
+        f.heads += heads
         hist = histograms.setdefault(sid, {})
         hist[float(people)] = hist.get(float(people), 0) + n
-        cells = slices.setdefault(sid, [[0.0, 0.0, 0.0] for _ in range(SPARK_POINTS)])[int(k)]
-        cells[0] += frames or 0
-        cells[1] += faces or 0
-        cells[2] += up or 0.0
+        cells = slices.setdefault(sid, [HeadCount() for _ in range(SPARK_POINTS)])
+        cells[int(k)] += heads
     for sid, hist in histograms.items():
         out[sid].people_typical = _median(list(hist.items()))
         out[sid].people_peak = max(hist)
         if by_id[sid].attention_basis:  # the heads-up ratio was measured
-            out[sid].sparkline = [
-                round(up / frames, 3) if faces and frames else None for frames, faces, up in slices[sid]
-            ]
+            out[sid].sparkline = [None if h.heads_up is None else round(h.heads_up, 3) for h in slices[sid]]
     return out
 
 
@@ -254,10 +259,17 @@ def _to_row(cs: Lesson, f: LessonFigures) -> dict:
         "attention_sum": f.attention_sum,
         "engagement_sum": f.engagement_sum,
         "heads_up_sum": f.heads_up_sum,
+        **dict(
+            zip(HEAD_COUNT_COLUMNS, (f.heads.up, f.heads.down, f.heads.away, f.heads.unknown), strict=True)
+        ),
         "people_typical": f.people_typical,
         "people_peak": f.people_peak,
         "sparkline": json.dumps(f.sparkline) if f.sparkline else None,
     }
+
+
+def _counts(heads: HeadCount) -> tuple[int, int, int, int]:
+    return heads.up, heads.down, heads.away, heads.unknown
 
 
 def _from_row(row) -> LessonFigures:
@@ -268,6 +280,12 @@ def _from_row(row) -> LessonFigures:
         attention_sum=row.attention_sum,
         engagement_sum=row.engagement_sum,
         heads_up_sum=row.heads_up_sum,
+        heads=HeadCount.from_sums(
+            row.frames,
+            row.faces,
+            tuple(getattr(row, c) for c in HEAD_COUNT_COLUMNS),
+            (row.heads_up_sum, 0.0, 0.0),
+        ),
         people_typical=row.people_typical,
         people_peak=row.people_peak,
         kept_sparkline=row.sparkline,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
+from monitor.heads import HEAD_COUNT_COLUMNS, HEAD_SHARE_COLUMNS, HeadCount
 from monitor.labels import EMOTIONS
 from monitor.store.schema import (
     PROB_COLUMNS,
@@ -55,10 +56,18 @@ class TimelineBucket:
     attention: float | None
     engagement: float | None
     emotions: dict[str, float] | None = field(default=None)
-    # Shares of the class (monitor/engagement.py HeadsUp), averaged over the bucket's frames
+    # Shares of the READABLE heads (monitor/heads.py): up / (up + down + away), pooled over the bucket
     heads_up: float | None = None
     heads_down: float | None = None
     turned_away: float | None = None
+    heads: HeadCount | None = None  # the counts the shares come from: their base
+
+    @classmethod
+    def of_heads(cls, heads: HeadCount, **fields) -> TimelineBucket:
+        """A bucket whose attention is the heads-up share of ``heads`` (one meaning of attention)."""
+        shares = heads.shares() or (None, None, None)
+        up, down, away = shares
+        return cls(attention=up, heads_up=up, heads_down=down, turned_away=away, heads=heads, **fields)
 
     def as_dict(self) -> dict:
         return {
@@ -70,6 +79,7 @@ class TimelineBucket:
             "engagement": None if self.engagement is None else round(self.engagement, 4),
             "emotions": None if self.emotions is None else {k: round(v, 4) for k, v in self.emotions.items()},
             **{k: None if v is None else round(v, 4) for k, v in self._heads().items()},
+            "heads": None if self.heads is None else self.heads.as_dict(),
         }
 
     def _heads(self) -> dict[str, float | None]:
@@ -118,18 +128,21 @@ def session_timeline(
             sums = [sum((v or 0.0) for v in col[c]) for c in PROB_COLUMNS]
             total = sum(sums) or 1.0
             emotions = {label: s / total for label, s in zip(EMOTIONS, sums, strict=True)}
+        heads = HeadCount.from_sums(
+            frames,
+            faces,
+            tuple(sum(col[c]) for c in HEAD_COUNT_COLUMNS),
+            tuple(sum(col[c]) for c in HEAD_SHARE_COLUMNS),
+        )
         out.append(
-            TimelineBucket(
+            TimelineBucket.of_heads(
+                heads,
                 start=origin + timedelta(seconds=key * bucket_s),
                 frames=frames,
                 faces=faces,
                 faces_per_frame=faces / frames if frames else 0.0,
-                attention=sum(col["attention_sum"]) / faces if faces else None,
                 engagement=sum(col["engagement_sum"]) / frames if frames else None,
                 emotions=emotions,
-                heads_up=sum(col["heads_up_sum"]) / frames if frames else None,
-                heads_down=sum(col["heads_down_sum"]) / frames if frames else None,
-                turned_away=sum(col["turned_away_sum"]) / frames if frames else None,
             )
         )
     return bucket_s, out

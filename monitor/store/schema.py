@@ -196,6 +196,12 @@ class SessionRollup(Base):
     heads_up_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     heads_down_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     turned_away_sum: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Heads read up, down and away, and heads not readable, summed over the second's frames: the base of
+    # the heads-up share (up / readable). Rows older than migration 0012 have only the shares above.
+    up_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    down_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    away_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unknown_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     p_angry: Mapped[float | None] = mapped_column(Float)
     p_disgust: Mapped[float | None] = mapped_column(Float)
     p_fear: Mapped[float | None] = mapped_column(Float)
@@ -239,6 +245,10 @@ class LessonStats(Base):
     attention_sum: Mapped[float] = mapped_column(Float, default=0.0)
     engagement_sum: Mapped[float] = mapped_column(Float, default=0.0)
     heads_up_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    up_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    down_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    away_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unknown_heads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     people_typical: Mapped[float | None] = mapped_column(Float)
     people_peak: Mapped[float | None] = mapped_column(Float)
     sparkline: Mapped[str | None] = mapped_column(Text)  # JSON: heads-up ratios (or null), in time order

@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import Engine, func, insert, update
 from sqlalchemy.exc import OperationalError
 
+from monitor.heads import HEAD_COUNT_COLUMNS
 from monitor.labels import EMOTIONS
 from monitor.meters import LatencyWindow
 from monitor.stages import FrameRecord  # re-exported: older code imports it from here
@@ -362,9 +363,17 @@ def _rollups(batch: list[Queued]) -> dict[tuple[int, datetime], dict]:
         bucket = (sid, f.ts.replace(microsecond=0))
         delta = {"frames": 1, "faces": len(f.track_ids), "engagement_sum": f.engagement}
         delta.update(heads_up_sum=f.heads_up, heads_down_sum=f.heads_down, turned_away_sum=f.turned_away)
+        delta.update(_head_counts(f))
         delta.update(_sums(f.probs, f.attention))
         _merge(out[bucket], delta)
     return out
+
+
+def _head_counts(f: FrameRecord) -> dict[str, int]:
+    """The frame's heads read up, down, away, and not readable, counted from its postures (none without)."""
+    postures = f.postures or []
+    up, down, away = (sum(p == k for p in postures) for k in ("up", "down", "away"))
+    return dict(zip(HEAD_COUNT_COLUMNS, (up, down, away, len(postures) - up - down - away), strict=True))
 
 
 def _track_deltas(batch: list[Queued]) -> dict[tuple[int, int], tuple[datetime, datetime, dict]]:

@@ -40,9 +40,10 @@ def write_frames(
                 frame_index=first_frame + i,
                 track_ids=ids,
                 boxes=np.tile([10, 20, 40, 40], (tracks, 1)) + ids[:, None] * 50,
-                attention=rng.uniform(0.2, 1.0, tracks),
+                attention=(attention := rng.uniform(0.2, 1.0, tracks)),
                 probs=rng.dirichlet(np.ones(7), tracks) if emotion else None,
                 engagement=float(rng.uniform(0.3, 0.9)),
+                postures=["up" if a >= 0.5 else "down" for a in attention],
             )
         )
     writer.close()

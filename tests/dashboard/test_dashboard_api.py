@@ -271,12 +271,9 @@ def test_no_route_answers_500_to_junk(school, login):
             assert resp.status_code < 500, (path, resp.status_code)
 
 
-@pytest.mark.parametrize(
-    ("basis", "class_size", "of"),
-    [("class_size", 26, "of 26 (class size)"), ("in_view", None, "of people in view")],
-)
-def test_session_summary_gives_the_heads_up_ratio_and_says_of_whom(
-    world, school, login, basis, class_size, of
+@pytest.mark.parametrize("class_size", [26, None])
+def test_session_summary_gives_the_heads_up_share_of_readable_heads_with_its_base(
+    world, school, login, class_size
 ):
     from sqlalchemy import text, update
 
@@ -287,18 +284,47 @@ def test_session_summary_gives_the_heads_up_ratio_and_says_of_whom(
         db.execute(
             update(ClassSession)
             .where(ClassSession.id == sid)
-            .values(attention_basis=basis, class_size=class_size)
+            .values(attention_basis="readable", class_size=class_size)
         )
+        # per frame: 5 heads up, 3 down, 2 away and 4 that could not be read
         db.execute(
             text(
-                "UPDATE session_rollups SET heads_up_sum = frames * 0.5, heads_down_sum = frames * 0.3, "
-                "turned_away_sum = frames * 0.2 WHERE session_id = :s"
+                "UPDATE session_rollups SET up_heads = frames * 5, down_heads = frames * 3, "
+                "away_heads = frames * 2, unknown_heads = frames * 4 WHERE session_id = :s"
             ),
             {"s": sid},
         )
     summary = login("alice").get(f"/api/sessions/{sid}").get_json()["summary"]
+    text_ = "5 of 10 readable heads up; 4 not readable"
     assert summary["heads_up"] == {
-        "up": 0.5, "down": 0.3, "away": 0.2, "basis": basis, "class_size": class_size, "of": of
+        "up": 0.5, "down": 0.3, "away": 0.2, "readable_per_frame": 10.0, "unknown_per_frame": 4.0,
+        "text": text_, "class_size": class_size, "of": text_,
     }  # fmt: skip
+    assert summary["attention"] == 0.5  # one meaning of attention: the heads-up share
+    assert any(
+        line.startswith("Heads up: 50% of the readable heads (on average " + text_)
+        for line in summary["lines"]
+    )
     buckets = login("alice").get(f"/api/sessions/{sid}/timeline").get_json()["buckets"]
-    assert buckets and all(b["heads_up"] == 0.5 for b in buckets)
+    assert buckets and all(b["heads_up"] == 0.5 and b["attention"] == 0.5 for b in buckets)
+    assert all(b["heads"]["unknown_per_frame"] == 4.0 for b in buckets)
+
+
+def test_a_lesson_whose_heads_could_not_be_read_has_no_heads_up_share_never_0(world, school, login):
+    from sqlalchemy import text, update
+
+    from monitor.store.schema import ClassSession
+
+    sid = school["lesson_a"]
+    with world.Session.begin() as db:
+        db.execute(update(ClassSession).where(ClassSession.id == sid).values(attention_basis="readable"))
+        db.execute(
+            text(
+                "UPDATE session_rollups SET unknown_heads = faces, up_heads = 0, down_heads = 0, "
+                "away_heads = 0, heads_up_sum = 0 WHERE session_id = :s"
+            ),
+            {"s": sid},
+        )
+    summary = login("alice").get(f"/api/sessions/{sid}").get_json()["summary"]
+    assert summary["attention"] is None and summary["heads_up"]["up"] is None
+    assert any(line.startswith("Heads up: not readable") for line in summary["lines"])

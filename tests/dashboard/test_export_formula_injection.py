@@ -99,7 +99,7 @@ def test_class_only_csv_neutralises_markers_too(world, school, login) -> None:
     assert resp.status_code == 201, resp.data
     rows = _rows(teacher.get(f"/sessions/{lesson}/export.csv").data.decode())
     assert {r["marker"] for r in rows} == {"", "'=1+1"}
-    assert all(float(r["attention"]) >= 0 for r in rows if r["attention"])
+    assert all(float(r["heads_up"]) >= 0 for r in rows if r["heads_up"])
 
 
 def test_a_label_written_into_the_database_by_hand_is_neutralised_too(world, school, login) -> None:

@@ -28,7 +28,15 @@ def test_csv_under_attention_and_class_only_has_no_emotion_and_no_track(world, s
     strict(world)
     text = teacher.get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
     header, *rows = list(csv.reader(io.StringIO(text)))
-    assert header == ["second", "frames", "people_per_frame", "attention", "engagement"]
+    assert header == [
+        "second",
+        "frames",
+        "people_per_frame",
+        "heads_up",
+        "readable_heads_per_frame",
+        "unknown_heads_per_frame",
+        "engagement",
+    ]
     assert rows, "the class timeline is still exported"
     assert emotion_words(text) == []
 
@@ -36,7 +44,7 @@ def test_csv_under_attention_and_class_only_has_no_emotion_and_no_track(world, s
 def test_attention_only_keeps_tracks_but_drops_emotion_columns(world, school, login) -> None:
     world.setting("mode", "attention")
     text = login("alice").get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
-    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention"
+    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention,posture"
     assert emotion_words(text) == []
 
 
@@ -106,8 +114,8 @@ def test_attention_only_withholds_the_engagement_index_of_lessons_recorded_with_
     report = teacher.get(f"/sessions/{lesson}/export.json").get_json()
     assert report["summary"]["mean_engagement"] is None
     world.setting("class_only", True)
-    _, *rows = list(csv.reader(io.StringIO(teacher.get(f"/sessions/{lesson}/export.csv").data.decode())))
-    assert rows and all(row[4] == "" for row in rows)
+    header, *rows = list(csv.reader(io.StringIO(teacher.get(f"/sessions/{lesson}/export.csv").data.decode())))
+    assert rows and all(row[header.index("engagement")] == "" for row in rows)
 
     # A lesson recorded without emotions keeps its index: nothing of an expression went into it.
     kept = teacher.get(f"/api/sessions/{plain}").get_json()["summary"]

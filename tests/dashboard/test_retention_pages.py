@@ -99,7 +99,7 @@ def test_a_purged_lesson_says_so_on_its_page_and_in_the_api(world, login):
     # A lesson that lost only its start keeps its figures and says what went.
     part = alice.get(f"/api/sessions/{ids['straddles']}").get_json()["summary"]
     assert part["faces_seen"] and "part of this lesson" in part["lines"][0]
-    assert any(line.startswith("Faces turned to the front") for line in part["lines"])
+    assert any(line.startswith("Heads up: ") for line in part["lines"])
     # Lessons the purge did not touch read as before.
     assert PURGED not in text(alice.get(f"/sessions/{ids['recent']}"))
     faceless = text(alice.get(f"/sessions/{ids['faceless']}"))

@@ -71,6 +71,7 @@ def _frames(
             attention=attention,
             probs=probs,
             engagement=engagement,
+            postures=["up" if a >= 0.5 else "down" for a in attention],
         )
 
 

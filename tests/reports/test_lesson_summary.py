@@ -41,13 +41,14 @@ def test_summary_lines_in_the_school_zone(db, seeded):
     cs = db.get(ClassSession, seeded.ended)
     utc = summary_lines(lesson_figures(db, cs, emotion=True))
     kolkata = summary_lines(lesson_figures(db, cs, emotion=True, zone=ZoneInfo("Asia/Kolkata")))
-    low = [line for line in utc if line.startswith("Lowest attention")]
+    low = [line for line in utc if line.startswith("Lowest heads-up periods")]
     assert low, utc
     # the same lesson, the same sentences; only the clock times move (+05:30)
-    assert [line for line in kolkata if not line.startswith("Lowest attention")] == [
-        line for line in utc if not line.startswith("Lowest attention")
+    assert [line for line in kolkata if not line.startswith("Lowest heads-up periods")] == [
+        line for line in utc if not line.startswith("Lowest heads-up periods")
     ]
-    assert "09:" in low[0] and "14:" in next(line for line in kolkata if line.startswith("Lowest attention"))
+    low_kolkata = next(line for line in kolkata if line.startswith("Lowest heads-up periods"))
+    assert "09:" in low[0] and "14:" in low_kolkata
 
 
 def test_a_lesson_with_nothing_stored_says_so(db, seeded):

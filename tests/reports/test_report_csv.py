@@ -66,7 +66,7 @@ def test_csv_is_streamed_in_chunks(db, seeded):
 
 def test_attention_only_csv_has_no_emotion_columns(db, seeded):
     text = b"".join(render(db, seeded.attention, "csv")).decode()
-    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention"
+    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention,posture"
     assert not emotion_words(text)
     assert_csv_matches_database(db, seeded.attention)
 

@@ -33,7 +33,7 @@ def test_pdf_has_the_expected_sections(db, seeded):
         "09:00–09:20",
         "Summary",
         "Dominant expressions across the class: neutral",
-        "Lowest attention: 09:08",
+        "Lowest heads-up periods: 09:08",
         "Expressions over the session",
         "Engagement over the session",
         "Anonymous tracks",
