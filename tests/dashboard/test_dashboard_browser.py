@@ -148,7 +148,7 @@ def test_admin_switches_to_attention_only_and_emotions_disappear(server, browser
     wait_for(lambda: browser.find_element(By.ID, "faces").text == "3", what="the live frame")
     assert not browser.find_elements(By.ID, "dist-chart") and not browser.find_elements(By.ID, "mood")
     headers = [th.text.lower() for th in browser.find_elements(By.CSS_SELECTOR, "#live-tracks th")]
-    assert headers == ["face", "attention"]
+    assert headers == ["face", "posture"]
     assert "happy" not in browser.find_element(By.TAG_NAME, "main").text.lower()
     shot(browser, "live-attention-only")
 

@@ -170,3 +170,50 @@ def test_the_worker_on_a_classroom_still(still: str, tmp_path: Path) -> None:
     assert low <= median(counts) <= high, counts
     assert cs.tracks <= max(counts) + 2  # a still: nobody moves, so each person keeps one id
     _assert_heads_up_is_a_share(rollups)
+
+
+@requires_classroom
+def test_every_figure_reads_the_same_heads_up_share_with_its_base(classroom_run) -> None:
+    """One meaning of attention (issue 20): the rollups' posture counts, the lesson summary, the JSON report
+    and the live frame all give up / readable heads of the stored postures, and say what it rests on."""
+    from dashboard.summaries import frame_payload
+    from monitor.heads import WARMUP_S
+    from monitor.privacy import Privacy
+    from monitor.reports.json_export import report_dict
+
+    url, _, _ = classroom_run
+    cs, rollups = _session(url)
+    obs = _frames(url, cs.id)[1]
+    count = {k: sum(o.posture == k for o in obs) for k in ("up", "down", "away", "unknown")}
+    assert sum(count.values()) == len(obs)
+    # the store keeps the counts per second
+    assert [sum(getattr(r, f"{k}_heads") for r in rollups) for k in count] == list(count.values())
+    readable = count["up"] + count["down"] + count["away"]
+    assert readable, count
+    share = count["up"] / readable
+    engine = make_engine(url)
+    with session_factory(engine)() as db:
+        content = load_content(db, cs.id)
+        report = report_dict(content)
+        frames = {}
+        for o in db.scalars(select(Observation).where(Observation.session_id == cs.id)):
+            frames.setdefault(o.frame_index, []).append(o)
+        first = frame_payload(db, cs, frames[min(frames)], Privacy(emotions=False, tracks=True))
+        last_rows = frames[max(frames)]
+        last = frame_payload(db, cs, last_rows, Privacy(emotions=False, tracks=True))
+    engine.dispose()
+    assert content.mean_attention == pytest.approx(share)
+    heads = report["summary"]["heads_up"]
+    assert heads["up"] == pytest.approx(share, abs=1e-4)
+    assert report["summary"]["mean_attention"] == heads["up"]
+    assert heads["unknown_per_frame"] == pytest.approx(count["unknown"] / cs.frames, abs=0.01)
+    assert "readable heads up" in heads["text"]
+    line = next(x for x in headline(content) if x.startswith("Heads up: "))
+    assert f"{share * 100:.0f}% of the readable heads" in line, line
+    # the live frame: the share of that frame's readable heads, with its counts; warming up only at first
+    assert first["warming_up"]
+    assert last["warming_up"] == ((last_rows[0].ts - cs.started_at).total_seconds() < WARMUP_S)
+    postures = [o.posture for o in last_rows]
+    up, readable_now = postures.count("up"), sum(p != "unknown" for p in postures)
+    assert last["heads"]["up"] == up and last["heads"]["unknown"] == len(postures) - readable_now
+    assert last["heads_up"] == (None if not readable_now else pytest.approx(up / readable_now, abs=1e-4))

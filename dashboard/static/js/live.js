@@ -39,7 +39,7 @@
       plugins: [CM.overlays],
     });
   }
-  const rollingChart = rolling("rolling-chart", "Attention (facing front)", CM.line.attention);
+  const rollingChart = rolling("rolling-chart", "Heads up (of the readable heads)", CM.line.attention);
   const engagementChart = rolling("engagement-chart", "Engagement index", CM.line.engagement);
   window.liveCharts = { dist: distChart, rolling: rollingChart, engagement: engagementChart };
 
@@ -96,11 +96,15 @@
     lastFrameTs = f.ts;
     document.getElementById("faces").textContent = f.faces;
     document.getElementById("engagement").textContent = f.faces ? CM.pct(f.engagement) : "–";
-    document.getElementById("heads-up").textContent = CM.pct(f.heads_up);
-    const att = f.tracks.length ? f.tracks.reduce((s, t) => s + t.attention, 0) / f.tracks.length : null;
-    document.getElementById("attention").textContent = CM.pct(att);
+    // One meaning of attention: the share of the READABLE heads that are up, with its base; none while warming up
+    const warming = Boolean(f.warming_up);
+    document.getElementById("warming-up").hidden = !warming;
+    root.dataset.warmingUp = warming ? "yes" : "no";
+    const headsUp = warming || f.heads_up === null || f.heads_up === undefined ? null : f.heads_up;
+    document.getElementById("heads-up").textContent = warming ? "…" : CM.pct(headsUp);
+    document.getElementById("heads-base").textContent = !warming && f.heads ? f.heads.text : "";
     const mood = document.getElementById("mood");
-    if (mood) mood.textContent = f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : (f.expression_note || "–");
+    if (mood) mood.textContent = warming ? "…" : f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : (f.expression_note || "–");
     if (distChart) {  // no distribution (no face large enough to read): an empty chart, not the last one
       distChart.data.datasets[0].data = CM.emotions.map((e) => (f.distribution ? Math.round(f.distribution[e] * 1000) / 10 : 0));
       distChart.update();
@@ -111,12 +115,12 @@
       for (const t of f.tracks) {
         const tr = document.createElement("tr");
         tr.dataset.trackId = t.track_id;
-        tr.append(CM.cell(`#${t.track_id}`), CM.cell(CM.pct(t.attention)));
+        tr.append(CM.cell(`#${t.track_id}`), CM.cell(t.posture || "–"));
         if (CM.emotionsOn) tr.append(CM.cell(t.label || "–"), CM.cell(t.confidence === undefined ? "–" : CM.pct(t.confidence)));
         body.append(tr);
       }
     }
-    addToRolling(f.ts, f.engagement, att);
+    addToRolling(f.ts, f.engagement, headsUp);
     redrawRolling();
     tick();
   }
