@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.heads import NOT_READABLE, WARMUP_S, HeadCount
+from monitor.heads import HEAD_COUNT_COLUMNS, HEAD_SHARE_COLUMNS, NOT_READABLE, WARMUP_S, HeadCount
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
@@ -51,7 +51,21 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
     cs = db.get(ClassSession, session_id)
     shown = cs is not None and privacy.for_lesson(cs.mode).engagement
     unreadable = emotions is None and privacy.emotions and cs is not None and cs.mode == "emotion"
+    heads = sum(
+        (
+            HeadCount.from_sums(
+                r.frames,
+                r.faces,
+                tuple(getattr(r, c) for c in HEAD_COUNT_COLUMNS),
+                tuple(getattr(r, c) for c in HEAD_SHARE_COLUMNS),
+            )
+            for r in rows
+        ),
+        HeadCount(),
+    )
     return {
+        # the heads-up share of the readable heads over the same seconds, with its base
+        "heads_up": heads.as_dict() if heads.frames and cs is not None and cs.attention_basis else None,
         "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "note": FACES_TOO_SMALL if unreadable and any(r.faces for r in rows) else None,
         "emotions": emotions,

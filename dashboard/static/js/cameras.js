@@ -18,6 +18,8 @@
       set("last_heartbeat", CM.when(cam.last_heartbeat));
       set("session", cam.running_session ? cam.running_session.label : "none running");
       set("faces", cam.faces_in_view);
+      const heads = cam.mood && cam.mood.heads_up;  // the heads-up share of the readable heads, with its base
+      set("heads_up", heads && heads.up !== null ? `${CM.pct(heads.up)} · ${heads.text}` : "–");
       set("mood", cam.mood ? cam.mood.label || cam.mood.note || "–" : "–");
       set("engagement", cam.mood ? CM.pct(cam.mood.engagement) : "–");
     }
