@@ -1,8 +1,10 @@
-"""Check a camera's set-up on a few frames: who is detected, what the ROI drops, where the front is.
+"""Check a camera's set-up on a few frames: who is detected, what the ROI drops, how heads read.
 
-``calibrate`` runs the detector on the frames given, keeps the people inside the region of interest, learns
-the front direction from their head poses (unless an admin fixed it, or the camera hangs on the back
-wall) and draws one annotated frame for the admin to look at. It stores and writes nothing itself.
+``calibrate`` runs the detector on the frames given, keeps the people inside the region of interest, reads
+each head's posture with the worker's model (``RoomAttention.read``) and draws one annotated frame for the
+admin to look at. The front-direction arrow in the corner (the median solvePnP head pose, unless an admin
+fixed it, or the camera hangs on the back wall) only orients the drawing: posture does not use it. It
+stores and writes nothing itself.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ what a person typed into a value or raises ``CameraConfigError`` with one line m
 - **class size**: how many students the room holds; when set, it is the denominator of the heads-up ratio.
 - **mounting**: ``front`` (the camera hangs on the board's wall and sees faces) or ``back`` (it sees backs).
 - **board**: the head pose, in degrees relative to the lens, of a student who faces the front of the room.
-  ``auto`` learns it from the first minutes of a lesson (the median pose of the faces seen, as most students
-  face the board); ``"yaw,pitch"`` sets it by hand.
+  It only orients ``calibrate``'s drawing: posture (``monitor/posture.py``) reads each head on its own and
+  does not use it. ``auto``: ``calibrate --save`` stores the median pose it saw; ``"yaw,pitch"`` sets it.
 - **ROI**: rectangles in 0..1 frame coordinates. People whose box centre lies in an *ignored* rectangle
   (corridor, windows, the teacher's desk) are dropped; when *include* rectangles are set, only people whose
   centre lies in one of them are kept.
@@ -116,8 +116,9 @@ class CameraConfig:
         if self.board is not None:
             board = f"yaw {self.board[0]:.1f}°, pitch {self.board[1]:.1f}°"
             board += " (set by admin)" if self.board_mode == "fixed" else " (learned)"
+            board += "; orients calibrate's drawing only, posture does not use it"
         else:
-            board = "not learned yet (learned from the first minutes of a lesson)"
+            board = "not set (it only orients calibrate's drawing; posture does not use it)"
         return [
             f"class size: {self.class_size if self.class_size else 'not set (people in view are counted)'}",
             f"mounting:   {self.mounting} wall",

@@ -38,10 +38,14 @@ SNAPSHOT_SUFFIXES = (".png", ".jpg", ".jpeg")
     default=10,
     show_default=True,
     type=click.IntRange(1, 300),
-    help="Frames to read; the front direction is learned from all of them.",
+    help="Frames to read; the drawing's front direction is the median head pose of all of them.",
 )
 @click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: the worker's).")
-@click.option("--save", is_flag=True, help="Store the learned front direction on the camera (board 'auto').")
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Store that front direction on the camera (board 'auto'); it orients this drawing only.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing snapshot file.")
 @click.pass_obj
 def calibrate(
@@ -54,8 +58,9 @@ def calibrate(
     save: bool,
     force: bool,
 ) -> None:
-    """Detect people on a few frames of SOURCE, learn where the front of the room is, and write the last frame
-    annotated (boxes, ROI, front direction) to SNAPSHOT so that an admin can check the set-up."""
+    """Detect people on a few frames of SOURCE, read their head posture as the worker does, and write the last
+    frame annotated (boxes coloured by posture, ROI, a front-direction arrow) to SNAPSHOT so that an admin can
+    check the set-up. The front direction only orients the arrow: posture does not use it."""
     from monitor.calibration import calibrate as run_calibration
     from monitor.store.cameras import camera_by_name, config_of, save_learned_board
 
@@ -94,14 +99,17 @@ def calibrate(
     )
     hu = result.heads_up
     click.echo(
-        f"front of the room: yaw {result.front[0]:.1f}°, pitch {result.front[1]:.1f}° ({result.front_from}); "
         f"heads up {hu.heads_up:.0%} ({hu.text()}), heads down {hu.heads_down:.0%}, "
         f"turned away {hu.turned_away:.0%}"
+    )
+    click.echo(
+        f"drawing's front arrow: yaw {result.front[0]:.1f}°, pitch {result.front[1]:.1f}° "
+        f"({result.front_from}); posture does not use it"
     )
     if save and camera_id is not None and config.board_mode == "auto" and result.poses_used:
         with session_factory(engine).begin() as db:
             save_learned_board(db, camera_id, result.front)
-        click.echo("stored this front direction on the camera (workers start from it)")
+        click.echo("stored this front direction on the camera (it orients calibrate's drawing only)")
     elif save:
         click.echo(
             "front direction not stored: the camera is not set up, its board is fixed, or no pose was seen"

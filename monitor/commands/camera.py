@@ -46,7 +46,10 @@ def camera() -> None:
 @click.argument("name", type=CAMERA_NAME)
 @click.option("--class-size", help="Students in the room (1-500; 'none': count the people in view).")
 @click.option("--mounting", help="Wall the camera hangs on: front (sees faces) or back (sees backs).")
-@click.option("--board", help="Where the front is: 'auto' (learn it) or 'yaw,pitch' in degrees.")
+@click.option(
+    "--board",
+    help="Front direction for calibrate's drawing only (posture does not use it): 'auto' or 'yaw,pitch'.",
+)
 @click.option("--roi", "ignore", help="Areas to ignore, 'x,y,w,h;...' in 0..1 of the frame ('none': clear).")
 @click.option("--include", help="Only count people inside these areas, 'x,y,w,h;...' ('none': whole frame).")
 @click.pass_obj
