@@ -55,7 +55,7 @@ i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -k _l --no-location \
 		--sort-output --omit-header -o .cache/messages.pot .
 	$(BIN)/pybabel update -i .cache/messages.pot -d monitor/translations \
-		--ignore-obsolete --width 110
+		--ignore-obsolete --no-fuzzy-matching --width 110
 
 bench: install-dev
 	$(BIN)/python benchmarks/worker.py

@@ -7,6 +7,7 @@ other classes cannot be probed.
 from __future__ import annotations
 
 from flask import abort, g
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from monitor.store import queries
@@ -29,12 +30,12 @@ def can_see_camera(db: Session, camera_id: int, user=None) -> bool:
 def camera_or_404(db: Session, camera_id: int) -> Camera:
     cam = db.get(Camera, camera_id) if 0 < camera_id <= MAX_ID else None
     if cam is None or not can_see_camera(db, camera_id):
-        abort(404, description=f"no camera {camera_id}")
+        abort(404, description=gettext("no camera %(id)s", id=camera_id))
     return cam
 
 
 def session_or_404(db: Session, session_id: int) -> ClassSession:
     cs = db.get(ClassSession, session_id) if 0 < session_id <= MAX_ID else None
     if cs is None or not can_see_camera(db, cs.camera_id):
-        abort(404, description=f"no session {session_id}")
+        abort(404, description=gettext("no session %(id)s", id=session_id))
     return cs

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,7 +60,7 @@ def names_text(names: list[str]) -> str:
 def _id_field(raw: str | None, what: str) -> int:
     value = parse_int(raw)
     if value is None or not 0 < value <= access.MAX_ID:
-        abort(400, description=f"choose a {what}")
+        abort(400, description=gettext("choose a %(what)s", what=what))
     return value
 
 
@@ -87,7 +88,7 @@ def users_post() -> Any:
     elif action == "cameras":
         _assign_cameras()
     else:
-        abort(400, description="unknown action")
+        abort(400, description=gettext("unknown action"))
     return redirect(url_for("admin.users"))
 
 
@@ -95,9 +96,9 @@ def _create_user() -> None:
     f = request.form
     role = f.get("role", "teacher")
     if role not in ROLES:
-        abort(400, description="role must be teacher or admin")
+        abort(400, description=gettext("role must be teacher or admin"))
     if f.get("password", "") != f.get("password2", ""):
-        flash("User not created: the two passwords differ.", "error")
+        flash(gettext("User not created: the two passwords differ."), "error")
         return
     camera_ids = [_id_field(raw, "camera") for raw in f.getlist("camera_id")]
     try:
@@ -108,10 +109,12 @@ def _create_user() -> None:
             added, _ = set_cameras(db, user, camera_ids, g.user.username) if role == "teacher" else ([], [])
             name = user.username
     except AccountError as exc:
-        flash(f"User not created: {exc}.", "error")
+        flash(gettext("User not created: %(why)s.", why=exc), "error")
         return
     sees = f" who can see {names_text(added)}" if added else ""
-    flash(f"Created {role} {name!r}{sees}.", "info")
+    flash(
+        gettext("Created %(role)s %(name)s%(sees)s.", role=gettext(role), name=repr(name), sees=sees), "info"
+    )
 
 
 def _assign_cameras() -> None:
@@ -120,14 +123,17 @@ def _assign_cameras() -> None:
     with write_db() as db:
         user = db.get(User, user_id)
         if user is None:
-            abort(404, description=f"no user {user_id}")
+            abort(404, description=gettext("no user %(id)s", id=user_id))
         if user.is_admin:
-            flash(f"{user.username} is an admin and sees every camera; nothing changed.", "info")
+            flash(
+                gettext("%(name)s is an admin and sees every camera; nothing changed.", name=user.username),
+                "info",
+            )
             return
         try:
             added, removed = set_cameras(db, user, camera_ids, g.user.username)
         except AccountError as exc:
-            flash(f"Cameras not changed: {exc}.", "error")
+            flash(gettext("Cameras not changed: %(why)s.", why=exc), "error")
             return
         name = user.username
     parts = []
@@ -137,7 +143,10 @@ def _assign_cameras() -> None:
         parts.append(
             f"no longer {names_text(removed)}" if added else f"{name} no longer sees {names_text(removed)}"
         )
-    flash(("; ".join(parts) + ".") if parts else f"{name}'s cameras: nothing changed.", "info")
+    flash(
+        ("; ".join(parts) + ".") if parts else gettext("%(name)s's cameras: nothing changed.", name=name),
+        "info",
+    )
 
 
 # ---- cameras --------------------------------------------------------------------------------------------
@@ -178,11 +187,11 @@ def cameras_post() -> Any:
             fields = ("name", "class_size", "mounting", "board", "ignore", "include")
             message = edit_camera(camera_id, {k: f[k] for k in fields if k in f})
         else:
-            abort(400, description="unknown action")
+            abort(400, description=gettext("unknown action"))
     except CameraConfigError as exc:
-        flash(f"Camera not saved: {exc}.", "error")
+        flash(gettext("Camera not saved: %(why)s.", why=exc), "error")
     else:
-        flash(message + " Workers read the set-up when they start.", "info")
+        flash(message + " " + gettext("Workers read the set-up when they start."), "info")
     return redirect(url_for("admin.cameras"))
 
 
@@ -224,7 +233,7 @@ def site_settings_post() -> Any:
     try:
         site_settings.validate(form, from_text=True)
     except site_settings.SettingError as exc:
-        flash(f"Settings not saved: {exc}.", "error")
+        flash(gettext("Settings not saved: %(why)s.", why=exc), "error")
         return redirect(url_for("pages.settings"))
     changed = _settings_changed(before, save_settings(form, from_text=True))
     if changed:
@@ -232,7 +241,7 @@ def site_settings_post() -> Any:
             "Settings saved: " + "; ".join(changed) + ". Running cameras apply them within seconds.", "info"
         )
     else:
-        flash("Settings saved: nothing changed.", "info")
+        flash(gettext("Settings saved: nothing changed."), "info")
     return redirect(url_for("pages.settings"))
 
 

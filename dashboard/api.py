@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
+from flask_babel import gettext
 from sqlalchemy import select
 
 from dashboard import access
@@ -62,7 +63,7 @@ def sessions() -> Any:
         camera_ids = [camera_id] if camera_ids is None or camera_id in camera_ids else []
     start, end = date_arg("from"), date_arg("to", end=True)
     if start and end and end <= start:
-        abort(400, description="'to' must be after 'from'")
+        abort(400, description=gettext("'to' must be after 'from'"))
     limit = int_arg("limit", low=1, high=5000, default=500)
     return jsonify(sessions=queries.list_sessions(db, camera_ids, start, end, limit=limit))
 
@@ -93,7 +94,7 @@ def timeline(session_id: int) -> Any:
 
 def _tracks_allowed(privacy: Privacy) -> None:
     if not privacy.tracks:
-        abort(404, description="per-track data is turned off on this site (class-only views)")
+        abort(404, description=gettext("per-track data is turned off on this site (class-only views)"))
 
 
 @bp.get("/sessions/<int:session_id>/tracks")
@@ -113,7 +114,12 @@ def track_timeline(session_id: int, track_id: int) -> Any:
     privacy = Privacy.load(db)
     _tracks_allowed(privacy)
     if track_id > access.MAX_ID or db.get(TrackSummary, (session_id, track_id)) is None:
-        abort(404, description=f"no track {track_id} in session {session_id}")
+        abort(
+            404,
+            description=gettext(
+                "no track %(track)s in session %(session)s", track=track_id, session=session_id
+            ),
+        )
     bucket_s = bucket_arg()
     if bucket_s is None:
         bucket_s = queries.auto_bucket_seconds((queries.session_end(cs) - cs.started_at).total_seconds())
@@ -129,7 +135,7 @@ def track_timeline(session_id: int, track_id: int) -> Any:
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400, description="send a JSON object (Content-Type: application/json)")
+        abort(400, description=gettext("send a JSON object (Content-Type: application/json)"))
     return body
 
 
@@ -176,7 +182,7 @@ def set_assignment(user_id: int, camera_id: int, assigned: bool) -> bool:
         user = db.get(User, user_id) if user_id <= access.MAX_ID else None
         cam = db.get(Camera, camera_id) if camera_id <= access.MAX_ID else None
         if user is None or cam is None:
-            abort(404, description="no such user or camera")
+            abort(404, description=gettext("no such user or camera"))
         row = db.get(CameraAssignment, (user_id, camera_id))
         if assigned and row is None:
             db.add(CameraAssignment(user_id=user_id, camera_id=camera_id))

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug.security import check_password_hash
 
 from dashboard import usersessions
@@ -51,7 +52,7 @@ def load_user_and_guard() -> Any:
         g.user = None
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.path.startswith("/api/"):
-            abort(401, description="log in first")
+            abort(401, description=gettext("log in first"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     check_csrf()
     return None
@@ -61,7 +62,7 @@ def admin_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not g.user.is_admin:
-            abort(403, description="administrators only")
+            abort(403, description=gettext("administrators only"))
         return view(*args, **kwargs)
 
     return wrapped
@@ -96,7 +97,7 @@ def login() -> Any:
     wait = throttle.retry_after(keys)
     if wait:
         audit(username or None, "login_blocked", f"throttled from {request.remote_addr}")
-        flash(f"Too many failed attempts. Try again in {wait} seconds.", "error")
+        flash(gettext("Too many failed attempts. Try again in %(n)s seconds.", n=wait), "error")
         return (
             render_template("login.html", next=request.form.get("next", "")),
             429,
@@ -107,11 +108,11 @@ def login() -> Any:
     if user is None or not ok:
         throttle.failed(keys)
         audit(username or None, "login_failed", f"from {request.remote_addr}")
-        flash("Wrong user name or password.", "error")
+        flash(gettext("Wrong user name or password."), "error")
         return render_template("login.html", next=request.form.get("next", "")), 401
     if not user.is_active:
         audit(user.username, "login_refused", f"account disabled; from {request.remote_addr}")
-        flash("This account is disabled. Ask an administrator.", "error")
+        flash(gettext("This account is disabled. Ask an administrator."), "error")
         return render_template("login.html", next=request.form.get("next", "")), 403
     throttle.succeeded(keys)
     with write_db() as db:
@@ -139,7 +140,7 @@ def logout() -> Any:
         usersessions.end(db, usersessions.current_token())
     audit(g.user.username, "logout")
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -147,27 +148,32 @@ def admin_account_action(action: str) -> None:
     """The settings page's account forms: ``passwd``, ``disable`` or ``enable`` a user; flashes the result."""
     raw = request.form.get("user_id", "")
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-        abort(400, description="choose a user")
+        abort(400, description=gettext("choose a user"))
     me = g.user
     with write_db() as db:
         user = db.get(User, int(raw))
         if user is None:
-            abort(404, description=f"no user {raw}")
+            abort(404, description=gettext("no user %(id)s", id=raw))
         if action == "passwd":
             password = request.form.get("password", "")
             if password != request.form.get("password2", ""):
-                flash("Password not changed: the two passwords differ.", "error")
+                flash(gettext("Password not changed: the two passwords differ."), "error")
                 return
             keep = usersessions.current_token() if user.id == me.id else None
             try:
                 set_password(db, user, password, actor=me.username, keep=keep)
             except AccountError as exc:
-                flash(f"Password not changed: {exc}.", "error")
+                flash(gettext("Password not changed: %(why)s.", why=exc), "error")
                 return
-            flash(f"Password of {user.username} changed; their other logins have ended.", "info")
+            flash(
+                gettext("Password of %(name)s changed; their other logins have ended.", name=user.username),
+                "info",
+            )
         elif user.id == me.id:
-            flash("You cannot disable or enable your own account.", "error")
+            flash(gettext("You cannot disable or enable your own account."), "error")
         else:
             set_active(db, user, action == "enable", actor=me.username)
-            state = "enabled" if action == "enable" else "disabled; their logins have ended"
-            flash(f"{user.username} {state}.", "info")
+            if action == "enable":
+                flash(gettext("%(name)s enabled.", name=user.username), "info")
+            else:
+                flash(gettext("%(name)s disabled; their logins have ended.", name=user.username), "info")

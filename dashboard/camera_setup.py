@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import abort, g
+from flask_babel import gettext
 from sqlalchemy import select
 
 from dashboard import access
@@ -92,7 +93,7 @@ def edit_camera(camera_id: int, form: dict[str, str]) -> str:
     with write_db() as db:
         cam = db.get(Camera, camera_id) if 0 < camera_id <= access.MAX_ID else None
         if cam is None:
-            abort(404, description=f"no camera {camera_id}")
+            abort(404, description=gettext("no camera %(id)s", id=camera_id))
         old_name, before = cam.name, config_of(cam)
         new_name = check_camera_name(form["name"]) if form.get("name") is not None else old_name
         board = form.get("board")

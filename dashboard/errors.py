@@ -8,9 +8,24 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from dashboard.i18n import N_
+
 log = logging.getLogger(__name__)
+HTTP_NAMES = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Request Entity Too Large"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Service Unavailable"),
+)
+"""The error page's titles, for the catalogue (Werkzeug names them in English)."""
 
 
 def wants_json() -> bool:
@@ -90,9 +105,9 @@ def handle_http(exc: HTTPException) -> Any:
             if exc.get_headers() and (value := dict(exc.get_headers()).get(key)):
                 resp.headers[key] = value
         return resp
-    return render_template("error.html", code=code, name=exc.name, message=exc.description), code
+    return render_template("error.html", code=code, name=gettext(exc.name), message=exc.description), code
 
 
 def handle_unexpected(exc: Exception) -> Any:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return handle_http(InternalServerError("something went wrong on the server; it has been logged"))
+    return handle_http(InternalServerError(gettext("something went wrong on the server; it has been logged")))

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask_babel import gettext
 
 from dashboard import access
 from dashboard.db import audit, get_db, write_db
@@ -34,10 +35,20 @@ def add(session_id: int) -> Any:
     cs = access.session_or_404(get_db(), session_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400, description='send a JSON object such as {"text": "quiz"} (Content-Type: application/json)')
+        abort(
+            400,
+            description=gettext(
+                'send a JSON object such as {"text": "quiz"} (Content-Type: application/json)'
+            ),
+        )
     unknown = sorted(set(body) - {"text", "at"})
     if unknown:
-        abort(400, description=f"unknown field {unknown[0][:40]!r}; send text and optionally at")
+        abort(
+            400,
+            description=gettext(
+                "unknown field %(name)s; send text and optionally at", name=repr(unknown[0][:40])
+            ),
+        )
     try:
         at = None if body.get("at") in (None, "") else parse_at(body["at"])
         with write_db() as db:
@@ -46,7 +57,7 @@ def add(session_id: int) -> Any:
     except MarkerError as exc:
         abort(400, description=str(exc))
     except LookupError:
-        abort(404, description=f"no session {session_id}")
+        abort(404, description=gettext("no session %(id)s", id=session_id))
     audit(g.user.username, "marker", f"session={session_id} marker={out['id']}")
     _announce(cs.camera_id, session_id, out)
     return jsonify(out), 201
@@ -58,12 +69,22 @@ def remove(session_id: int, marker_id: int) -> Any:
     access.session_or_404(db, session_id)
     marker = db.get(LessonMarker, marker_id) if marker_id <= access.MAX_ID else None
     if marker is None or marker.session_id != session_id:
-        abort(404, description=f"no marker {marker_id} in session {session_id}")
+        abort(
+            404,
+            description=gettext(
+                "no marker %(marker)s in session %(session)s", marker=marker_id, session=session_id
+            ),
+        )
     if not g.user.is_admin and marker.created_by != g.user.id:
-        abort(403, description="only the marker's author or an admin may delete it")
+        abort(403, description=gettext("only the marker's author or an admin may delete it"))
     with write_db() as wdb:
         if not delete_marker(wdb, session_id, marker_id):
-            abort(404, description=f"no marker {marker_id} in session {session_id}")
+            abort(
+                404,
+                description=gettext(
+                    "no marker %(marker)s in session %(session)s", marker=marker_id, session=session_id
+                ),
+            )
     audit(g.user.username, "marker delete", f"session={session_id} marker={marker_id}")
     return "", 204
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import abort, request
+from flask_babel import gettext
 
 MAX_BUCKET_S = 86_400
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
@@ -22,9 +23,23 @@ def parse_int(raw: str | None) -> int | None:
 def _checked_int(name: str, raw: str, low: int, high: int) -> int:
     value = parse_int(raw)
     if value is None:
-        abort(400, description=f"{name} must be a whole number, not {raw[:40]!r}")
+        abort(
+            400,
+            description=gettext(
+                "%(name)s must be a whole number, not %(raw)s", name=name, raw=repr(raw[:40])
+            ),
+        )
     if not low <= value <= high:
-        abort(400, description=f"{name} must be between {low} and {high}, not {value}")
+        abort(
+            400,
+            description=gettext(
+                "%(name)s must be between %(low)s and %(high)s, not %(value)s",
+                name=name,
+                low=low,
+                high=high,
+                value=value,
+            ),
+        )
     return value
 
 
@@ -61,6 +76,13 @@ def date_arg(name: str, *, end: bool = False) -> datetime | None:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except ValueError:
-        abort(400, description=f"{name} must be a date like 2025-03-01 or an ISO date-time, not {raw[:40]!r}")
+        abort(
+            400,
+            description=gettext(
+                "%(name)s must be a date like 2025-03-01 or an ISO date-time, not %(raw)s",
+                name=name,
+                raw=repr(raw[:40]),
+            ),
+        )
     except OverflowError:  # 9999-12-31 plus a day, 0001-01-01T00:00+14:00 in UTC
-        abort(400, description=f"{name} is out of range: {raw[:40]!r}")
+        abort(400, description=gettext("%(name)s is out of range: %(raw)s", name=name, raw=repr(raw[:40])))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Response, abort, request, session
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.engine import make_url
 
@@ -111,7 +112,7 @@ def check_csrf() -> None:
     expected = session.get(CSRF_FIELD)
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
-        abort(400, description="CSRF token missing or invalid; reload the page and try again")
+        abort(400, description=gettext("CSRF token missing or invalid; reload the page and try again"))
 
 
 @dataclass

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -59,9 +61,14 @@ def local_date_arg(name: str, zone: tzinfo, *, end: bool = False) -> datetime | 
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         return (value.replace(tzinfo=zone) if value.tzinfo is None else value).astimezone(UTC)
     except ValueError:
-        abort(400, description=f"{name} must be a date like 2026-11-20, not {raw[:40]!r}")
+        abort(
+            400,
+            description=gettext(
+                "%(name)s must be a date like 2026-11-20, not %(raw)s", name=name, raw=repr(raw[:40])
+            ),
+        )
     except OverflowError:  # 9999-12-31 plus a day, 0001-01-01T00:00+14:00 in UTC
-        abort(400, description=f"{name} is out of range: {raw[:40]!r}")
+        abort(400, description=gettext("%(name)s is out of range: %(raw)s", name=name, raw=repr(raw[:40])))
 
 
 def label_arg() -> str | None:
@@ -70,18 +77,18 @@ def label_arg() -> str | None:
         return None
     label = " ".join(raw.split())
     if not label:
-        abort(400, description="label must not be empty")
+        abort(400, description=gettext("label must not be empty"))
     if len(label) > MAX_LABEL:
-        abort(400, description=f"label must be at most {MAX_LABEL} characters")
+        abort(400, description=gettext("label must be at most %(n)s characters", n=MAX_LABEL))
     if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in label):
-        abort(400, description="label must not contain control characters")
+        abort(400, description=gettext("label must not contain control characters"))
     return label
 
 
 def date_range(zone: tzinfo) -> tuple[datetime | None, datetime | None]:
     start, end = local_date_arg("from", zone), local_date_arg("to", zone, end=True)
     if start and end and end <= start:
-        abort(400, description="'to' must not be before 'from'")
+        abort(400, description=gettext("'to' must not be before 'from'"))
     return start, end
 
 
@@ -302,7 +309,7 @@ def trends_api() -> Any:
     camera_id = int_arg("camera", low=1, high=access.MAX_ID)
     label = label_arg()
     if camera_id is None and label is None:
-        abort(400, description="give camera=ID or label=TEXT (a class label such as 'Maths 7B')")
+        abort(400, description=gettext("give camera=ID or label=TEXT (a class label such as 'Maths 7B')"))
     start, end = date_range(zone)
     ids = access.visible_camera_ids(db)
     if camera_id is not None:
@@ -322,13 +329,15 @@ def trends_page() -> Any:
     cams = list(db.scalars(stmt))
     # The page draws whatever /api/trends answers for these parameters (errors included).
     query = {k: v for k in ("camera", "label", "from", "to") if (v := request.args.get(k, "").strip())}
-    parts = []
-    if "label" in query:
-        parts.append(f"Class {query['label']}")
-    if "camera" in query:
-        parts.append(next((f"camera {c.name}" for c in cams if str(c.id) == query["camera"]), "camera"))
-    title = " on ".join(parts)
-    title = title[:1].upper() + title[1:]
+    camera = next((c.name for c in cams if str(c.id) == query.get("camera")), None)
+    if "label" in query and "camera" in query:
+        title = _("Class %(label)s on camera %(camera)s", label=query["label"], camera=camera or "?")
+    elif "label" in query:
+        title = _("Class %(label)s", label=query["label"])
+    elif "camera" in query:
+        title = _("Camera %(camera)s", camera=camera) if camera else _("Camera")
+    else:
+        title = ""
     return render_template(
         "trends.html",
         cameras=cams,

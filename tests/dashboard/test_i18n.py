@@ -65,3 +65,20 @@ def test_pages_write_dates_and_lengths_the_chinese_way(app, school, world) -> No
     assert "Mon 03 Mar 2025" not in page
     english = client.get("/sessions", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Mon 03 Mar 2025 17:00" in english and "1 min" in english
+
+
+def test_flash_messages_errors_and_json_messages_follow_the_locale(app, school) -> None:
+    client = app.test_client()
+    client.get("/login", headers=ZH)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    wrong = {"username": "alice", "password": "not her password", "csrf_token": token}
+    page = client.post("/login", data=wrong, headers=ZH).get_data(as_text=True)
+    assert "用户名或密码错误。" in page
+    assert log_in(client, "alice").status_code == 302
+    missing = client.get("/api/sessions/999999", headers=ZH)
+    assert missing.status_code == 404
+    assert missing.get_json()["message"] == "没有编号为 999999 的课堂记录"
+    english = client.get("/api/sessions/999999", headers={"Accept-Language": "en"}).get_json()
+    assert english["message"] == "no session 999999"
+    error_page = client.get("/sessions/999999", headers=ZH).get_data(as_text=True)
+    assert "找不到页面" in error_page and "没有编号为 999999 的课堂记录" in error_page

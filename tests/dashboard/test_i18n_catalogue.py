@@ -67,3 +67,15 @@ def test_templates_carry_no_bare_english_text() -> None:
         )
         hits = [h for h in bare.findall(text) if h.strip() not in {"fps"}]
         assert not hits, f"{template.name}: {hits[:5]}"
+
+
+def test_every_string_the_scripts_draw_comes_from_the_catalogue() -> None:
+    """Each ``CM.t("…")`` of the scripts is handed to the page (dashboard/js_messages.py), so it is in the
+    catalogue; no script keeps its own dictionary."""
+    from dashboard.js_messages import JS_MESSAGES
+
+    drawn = set()
+    for script in sorted((ROOT / "dashboard" / "static" / "js").glob("*.js")):
+        drawn.update(re.findall(r'CM\.t\("([^"]*)"', script.read_text()))
+    assert len(drawn) > 30
+    assert sorted(drawn - set(JS_MESSAGES)) == []

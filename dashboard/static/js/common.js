@@ -1,5 +1,7 @@
 /* Helpers shared by the pages: API calls, formatting in the school's time zone, and the emotion colours.
-   Times follow monitor/timefmt.py: "Tue 24 Nov 2026 10:52", "10:52", "2 min 22 s", "5 s ago". */
+   Times follow monitor/timefmt.py: "Tue 24 Nov 2026 10:52", "10:52", "2 min 22 s", "5 s ago", and in Chinese
+   monitor/locales.py: "2026年11月24日 周二 10:52", "2分22秒", "5秒前". Words come from the page's catalogue
+   (CM.t, the #i18n-data block: dashboard/js_messages.py, translated by the server). */
 "use strict";
 const CM = {
   emotions: ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"],
@@ -9,6 +11,16 @@ const CM = {
   emotionsOn: document.body.dataset.emotions === "on",
   tracksOn: document.body.dataset.tracks === "on",
   zone: document.body.dataset.zone || "UTC",
+  zh: (document.documentElement.lang || "").toLowerCase().startsWith("zh"),
+  _catalogue: (() => {
+    const el = document.getElementById("i18n-data");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })(),
+  /* The page's language for ``msg`` (its English text), with "{name}" filled from ``vars``. */
+  t(msg, vars = {}) {
+    const s = CM._catalogue[msg] || msg;
+    return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  },
 
   csrf() { const m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; },
   async getJSON(url) {
@@ -51,31 +63,51 @@ const CM = {
   },
   time(iso) { return CM.clock(iso, true); },
   shortTime(iso) { return CM.clock(iso, false); },
-  /* "Tue 24 Nov 2026" */
+  /* "Tue 24 Nov 2026" (zh: "2026年11月24日 周二") */
   day(iso) {
     const p = CM._parts(new Date(iso), { weekday: "short", day: "2-digit", month: "short", year: "numeric" });
+    if (CM.zh) {
+      const n = CM._parts(new Date(iso), { day: "numeric", month: "numeric", year: "numeric" });
+      const week = { Mon: "一", Tue: "二", Wed: "三", Thu: "四", Fri: "五", Sat: "六", Sun: "日" }[p.weekday];
+      return `${n.year}年${+n.month}月${+n.day}日 周${week}`;
+    }
     return `${p.weekday} ${p.day} ${p.month} ${p.year}`;
+  },
+  /* "24 Nov" (zh: "11月24日"), for chart ticks */
+  shortDay(iso) {
+    if (CM.zh) {
+      const n = CM._parts(new Date(iso), { day: "numeric", month: "numeric" });
+      return `${+n.month}月${+n.day}日`;
+    }
+    const p = CM._parts(new Date(iso), { day: "2-digit", month: "short" });
+    return `${p.day} ${p.month}`;
   },
   /* "Tue 24 Nov 2026 10:52" */
   dateTime(iso) { return iso ? `${CM.day(iso)} ${CM.clock(iso)}` : "–"; },
   /* today: the time; other days: date and time */
   when(iso) {
-    if (!iso) return "never";
+    if (!iso) return CM.t("never");
     return CM.day(iso) === CM.day(new Date().toISOString()) ? CM.clock(iso) : CM.dateTime(iso);
   },
   /* "5 s ago", "3 min ago", "2 h ago", then the date and time */
   ago(iso, now = Date.now()) {
-    if (!iso) return "never";
+    if (!iso) return CM.t("never");
     const age = (now - new Date(iso).getTime()) / 1000;
     if (age < -5 || age >= 86400) return CM.dateTime(iso);
-    if (age < 60) return `${Math.max(0, Math.floor(age))} s ago`;
-    if (age < 3600) return `${Math.floor(age / 60)} min ago`;
-    return `${Math.floor(age / 3600)} h ago`;
+    if (age < 60) return CM.t("{n} s ago", { n: Math.max(0, Math.floor(age)) });
+    if (age < 3600) return CM.t("{n} min ago", { n: Math.floor(age / 60) });
+    return CM.t("{n} h ago", { n: Math.floor(age / 3600) });
   },
   /* "45 s", "2 min 22 s", "12 min", "1 h 05 min" (as monitor.timefmt.duration) */
   duration(seconds) {
     if (seconds === null || seconds === undefined) return "–";
     const s = Math.max(0, Math.round(seconds));
+    if (CM.zh) {
+      if (s < 60) return `${s}秒`;
+      const m = Math.floor(s / 60), rest = s % 60;
+      if (m < 60) return m >= 10 || !rest ? `${m}分钟` : `${m}分${rest}秒`;
+      return `${Math.floor(m / 60)}小时${String(m % 60).padStart(2, "0")}分`;
+    }
     if (s < 60) return `${s} s`;
     const m = Math.floor(s / 60), rest = s % 60;
     if (m < 60) return m >= 10 || !rest ? `${m} min` : `${m} min ${rest} s`;

@@ -75,11 +75,11 @@
     const datasets = [];
     // the heads-up ratio only where it was measured (the session knows of whom: class size or people seen)
     if (summary.heads_up && data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
-      datasets.push(lineSet("Heads up", series(data, "heads_up"), CM.line.headsUp));
+      datasets.push(lineSet(CM.t("Heads up"), series(data, "heads_up"), CM.line.headsUp));
     }
-    datasets.push(lineSet("Attention (facing front)", series(data, "attention"), CM.line.attention));
-    datasets.push(lineSet("Engagement index", series(data, "engagement"), CM.line.engagement, { borderDash: [6, 3] }));
-    const cfg = { type: "line", data: { datasets }, options: common(data, "share of the class", 100), plugins: [CM.overlays] };
+    datasets.push(lineSet(CM.t("Attention (facing front)"), series(data, "attention"), CM.line.attention));
+    datasets.push(lineSet(CM.t("Engagement index"), series(data, "engagement"), CM.line.engagement, { borderDash: [6, 3] }));
+    const cfg = { type: "line", data: { datasets }, options: common(data, CM.t("share of the class"), 100), plugins: [CM.overlays] };
     cfg.options.onClick = (evt, _els, chart) => {
       const v = chart.scales.x.getValueForPixel(evt.x);
       const at = markersBox && markersBox.querySelector("input[name=at]");
@@ -92,9 +92,9 @@
   function drawPeople(data) {
     const el = document.getElementById("people-chart");
     const peak = Math.max(1, ...data.buckets.map((b) => b.faces_per_frame || 0));
-    const set = lineSet("People in view", series(data, "faces_per_frame", false), CM.line.people,
+    const set = lineSet(CM.t("People in view"), series(data, "faces_per_frame", false), CM.line.people,
                         { fill: "origin", backgroundColor: "rgba(122, 81, 149, 0.15)", borderWidth: 2 });
-    const opts = common(data, "people", Math.ceil(peak + 0.5));
+    const opts = common(data, CM.t("people"), Math.ceil(peak + 0.5));
     opts.plugins.legend = { display: false };
     if (charts.people) charts.people.destroy();
     charts.people = new Chart(el, { type: "line", data: { datasets: [set] }, options: opts, plugins: [CM.overlays] });
@@ -106,10 +106,10 @@
     if (charts.emotions) { charts.emotions.destroy(); charts.emotions = null; }
     if (!data.buckets.some((b) => b.emotions)) return;
     const datasets = CM.emotions.map((e) => ({
-      type: "bar", label: e, backgroundColor: CM.colors[e], stack: "e", barPercentage: 1, categoryPercentage: 1,
+      type: "bar", label: CM.t(e), backgroundColor: CM.colors[e], stack: "e", barPercentage: 1, categoryPercentage: 1,
       data: data.buckets.map((b) => ({ x: ms(b.start) + data.bucket_s * 500, y: b.emotions ? pctOf(b.emotions[e]) : null })),
     }));
-    const opts = common(data, "share of expressions", 100);
+    const opts = common(data, CM.t("share of expressions"), 100);
     opts.scales.x.stacked = true; opts.scales.y.stacked = true;
     opts.interaction = { mode: "index", intersect: false };
     charts.emotions = new Chart(el, { type: "bar", data: { datasets }, options: opts, plugins: [CM.overlays] });
@@ -132,22 +132,23 @@
     const seen = s.faces_seen;
     // Typical: the median second of the session; peak: its busiest second (see monitor/store/queries.py).
     const people = (v) => (s.people.seconds ? (Math.abs(v - Math.round(v)) < 0.05 ? Math.round(v) : v.toFixed(1)) : "–");
-    set("people_typical", seen ? people(s.people.typical) : s.purged ? "–" : "none");
+    set("people_typical", seen ? people(s.people.typical) : s.purged ? "–" : CM.t("none"));
     set("people_peak", seen ? people(s.people.peak) : "–");
-    set("engagement", s.engagement_withheld ? "hidden" : seen ? CM.pct(s.engagement) : "–");
+    set("engagement", s.engagement_withheld ? CM.t("hidden") : seen ? CM.pct(s.engagement) : "–");
     set("attention", seen ? CM.pct(s.attention) : "–");
-    set("dominant", seen && s.dominant ? s.dominant : (seen && s.expression_note) || "–");
+    set("dominant", seen && s.dominant ? CM.t(s.dominant) : (seen && s.expression_note) || "–");
     // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
     const heads = seen ? s.heads_up : null;
     set("heads_up", heads ? CM.pct(heads.up) : "–");
-    set("heads_up_of", heads ? `heads up, ${heads.of} · down ${CM.pct(heads.down)}, away ${CM.pct(heads.away)}`
-                             : "heads up: not measured in this lesson");
+    set("heads_up_of", heads ? CM.t("heads up, {of} · down {down}, away {away}",
+                                    { of: heads.of, down: CM.pct(heads.down), away: CM.pct(heads.away) })
+                             : CM.t("heads up: not measured in this lesson"));
     summaryBox.dataset.facesSeen = seen ? "yes" : "no";
   }
 
   function showState() {
     const el = document.getElementById("lesson-state");
-    el.textContent = inProgress ? "in progress" : "ended";
+    el.textContent = inProgress ? CM.t("in progress") : CM.t("ended");
     el.className = "status" + (inProgress ? " online" : "");
     summaryBox.dataset.inProgress = inProgress ? "yes" : "no";
   }
@@ -166,13 +167,14 @@
     if (!data) return;
     timeline = data;
     if (!data.buckets.length) {
-      note.textContent = summary.purged || (inProgress ? "Nothing stored for this lesson yet." : "No faces were detected in this lesson.");
+      note.textContent = summary.purged || (inProgress ? CM.t("Nothing stored for this lesson yet.") : CM.t("No faces were detected in this lesson."));
       return;
     }
     drawPrimary(data); drawPeople(data); drawEmotions(data);
     const shaded = (summary.low_periods || []).length;
-    note.textContent = `${data.buckets.length} points, one every ${CM.duration(data.bucket_s)}.` +
-      (shaded ? " Shaded: the lowest-attention period" + (shaded > 1 ? "s" : "") + " named in the summary." : "");
+    note.textContent = CM.t("{n} points, one every {step}.", { n: data.buckets.length, step: CM.duration(data.bucket_s) }) +
+      (shaded ? " " + (shaded > 1 ? CM.t("Shaded: the lowest-attention periods named in the summary.")
+                                  : CM.t("Shaded: the lowest-attention period named in the summary.")) : "");
   }
 
   /* ---- markers -------------------------------------------------------------------------------------- */
@@ -180,7 +182,7 @@
   function showMarkers() {
     const list = document.getElementById("marker-list");
     if (!markers.length) {
-      const li = document.createElement("li"); li.className = "muted"; li.textContent = "No markers yet.";
+      const li = document.createElement("li"); li.className = "muted"; li.textContent = CM.t("No markers yet.");
       list.replaceChildren(li);
     } else {
       list.replaceChildren(...markers.map((m) => {
@@ -189,8 +191,8 @@
         const t = document.createElement("strong"); t.textContent = CM.clock(m.at, true);
         li.append(t, document.createTextNode(` ${m.text}` + (m.author ? ` (${m.author})` : "")));
         const del = document.createElement("button");
-        del.type = "button"; del.className = "link-button"; del.textContent = "remove";
-        del.setAttribute("aria-label", `remove marker ${m.text}`);
+        del.type = "button"; del.className = "link-button"; del.textContent = CM.t("remove");
+        del.setAttribute("aria-label", CM.t("remove marker {text}", { text: m.text }));
         del.addEventListener("click", async () => {
           const r = await CM.sendJSON(`${markersBox.dataset.api}/${m.id}`, undefined, "DELETE");
           if (r.ok) loadMarkers(); else setMarkerStatus(r);
@@ -205,7 +207,7 @@
 
   function setMarkerStatus(r) {
     document.getElementById("marker-status").textContent =
-      r.ok ? "Marker added." : `Not saved: ${(r.body && (r.body.message || r.body.error)) || "error " + r.status}.`;
+      r.ok ? CM.t("Marker added.") : CM.t("Not saved: {why}.", { why: (r.body && (r.body.message || r.body.error)) || CM.t("error {status}", { status: r.status }) });
   }
 
   async function loadMarkers() {
@@ -253,11 +255,11 @@
     box.hidden = false;
     box.scrollIntoView({ block: "nearest" });
     if (trackChart) trackChart.destroy();
-    const datasets = [{ label: `Face ${trackId}: attention`, data: data.buckets.map((b) => Math.round(b.attention * 100)),
+    const datasets = [{ label: CM.t("Face {id}: attention", { id: trackId }), data: data.buckets.map((b) => Math.round(b.attention * 100)),
                         borderColor: CM.line.attention, backgroundColor: CM.line.attention, tension: 0.25, pointRadius: 1 }];
     if (CM.emotionsOn && data.buckets.some((b) => b.emotions)) {
       for (const e of ["happy", "neutral", "sad", "surprise"]) {
-        datasets.push({ label: e, data: data.buckets.map((b) => (b.emotions ? Math.round(b.emotions[e] * 100) : null)),
+        datasets.push({ label: CM.t(e), data: data.buckets.map((b) => (b.emotions ? Math.round(b.emotions[e] * 100) : null)),
                         borderColor: CM.colors[e], backgroundColor: CM.colors[e], borderDash: [4, 3], tension: 0.25, pointRadius: 0 });
       }
     }
@@ -283,7 +285,7 @@
       if (t.dominant) {
         const sw = document.createElement("span");
         sw.className = "swatch"; sw.style.background = CM.colors[t.dominant];
-        td.append(sw, document.createTextNode(t.dominant));
+        td.append(sw, document.createTextNode(CM.t(t.dominant)));
       } else td.textContent = "–";
       tr.append(td);
     }
@@ -298,7 +300,7 @@
     tracksShown += next.length;
     const line = document.getElementById("tracks-more-line");
     line.hidden = tracksShown >= tracks.length;
-    document.getElementById("tracks-count").textContent = `${tracksShown} of ${tracks.length} faces shown`;
+    document.getElementById("tracks-count").textContent = CM.t("{shown} of {all} faces shown", { shown: tracksShown, all: tracks.length });
   }
 
   async function loadTracks() {
@@ -310,7 +312,7 @@
     document.querySelector("#tracks tbody").replaceChildren();
     tracksShown = 0;
     if (!tracks.length) {
-      const tr = document.createElement("tr"), td = CM.cell(summary.purged || (inProgress ? "No faces tracked yet." : "No faces were detected in this lesson."));
+      const tr = document.createElement("tr"), td = CM.cell(summary.purged || (inProgress ? CM.t("No faces tracked yet.") : CM.t("No faces were detected in this lesson.")));
       td.colSpan = 4; tr.append(td); document.querySelector("#tracks tbody").append(tr);
     }
     showMoreTracks(TRACK_PAGE);

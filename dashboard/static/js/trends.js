@@ -33,7 +33,7 @@
                for (let v = first; v <= axis.max; v += step) axis.ticks.push({ value: v });
              },
              ticks: { maxRotation: 0, autoSkipPadding: 16,
-                      callback: (v) => CM.day(new Date(v + DAY / 2).toISOString()).slice(4, 10) } },
+                      callback: (v) => CM.shortDay(new Date(v + DAY / 2).toISOString()) } },
         y: { min: 0, max: yMax, title: { display: !narrow, text: yTitle },
              afterFit: (scale) => { scale.width = narrow ? 40 : 64; },  // both charts' days line up
              ticks: { callback: (v) => (yMax === 100 ? v + "%" : v) } },
@@ -44,7 +44,7 @@
           title: (items) => (items.length ? `${items[0].raw.p.label} · ${CM.dateTime(items[0].raw.p.started_at)}` : ""),
           label: (c) => `${c.dataset.label}: ${c.raw.y === null ? (c.raw.p.note || "–") : c.raw.y + (yMax === 100 ? "%" : "")}`,
           footer: (items) => (items.length && items[0].raw.p.markers.length
-            ? "Markers: " + items[0].raw.p.markers.map((m) => `${CM.clock(m.at)} ${m.text}`).join("; ") : ""),
+            ? CM.t("Markers:") + " " + items[0].raw.p.markers.map((m) => `${CM.clock(m.at)} ${m.text}`).join("; ") : ""),
         } },
       },
       onClick: (_e, els, chart) => {
@@ -65,33 +65,33 @@
     window.trendCharts.main = new Chart(document.getElementById("trend-chart"), {
       type: "line",
       data: { datasets: [
-        { label: "Attention (heads up)", data: points(data, "attention", pctOf), ...style(colors.attention) },
-        { label: "Engagement index", data: points(data, "engagement", pctOf), ...style(colors.engagement, [6, 4]) },
+        { label: CM.t("Attention (heads up)"), data: points(data, "attention", pctOf), ...style(colors.attention) },
+        { label: CM.t("Engagement index"), data: points(data, "engagement", pctOf), ...style(colors.engagement, [6, 4]) },
       ] },
-      options: options(data, 100, "% of the class"),
+      options: options(data, 100, CM.t("% of the class")),
     });
     const peak = Math.max(1, ...data.points.map((p) => p.people_peak || 0));
     document.getElementById("people-chart-box").hidden = false;
     window.trendCharts.people = new Chart(document.getElementById("people-chart"), {
       type: "line",
       data: { datasets: [
-        { label: "People in view, typical", data: points(data, "people_typical", (v) => v), ...style(colors.people) },
-        { label: "peak", data: points(data, "people_peak", (v) => v), ...style("#b9a5d0", [3, 3]) },
+        { label: CM.t("People in view, typical"), data: points(data, "people_typical", (v) => v), ...style(colors.people) },
+        { label: CM.t("peak"), data: points(data, "people_peak", (v) => v), ...style("#b9a5d0", [3, 3]) },
       ] },
-      options: options(data, Math.ceil(peak * 1.1), "people"),
+      options: options(data, Math.ceil(peak * 1.1), CM.t("people")),
     });
     const missing = data.points.length - withFigures.length;
-    let text = `${data.points.length} lesson${data.points.length === 1 ? "" : "s"}`;
-    if (missing) text += `; ${missing} without figures (no faces detected or no video stored) are left as gaps`;
-    if (data.truncated) text += "; only the newest lessons are shown, narrow the dates to see older ones";
-    note.textContent = text + ".";
+    let text = data.points.length === 1 ? CM.t("1 lesson") : CM.t("{n} lessons", { n: data.points.length });
+    if (missing) text += CM.t("; {n} without figures (no faces detected or no video stored) are left as gaps", { n: missing });
+    if (data.truncated) text += CM.t("; only the newest lessons are shown, narrow the dates to see older ones");
+    note.textContent = text + (CM.zh ? "。" : ".");
   }
 
   function change(v) {
     const td = document.createElement("td");
     if (v === null || v === undefined) { td.textContent = "–"; td.className = "none"; return td; }
     const pts = Math.round(v * 1000) / 10;
-    td.textContent = pts === 0 ? "no change" : `${pts > 0 ? "▲ +" : "▼ "}${pts} pts`;
+    td.textContent = pts === 0 ? CM.t("no change") : `${pts > 0 ? "▲ +" : "▼ "}` + CM.t("{n} pts", { n: pts });
     td.className = pts > 0 ? "up" : pts < 0 ? "down" : "";
     return td;
   }
@@ -102,8 +102,8 @@
     for (const w of data.weekly) {
       const tr = document.createElement("tr");
       tr.append(CM.cell(CM.day(w.week + "T12:00:00Z")), CM.cell(String(w.lessons)),
-                CM.cell(w.attention === null ? "no figures" : CM.pct(w.attention)), change(w.change_attention),
-                CM.cell(w.engagement === null ? "no figures" : CM.pct(w.engagement)), change(w.change_engagement));
+                CM.cell(w.attention === null ? CM.t("no figures") : CM.pct(w.attention)), change(w.change_attention),
+                CM.cell(w.engagement === null ? CM.t("no figures") : CM.pct(w.engagement)), change(w.change_engagement));
       body.append(tr);
     }
     document.getElementById("weekly-card").hidden = data.weekly.length === 0;
@@ -111,8 +111,8 @@
 
   CM.getJSON(card.dataset.api).then((data) => {
     if (!data) return;
-    if (!data.points.length) { note.textContent = "No lessons in this range yet."; return; }
+    if (!data.points.length) { note.textContent = CM.t("No lessons in this range yet."); return; }
     drawCharts(data);
     drawWeeks(data);
-  }).catch((err) => { note.textContent = "Could not load the trend: " + err.message; note.classList.add("error"); });
+  }).catch((err) => { note.textContent = CM.t("Could not load the trend:") + " " + err.message; note.classList.add("error"); });
 })();
