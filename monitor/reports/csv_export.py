@@ -10,6 +10,11 @@ A session with lesson markers gets a last column ``marker``: the text of the lat
 row's time (empty before the first), so rows can be grouped by the phases the teacher marked; the JSON,
 HTML and PDF reports list the markers themselves.
 
+Times: ``timestamp`` (or ``second``) is UTC, ISO 8601 with its offset; the next column, ``school_time``, gives
+the same instant on the school's clock (site setting ``timezone``, ``2026-11-20 17:00:00.500``, no offset, as
+spreadsheets read it). Shares and probabilities are rounded to ``DIGITS`` decimals. A byte-order mark for
+Excel is added by ``monitor.reports.render`` (on by default for a Chinese reader).
+
 Text cells that a spreadsheet would run as a formula (a marker ``=HYPERLINK(...)``) are neutralised here, for
 the dashboard's download, ``export`` and bulk zips alike (:func:`neutralise_formula`). Numbers stay numbers.
 """
@@ -20,12 +25,13 @@ import csv
 import io
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from itertools import chain
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import timefmt
 from monitor.labels import EMOTIONS
 from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
@@ -34,6 +40,9 @@ from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
 from monitor.store.site_settings import school_zone
 
+DIGITS = 4
+"""Decimals kept for shares and probabilities (0.1234 = 12.34%): stored floats carry 17 digits of noise."""
+SCHOOL_TIME = "school_time"
 BATCH_ROWS = 10_000
 """Rows fetched per round trip (``yield_per``: a server-side cursor where the database has one)."""
 
@@ -84,6 +93,15 @@ def _base(b: TimelineBucket) -> tuple[float | None, float | None]:
     return (None, None) if base is None else (round(base[0], 2), round(base[1], 2))
 
 
+def _rounded(value: object) -> object:
+    return round(value, DIGITS) if isinstance(value, float) else value
+
+
+def _school_time(ts: datetime, zone: tzinfo, ms: bool) -> str:
+    local = timefmt.in_zone(ts, zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S") + (f".{local.microsecond // 1000:03d}" if ms else "")
+
+
 def _text_cell(value: str | None) -> str | None:
     return neutralise_formula(value) if isinstance(value, str) else value
 
@@ -115,24 +133,27 @@ def iter_csv(
     if markers:
         header.append("marker")
     # A lesson the retention policy purged says so in a first row, where its deleted (oldest) rows were.
-    purged = _purged_rows(db, cs, len(header))
+    zone = school_zone(db)
+    shown = [header[0], SCHOOL_TIME, *header[1:]]
+    purged = _purged_rows(db, cs, len(shown))
     if not privacy.tracks:
         _, buckets = session_timeline(db, session_id, bucket_s=1)
         engagement_shown = privacy.for_lesson(cs.mode).engagement
         rows = (
             (
                 b.start.isoformat(timespec="seconds"),
+                _school_time(b.start, zone, ms=False),
                 b.frames,
                 round(b.faces_per_frame, 3),
-                b.heads_up,
+                _rounded(b.heads_up),
                 *(_base(b)),
-                b.engagement if engagement_shown else None,
-                *((b.emotions or {}).get(e) for e in EMOTIONS if mode == "emotion"),
+                _rounded(b.engagement) if engagement_shown else None,
+                *(_rounded((b.emotions or {}).get(e)) for e in EMOTIONS if mode == "emotion"),
                 *((phase(b.start),) if markers else ()),
             )
             for b in buckets
         )
-        yield from _lines([*purged, rows], header)
+        yield from _lines([*purged, rows], shown)
         return
     cols = [getattr(Observation, name) for name in header[1 : len(header) - bool(markers)]]
     stmt = (
@@ -149,17 +170,22 @@ def iter_csv(
         # Executed only after the header is out: the dashboard sends the first chunk before it streams
         # the rest, and a server-side cursor must be opened in the transaction that reads it.
         # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
-        # Floats are written with repr(), so every value reads back exactly as stored.
+        # Floats are rounded to DIGITS decimals.
         for part in db.connection().execute(stmt).partitions():
             if label_at is not None:
                 # A stored label is one of EMOTIONS unless the database was written by hand.
                 part = [(*r[:label_at], _text_cell(r[label_at]), *r[label_at + 1 :]) for r in part]
-            if markers:
-                yield ((row[0].isoformat(timespec="milliseconds"), *row[1:], phase(row[0])) for row in part)
-            else:
-                yield ((row[0].isoformat(timespec="milliseconds"), *row[1:]) for row in part)
+            yield (
+                (
+                    row[0].isoformat(timespec="milliseconds"),
+                    _school_time(row[0], zone, ms=True),
+                    *map(_rounded, row[1:]),
+                    *((phase(row[0]),) if markers else ()),
+                )
+                for row in part
+            )
 
-    yield from _lines(chain(purged, parts()), header)
+    yield from _lines(chain(purged, parts()), shown)
 
 
 def _purged_rows(db: Session, cs: ClassSession, width: int) -> list[list[list[str]]]:

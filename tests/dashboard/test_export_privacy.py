@@ -30,6 +30,7 @@ def test_csv_under_attention_and_class_only_has_no_emotion_and_no_track(world, s
     header, *rows = list(csv.reader(io.StringIO(text)))
     assert header == [
         "second",
+        "school_time",
         "frames",
         "people_per_frame",
         "heads_up",
@@ -44,7 +45,7 @@ def test_csv_under_attention_and_class_only_has_no_emotion_and_no_track(world, s
 def test_attention_only_keeps_tracks_but_drops_emotion_columns(world, school, login) -> None:
     world.setting("mode", "attention")
     text = login("alice").get(f"/sessions/{school['lesson_a']}/export.csv").data.decode()
-    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention,posture"
+    assert text.splitlines()[0] == "timestamp,school_time,frame_index,track_id,attention,posture"
     assert emotion_words(text) == []
 
 

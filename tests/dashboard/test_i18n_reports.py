@@ -101,3 +101,18 @@ def test_csv_for_a_chinese_reader_starts_with_a_bom(app, chinese_lesson) -> None
     # The option overrides the locale either way.
     assert not _get(app, f"/sessions/{chinese_lesson}/export.csv?bom=0", ZH).data.startswith(b"\xef\xbb\xbf")
     assert _get(app, f"/sessions/{chinese_lesson}/export.csv?bom=1").data.startswith(b"\xef\xbb\xbf")
+
+
+def test_csv_gives_utc_and_the_school_clock_with_rounded_figures(app, chinese_lesson) -> None:
+    import csv
+    import io
+
+    text = _get(app, f"/sessions/{chinese_lesson}/export.csv", ZH).data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    first = rows[0]
+    assert first["timestamp"] == "2026-12-07T17:30:00.000+00:00"
+    assert first["school_time"] == "2026-12-08 01:30:00.000"  # Asia/Shanghai, UTC+8
+    for row in rows:
+        for name in ("attention", "confidence", "p_happy", "p_neutral"):
+            assert len(row[name].partition(".")[2]) <= 4, (name, row[name])
+    assert rows[-1]["marker"] == MARKER

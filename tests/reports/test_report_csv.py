@@ -24,7 +24,7 @@ def assert_csv_matches_database(db, session_id: int) -> None:
     cs = db.get(ClassSession, session_id)
     header = csv_columns(cs.mode)
     text = b"".join(render(db, session_id, "csv")).decode()
-    assert text.splitlines()[0] == ",".join(header)
+    assert text.splitlines()[0] == ",".join([header[0], "school_time", *header[1:]])
     rows = list(csv.DictReader(io.StringIO(text)))
     stored = db.scalars(
         select(Observation)
@@ -34,17 +34,21 @@ def assert_csv_matches_database(db, session_id: int) -> None:
     assert len(rows) == len(stored) > 0
     for row, obs in zip(rows, stored, strict=True):
         assert row["timestamp"] == obs.ts.isoformat(timespec="milliseconds")
+        # The school's clock (UTC here, the site default), as spreadsheets read a date-time.
+        ms = f"{obs.ts.microsecond // 1000:03d}"
+        assert row["school_time"] == obs.ts.strftime("%Y-%m-%d %H:%M:%S.") + ms
         assert int(row["frame_index"]) == obs.frame_index
         assert int(row["track_id"]) == obs.track_id
-        assert float(row["attention"]) == obs.attention
+        assert float(row["attention"]) == round(obs.attention, 4)
         for name in header[3:-1]:
             value = getattr(obs, name)
             if value is None:
                 assert row[name] == ""
             elif name == "top_label":
                 assert row[name] == value
-            else:
-                assert float(row[name]) == value
+            else:  # shares and probabilities rounded to 4 decimals, not 17 digits
+                assert float(row[name]) == round(value, 4)
+                assert len(row[name].partition(".")[2]) <= 4
 
 
 def test_csv_rows_equal_the_database_rows(db, seeded):
@@ -66,7 +70,7 @@ def test_csv_is_streamed_in_chunks(db, seeded):
 
 def test_attention_only_csv_has_no_emotion_columns(db, seeded):
     text = b"".join(render(db, seeded.attention, "csv")).decode()
-    assert text.splitlines()[0] == "timestamp,frame_index,track_id,attention,posture"
+    assert text.splitlines()[0] == "timestamp,school_time,frame_index,track_id,attention,posture"
     assert not emotion_words(text)
     assert_csv_matches_database(db, seeded.attention)
 
