@@ -1,6 +1,11 @@
 """Head posture against the by-eye labels: per-face accuracy held out by person, and the heads-up share.
 
     .venv/bin/python benchmarks/posture.py [--labels ../shared/datasets/labels/classroom_posture.json]
+    .venv/bin/python benchmarks/posture.py --pipeline [--windows 1,2,3,4]
+
+``--pipeline`` runs the real worker pipeline over the labelled clip (every frame) and prints, per temporal
+window (a track's posture = mean probability of its last k readings; 1 = the latest, as shipped), the
+heads-up share on each labelled frame, held out by person (``training.posture.pipeline_heads_up_held_out``).
 
 Prints JSON: per method, accuracy over up/down/away (``unsure`` left out; a method's "unknown" answers are
 left out of its accuracy and counted in its coverage), the confusion matrix (rows by eye: up, down, away;
@@ -40,6 +45,7 @@ from training.posture import (  # noqa: E402
     collect,
     decide,
     held_out_probabilities,
+    pipeline_heads_up_held_out,
     score,
 )
 
@@ -115,10 +121,29 @@ def run(labels_path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="posture labels JSON")
+    parser.add_argument("--pipeline", action="store_true", help="the pipeline's shares per temporal window")
+    parser.add_argument("--windows", default="1,2,3,4", help="readings averaged per track, e.g. 1,2,3")
+    parser.add_argument("--refresh", type=int, default=1, help="heads re-read per frame (0: all)")
     args = parser.parse_args(argv)
     if not args.labels.is_file():
         print(f"labels file not found: {args.labels}", file=sys.stderr)
         return 2
+    if args.pipeline:
+        try:
+            windows = tuple(int(w) for w in args.windows.split(","))
+        except ValueError:
+            windows = ()
+        if not windows or min(windows) < 1:
+            print(
+                f"--windows must be positive whole numbers, e.g. 1,2,3, not {args.windows!r}", file=sys.stderr
+            )
+            return 2
+        result = pipeline_heads_up_held_out(args.labels, windows, max(args.refresh, 0))
+        for frames in result.values():
+            errors = [abs(f["error_points"]) for f in frames.values() if f["error_points"] is not None]
+            frames["max_abs_error_points"] = max(errors) if errors else None
+        print(json.dumps(result, indent=1))
+        return 0
     print(json.dumps(run(args.labels), indent=1))
     return 0
 

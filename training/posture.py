@@ -311,3 +311,131 @@ def by_width(
             }
         )
     return rows
+
+
+@dataclass
+class _TrackReading:
+    frame: int
+    features: np.ndarray  # (d,) NaN where no face was found at close range
+    width: float
+
+
+def pipeline_readings(video: str | Path, detect_every: int = 5, refresh_per_frame: int = 1) -> tuple:
+    """Run the real ``FramePipeline`` (YuNet, tracker, posture refresh budget) over ``video`` and keep, per
+    track, the features of every posture reading it made, and per frame the tracks in view.
+
+    Returns (readings {track id: [_TrackReading]}, frames [(track ids, boxes)] one per video frame). The
+    features let a caller decide each reading with a model fitted without that track's person.
+    """
+    from datetime import datetime, timedelta
+
+    import cv2
+
+    from monitor.config import EngagementWeights
+    from monitor.detect import make_detector
+    from monitor.engagement import EngagementIndex, RoomAttention
+    from monitor.pipeline import FramePipeline
+
+    log: list[tuple[np.ndarray, np.ndarray]] = []
+
+    class RecordingRoom(RoomAttention):
+        def read(self, image: np.ndarray, boxes: np.ndarray) -> list:
+            est = self.estimator
+            boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+            feats = est.features(image, boxes)
+            log.append((boxes, feats))
+            return est.decide(boxes, feats)
+
+    engagement = EngagementIndex(EngagementWeights(), emotions=False)
+    pipeline = FramePipeline(make_detector(), None, engagement, detect_every=detect_every)
+    pipeline.room = RecordingRoom(refresh_per_frame=refresh_per_frame)
+    readings: dict[int, list[_TrackReading]] = {}
+    frames: list[tuple[np.ndarray, np.ndarray]] = []
+    cap = cv2.VideoCapture(str(video))
+    start, index = datetime(2026, 1, 5, 9), 0
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        seen = len(log)
+        record = pipeline.process(image, start + timedelta(seconds=index / 30), index)
+        track_boxes = record.boxes.astype(np.float64)
+        for boxes, feats in log[seen:]:
+            for row in range(len(boxes)):
+                j = int(np.argmin(np.abs(track_boxes - np.round(boxes[row])).sum(axis=1)))
+                readings.setdefault(int(record.track_ids[j]), []).append(
+                    _TrackReading(index, feats[row], float(boxes[row, 2]))
+                )
+        frames.append((record.track_ids.copy(), track_boxes))
+        index += 1
+    cap.release()
+    return readings, frames
+
+
+def pipeline_heads_up_held_out(
+    labels_path: str | Path,
+    windows: tuple[int, ...] = (1,),
+    refresh_per_frame: int = 1,
+    l2: float = DEFAULT_L2,
+    min_face_px: float = DEFAULT_MIN_FACE_PX,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
+) -> dict:
+    """The pipeline's heads-up share on each labelled video frame, held out by person, per temporal window.
+
+    The real pipeline runs over each labelled video (every frame, not only the labelled ones). On a labelled
+    frame, each track in view is matched to a labelled head; its readings so far are decided by a model fitted
+    without that person (a track matched to nobody: the model fitted on everyone). With window k a track's
+    posture is the mean probability of its last k readings (1: the latest reading, as the product reports).
+    The share is up / readable tracks, against the by-eye share of the students.
+    """
+    labels = load_labels(labels_path)
+    samples = collect(labels_path)
+    feats, target, groups = samples.features, samples.target(), np.asarray(samples.groups)
+    train_rows = np.flatnonzero((target >= 0) & np.isfinite(feats).all(axis=1))
+    models: dict[str | None, PostureModel] = {}
+
+    def model_without(person: str | None) -> PostureModel:
+        if person not in models:
+            rows = train_rows[groups[train_rows] != person]
+            models[person] = geometry_model(feats[rows], target[rows], l2)
+        return models[person]
+
+    out: dict[str, dict] = {f"window_{k}": {} for k in windows}
+    videos = sorted({item.file for item in labels.items if item.frame is not None})
+    for video in videos:
+        items = {item.frame: item for item in labels.items if item.file == video and item.frame is not None}
+        readings, frames = pipeline_readings(labels.path_of(next(iter(items.values()))), 5, refresh_per_frame)
+        for frame, item in sorted(items.items()):
+            if frame >= len(frames):
+                continue
+            track_ids, boxes = frames[frame]
+            people = np.array([p.box for p in item.people], np.float64).reshape(-1, 4)
+            who = {d: item.group_of(item.people[m]) for d, m in match_boxes(boxes, people)}
+            counts = {c: sum(p.posture == c and not p.teacher for p in item.people) for c in POSTURE_CLASSES}
+            by_eye = counts["up"] / max(sum(counts.values()), 1)
+            for k in windows:
+                up = readable = 0
+                for d, track in enumerate(track_ids):
+                    model = model_without(who.get(d))
+                    recent = [r for r in readings.get(int(track), []) if r.frame <= frame][-k:]
+                    probs = [
+                        model.probabilities(r.features[None])[0]
+                        for r in recent
+                        if np.isfinite(r.features).all() and r.width >= min_face_px
+                    ]
+                    if not recent or recent[-1].width < min_face_px or not probs:
+                        continue
+                    mean = np.mean(probs, axis=0)
+                    if mean.max() < min_probability:
+                        continue
+                    readable += 1
+                    up += int(mean.argmax() == 0)
+                out[f"window_{k}"][item.key] = {
+                    "by_eye_share": round(by_eye, 4),
+                    "predicted_share": round(up / readable, 4) if readable else None,
+                    "heads_up": up,
+                    "readable": readable,
+                    "tracks": len(track_ids),
+                    "error_points": round(100 * (up / readable - by_eye), 1) if readable else None,
+                }
+    return out

@@ -31,6 +31,7 @@ requires_labels = pytest.mark.skipif(
     not (LABELS.is_file() and CLIP.is_file()),
     reason=f"posture labels or clip not found in {SHARED_DATASETS} (../shared is not beside the repo)",
 )
+LABELS_CLIP_KEY = "videos/classroom_front_720p.mp4"
 BY_EYE_CLIP_MEAN = 0.155  # labels/README.md: mean by-eye heads-up over the six labelled frames
 
 
@@ -142,3 +143,24 @@ def test_the_pipeline_over_the_whole_clip_gives_the_by_eye_heads_up_share() -> N
     # warming up at first, then not, and never again
     assert warming[0] and not warming[-1]
     assert warming == sorted(warming, reverse=True)
+
+
+@requires_labels
+@pytest.mark.slow
+def test_the_pipeline_held_out_by_person_is_near_the_by_eye_share_on_each_labelled_frame() -> None:
+    """The real pipeline over every frame of the clip; on each labelled frame its tracks are decided by models
+    fitted without their person (``pipeline_heads_up_held_out``). Measured: frame 0 has no confirmed track
+    yet; then -3.7, +5.2, -1.0, -9.1 and -2.7 points with the latest reading (shipped). Averaging a track's
+    last 2-4 readings lagged the class's rise from 4% to 23-30% heads up: 13.2, 17.5 and 12.7 points at worst,
+    so the shipped posture keeps the latest reading; this test keeps that choice. One head moves a frame's
+    share by ~4.5 points and frame 120 is 0.9 points inside 10, so the bound per frame stays at 15 (as above)
+    with 7 on average (measured 4.3)."""
+    from training.posture import pipeline_heads_up_held_out
+
+    result = pipeline_heads_up_held_out(LABELS, windows=(1, 3))
+    shipped = {k: v for k, v in result["window_1"].items() if v["tracks"]}
+    assert len(shipped) == 5 and result["window_1"][f"{LABELS_CLIP_KEY}#0"]["tracks"] == 0, shipped
+    errors = [abs(f["error_points"]) for f in shipped.values()]
+    assert max(errors) <= 15.0 and sum(errors) / len(errors) <= 7.0, shipped
+    averaged = [abs(f["error_points"]) for f in result["window_3"].values() if f["tracks"]]
+    assert sum(averaged) > sum(errors), (averaged, errors)  # the temporal mean did not help here
