@@ -4,10 +4,13 @@ End-to-end figures come from the real worker process (``classroom-monitor worker
 repeated and reported as medians; peak RSS is the largest child's ``ru_maxrss``. Per-stage timings (detection
 per frame, classification per face) are measured in-process on real frames.
 
-    .venv/bin/python benchmarks/worker.py [--repeats 3] [--model DIR ...] [--stages-only]
+    .venv/bin/python benchmarks/worker.py [--repeats 3] [--model DIR ...] [--stages-only] [--only NAME ...]
 
 ``--model`` (repeatable) times the classifier stage of other model directories too (the worker runs the
-first one); ``--stages-only`` skips the end-to-end worker runs and only times detection and classification.
+first one); ``--stages-only`` skips the end-to-end worker runs and only times detection and classification;
+``--only`` (repeatable) runs the end-to-end worker on those sources only (e.g. ``classroom_front_1280x720``).
+The ``stages_classroom_1280x720`` entry is the CPU time per frame of the whole pipeline on the real classroom
+clip and of its posture step (``RoomAttention.postures``: the heads re-read that frame), in-process.
 """
 
 from __future__ import annotations
@@ -147,11 +150,52 @@ def stage_timings(frames: list[np.ndarray], classifier: EmotionClassifier) -> di
     return out
 
 
+def posture_timing(frames: list[np.ndarray], classifier: EmotionClassifier, repeats: int = 3) -> dict:
+    """CPU ms per frame (process time, all threads) of the default pipeline and of its posture step."""
+    from datetime import datetime, timedelta
+
+    from monitor.config import EngagementWeights
+    from monitor.engagement import EngagementIndex
+    from monitor.pipeline import FramePipeline
+
+    runs = []
+    for _ in range(repeats):
+        settings = Settings()
+        pipeline = FramePipeline(
+            make_detector(settings.detector),
+            classifier,
+            EngagementIndex(EngagementWeights()),
+            detect_every=settings.detect_every,
+            classify_per_frame=settings.classify_per_frame,
+        )
+        read_postures, posture_s = pipeline.room.postures, [0.0]
+        if pipeline.room.estimator is None:  # loaded here, before the clock starts
+            return {"skipped": "the posture model could not load"}
+
+        def timed_postures(*args, read=read_postures, spent=posture_s):
+            start = time.process_time()
+            out = read(*args)
+            spent[0] += time.process_time() - start
+            return out
+
+        pipeline.room.postures = timed_postures
+        start, t0 = time.process_time(), datetime(2026, 1, 5, 9)
+        for i, frame in enumerate(frames):
+            pipeline.process(frame, t0 + timedelta(seconds=i / 30), i)
+        runs.append(((time.process_time() - start) / len(frames), posture_s[0] / len(frames)))
+    return {
+        "frames": len(frames),
+        "pipeline_cpu_ms_per_frame_median": round(1000 * statistics.median(r[0] for r in runs), 2),
+        "posture_cpu_ms_per_frame_median": round(1000 * statistics.median(r[1] for r in runs), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", type=Path, action="append", help="model directory (default: active)")
     parser.add_argument("--stages-only", action="store_true", help="skip the end-to-end worker runs")
+    parser.add_argument("--only", action="append", help="end-to-end runs on these sources only")
     args = parser.parse_args()
     models = args.model or [active_model_dir()]
     model = models[0]
@@ -176,11 +220,13 @@ def main() -> None:
         for name, path in sources.items():
             if args.stages_only:
                 break
+            if args.only and name not in args.only:
+                continue
             if not path.is_file():
                 result[name] = {"skipped": f"{path} not found"}
                 continue
             result[name] = end_to_end(path, args.repeats, ["--model", str(model)] if args.model else [])
-        if not args.stages_only:
+        if not args.stages_only and (not args.only or "group_3people_640x360_attention_only" in args.only):
             result["group_3people_640x360_attention_only"] = end_to_end(
                 sources["group_3people_640x360"], args.repeats, ["--mode", "attention"]
             )
@@ -191,6 +237,10 @@ def main() -> None:
                 read_frames(sources["group_3people_640x360"]), classifier
             )
             result[f"stages_1280x720_15faces{suffix}"] = stage_timings(read_frames(large, 60), classifier)
+        if classroom.is_file():
+            result["stages_classroom_1280x720"] = posture_timing(
+                read_frames(classroom, 200), EmotionClassifier(model)
+            )
     result["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     print(json.dumps(result, indent=2))
 
