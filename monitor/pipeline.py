@@ -33,7 +33,7 @@ class FramePipeline:
         classify_per_frame: int = 0,
     ) -> None:
         self.detector = detector
-        # The camera's set-up: its ROI drops detections, its front direction and class size give attention.
+        # The camera's set-up: its ROI drops detections; its class size and mounting go with the posture.
         self.camera = camera or CameraConfig()
         self.room = RoomAttention.for_camera(self.camera)
         self.classifier = classifier  # None: attention-only, no emotion inference at all
