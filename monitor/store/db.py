@@ -12,10 +12,8 @@ this code's ``migrations/`` does not know) is refused with one line, before anyt
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,8 +50,9 @@ def make_engine(
     """Create an engine.
 
     ``writer=True`` makes SQLite transactions take the write lock at BEGIN and refuses a read-only SQLite
-    file at once. ``read_only=True`` (commands that only read) opens an SQLite file read-only, and
-    immutable where its folder is read-only too; a PostgreSQL session then refuses writes.
+    file at once. ``read_only=True`` (commands that only read) opens an SQLite file read-only (``mode=ro``,
+    which sees what a running worker has written; immutable only in a read-only folder without a ``-wal``
+    file); a PostgreSQL session then refuses writes.
     ``foreign_keys=False`` is for migrations only: SQLite's batch mode rebuilds a table with
     ``DROP TABLE``, which would cascade into the child tables.
     """
@@ -114,29 +113,34 @@ def refuse_unknown_revisions(revisions: list[str], url: URL) -> None:
 
 
 def sqlite_read_only_reason(path: Path) -> str | None:
-    """Why the SQLite file at ``path`` cannot be written (None: it can). Tries it for real, since root
-    ignores the permission bits: the file opened for writing, and a file made (and gone) in its folder
-    unless the ``-wal`` and ``-shm`` files are there already."""
-    try:
-        os.close(os.open(path, os.O_RDWR))
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return "the file is read-only"
-        return None  # missing, or another problem: SQLite's own error says it better
+    """Why the SQLite file at ``path`` cannot be written (None: it can), from the kernel's own answer
+    (``access(2)`` reports a read-only mount and ``chattr +i`` for root too, who ignores the permission
+    bits). Never opens the file: closing a descriptor on it would drop every POSIX lock this process holds
+    on it, those of SQLite's open connections included, and another process closing its connection would
+    then take this one's WAL away (``disk I/O error`` in a running worker). The folder must take the
+    ``-wal`` and ``-shm`` files unless they are there already."""
+    if not path.exists():
+        return None  # SQLite's own error says it better
+    if not _writable(path):
+        return "the file is read-only"
     if all(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm")):
         return None
-    try:
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return "its folder is read-only"
+    if not _writable(path.parent):
+        return "its folder is read-only"
     return None
 
 
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (a file, or a folder to make files in)."""
+    effective = os.access in os.supports_effective_ids
+    return os.access(path, os.W_OK, effective_ids=effective)
+
+
 def _read_only_connector(path: Path) -> Callable[[], sqlite3.Connection]:
-    """Open ``path`` read-only: ``mode=ro``, or ``immutable=1`` where the folder is read-only as well
-    (SQLite cannot make the ``-shm`` file a WAL reader needs; nobody can be writing the file then)."""
+    """Open ``path`` read-only with ``mode=ro``: it reads the ``-wal`` of a running writer through its
+    ``-shm``. Only where that fails because the folder is read-only (SQLite cannot make the ``-shm`` file)
+    and no ``-wal`` file is there is it opened ``immutable=1``: nobody can be writing it then, and nothing
+    lies in a WAL that immutable would skip. A ``-wal`` that cannot be read is refused, never skipped."""
     uri = f"file:{quote(str(path))}?mode=ro"
 
     def connect() -> sqlite3.Connection:
@@ -146,8 +150,14 @@ def _read_only_connector(path: Path) -> Callable[[], sqlite3.Connection]:
             return conn
         except sqlite3.OperationalError:
             conn.close()
-            if sqlite_read_only_reason(path) is None:
+            if _writable(path.parent):
                 raise
+        if Path(f"{path}-wal").exists():
+            raise DatabaseError(
+                f"cannot read database {path}: its write-ahead log ({path.name}-wal) needs a "
+                f"{path.name}-shm file that cannot be made in its read-only folder (make the folder "
+                "writable, or open the database once with write access to fold the log in)"
+            )
         return sqlite3.connect(
             f"{uri}&immutable=1", uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False
         )
