@@ -12,15 +12,15 @@
       const set = (field, text) => { const el = card.querySelector(`[data-field="${field}"]`); if (el) el.textContent = text; };
       const status = card.querySelector('[data-field="status"]');
       status.className = "status " + cam.status;
-      set("status", cam.status);
+      set("status", CM.t(cam.status));
       const problem = card.querySelector('[data-field="problem"]'); // "Camera unreachable since 05:29 (…)"
       if (problem) { problem.textContent = cam.problem || ""; problem.hidden = !cam.problem; }
       set("last_heartbeat", CM.when(cam.last_heartbeat));
-      set("session", cam.running_session ? cam.running_session.label : "none running");
+      set("session", cam.running_session ? cam.running_session.label : CM.t("none running"));
       set("faces", cam.faces_in_view);
       const heads = cam.mood && cam.mood.heads_up;  // the heads-up share of the readable heads, with its base
       set("heads_up", heads && heads.up !== null ? `${CM.pct(heads.up)} · ${heads.text}` : "–");
-      set("mood", cam.mood ? cam.mood.label || cam.mood.note || "–" : "–");
+      set("mood", cam.mood ? (cam.mood.label && CM.t(cam.mood.label)) || cam.mood.note || "–" : "–");
       set("engagement", cam.mood ? CM.pct(cam.mood.engagement) : "–");
     }
   }

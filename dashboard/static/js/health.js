@@ -8,11 +8,11 @@
 
   /* The age comes from the server's clock (heartbeat_age_s), so a skewed browser clock cannot lie. */
   function ago(w) {
-    if (w.heartbeat_age_s === null || w.heartbeat_age_s === undefined) return "never";
+    if (w.heartbeat_age_s === null || w.heartbeat_age_s === undefined) return CM.t("never");
     const s = Math.max(0, Math.floor(w.heartbeat_age_s));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    if (s < 60) return CM.t("{n} s ago", { n: s });
+    if (s < 3600) return CM.t("{n} min ago", { n: Math.floor(s / 60) });
+    if (s < 86400) return CM.t("{n} h ago", { n: Math.floor(s / 3600) });
     return CM.dateTime(w.last_heartbeat);
   }
 
@@ -27,7 +27,7 @@
     const pill = document.createElement("span");
     const bad = w.stale || ["failed", "stopped", "never started"].includes(w.state) || w.state.startsWith("camera ");
     pill.className = "status " + (bad ? "offline" : "online");
-    pill.textContent = w.state + (w.stale ? " · stale" : "");
+    pill.textContent = w.state + (w.stale ? " · " + CM.t("stale") : "");
     td.appendChild(pill);
     return td;
   }
@@ -42,7 +42,7 @@
     if (!w.session.in_progress) {
       const note = document.createElement("span");
       note.className = "muted";
-      note.textContent = " (ended)";
+      note.textContent = " (" + CM.t("ended") + ")";
       td.appendChild(note);
     }
     return td;

@@ -18,7 +18,7 @@
   const distCanvas = document.getElementById("dist-chart");
   const distChart = distCanvas && new Chart(distCanvas, {
     type: "bar",
-    data: { labels: CM.emotions, datasets: [{ data: CM.emotions.map(() => 0), backgroundColor: CM.emotions.map((e) => CM.colors[e]) }] },
+    data: { labels: CM.emotions.map((e) => CM.t(e)), datasets: [{ data: CM.emotions.map(() => 0), backgroundColor: CM.emotions.map((e) => CM.colors[e]) }] },
     options: { indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: { duration: 200 },
                scales: { x: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } }, plugins: { legend: { display: false } } },
   });
@@ -39,8 +39,8 @@
       plugins: [CM.overlays],
     });
   }
-  const rollingChart = rolling("rolling-chart", "Heads up (of the readable heads)", CM.line.attention);
-  const engagementChart = rolling("engagement-chart", "Engagement index", CM.line.engagement);
+  const rollingChart = rolling("rolling-chart", CM.t("Heads up (of the readable heads)"), CM.line.attention);
+  const engagementChart = rolling("engagement-chart", CM.t("Engagement index"), CM.line.engagement);
   window.liveCharts = { dist: distChart, rolling: rollingChart, engagement: engagementChart };
 
   function redrawRolling() {
@@ -80,7 +80,7 @@
   function tick() {
     const now = Date.now() + skewMs;
     document.getElementById("updated").textContent = lastFrameTs ? CM.ago(lastFrameTs, now) : "–";
-    document.getElementById("heartbeat").textContent = heartbeat ? CM.ago(heartbeat, now) : "never";
+    document.getElementById("heartbeat").textContent = heartbeat ? CM.ago(heartbeat, now) : CM.t("never");
     const age = lastFrameTs ? (now - new Date(lastFrameTs).getTime()) / 1000 : null;
     const stale = sessionId !== null && (age === null || age > staleAfterS);
     root.classList.toggle("stale-data", stale && frames > 0);
@@ -104,7 +104,7 @@
     document.getElementById("heads-up").textContent = warming ? "…" : CM.pct(headsUp);
     document.getElementById("heads-base").textContent = !warming && f.heads ? f.heads.text : "";
     const mood = document.getElementById("mood");
-    if (mood) mood.textContent = warming ? "…" : f.distribution ? Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0] : (f.expression_note || "–");
+    if (mood) mood.textContent = warming ? "…" : f.distribution ? CM.t(Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0]) : (f.expression_note || "–");
     if (distChart) {  // no distribution (no face large enough to read): an empty chart, not the last one
       distChart.data.datasets[0].data = CM.emotions.map((e) => (f.distribution ? Math.round(f.distribution[e] * 1000) / 10 : 0));
       distChart.update();
@@ -115,8 +115,8 @@
       for (const t of f.tracks) {
         const tr = document.createElement("tr");
         tr.dataset.trackId = t.track_id;
-        tr.append(CM.cell(`#${t.track_id}`), CM.cell(t.posture || "–"));
-        if (CM.emotionsOn) tr.append(CM.cell(t.label || "–"), CM.cell(t.confidence === undefined ? "–" : CM.pct(t.confidence)));
+        tr.append(CM.cell(`#${t.track_id}`), CM.cell(t.posture ? CM.t(t.posture) : "–"));
+        if (CM.emotionsOn) tr.append(CM.cell(t.label ? CM.t(t.label) : "–"), CM.cell(t.confidence === undefined ? "–" : CM.pct(t.confidence)));
         body.append(tr);
       }
     }
@@ -147,8 +147,8 @@
     const s = snap.session;
     if (s) {
       endedBanner.hidden = true;
-      setLesson("running", "lesson in progress");
-      sessionLine.textContent = `Lesson “${s.label}” since ${CM.clock(s.started_at)} (${CM.day(s.started_at)})`;
+      setLesson("running", CM.t("lesson in progress"));
+      sessionLine.textContent = CM.t("Lesson “{label}” since {time} ({day})", { label: s.label, time: CM.clock(s.started_at), day: CM.day(s.started_at) });
       markerForm.hidden = false;
       return;
     }
@@ -158,21 +158,21 @@
     const recent = last && (sessionId === last.id || now - new Date(last.ended_at).getTime() < 3600 * 1000);
     const report = () => {
       const a = document.createElement("a");
-      a.href = `${root.dataset.sessionsUrl}/${last.id}`; a.id = "lesson-report-link"; a.textContent = "view report";
+      a.href = `${root.dataset.sessionsUrl}/${last.id}`; a.id = "lesson-report-link"; a.textContent = CM.t("view report");
       return a;
     };
     if (recent) {
       // the lesson this page showed (or one that ended within the hour) is over: say so, link to its report
-      setLesson("ended", "lesson ended");
-      endedBanner.replaceChildren(document.createTextNode(`Lesson ended ${CM.when(last.ended_at)} · `), report());
+      setLesson("ended", CM.t("lesson ended"));
+      endedBanner.replaceChildren(document.createTextNode(CM.t("Lesson ended {when}", { when: CM.when(last.ended_at) }) + " · "), report());
       endedBanner.hidden = false;
       sessionLine.textContent = `“${last.label}”, ${CM.dateTime(last.started_at)}–${CM.clock(last.ended_at)}.`;
     } else {
-      setLesson("none", "no lesson");
+      setLesson("none", CM.t("no lesson"));
       endedBanner.hidden = true;
-      sessionLine.replaceChildren(document.createTextNode("No lesson running on this camera."));
+      sessionLine.replaceChildren(document.createTextNode(CM.t("No lesson running on this camera.")));
       if (last) {
-        sessionLine.append(` Last: “${last.label}”, ${CM.dateTime(last.started_at)} · `, report());
+        sessionLine.append(" " + CM.t("Last: “{label}”, {when}", { label: last.label, when: CM.dateTime(last.started_at) }) + " · ", report());
       }
     }
   }
@@ -220,24 +220,24 @@
     const text = markerForm.elements.text.value.trim();
     const r = await CM.sendJSON(`/api/sessions/${sessionId}/markers`, { text });
     document.getElementById("marker-status").textContent =
-      r.ok ? "Marked." : `Not saved: ${(r.body && (r.body.message || r.body.error)) || "error " + r.status}.`;
+      r.ok ? CM.t("Marked.") : CM.t("Not saved: {why}.", { why: (r.body && (r.body.message || r.body.error)) || CM.t("error {status}", { status: r.status }) });
     if (r.ok) { markerForm.elements.text.value = ""; loadMarkers(); }
   });
 
   const socket = io({ transports: ["websocket", "polling"] });
   socket.on("connect", () => {
     socket.emit("watch", { camera_id: cameraId }, (ack) => {
-      conn.textContent = ack && ack.ok ? "connected" : "no access";
+      conn.textContent = ack && ack.ok ? CM.t("connected") : CM.t("no access");
       conn.className = "status " + (ack && ack.ok ? "online" : "offline");
       root.dataset.watching = ack && ack.ok ? "yes" : "no";
     });
   });
   socket.on("access_revoked", () => {
     // an admin took this camera away from us while we were watching: no more frames will come
-    conn.textContent = "no access"; conn.className = "status offline"; root.dataset.watching = "no";
+    conn.textContent = CM.t("no access"); conn.className = "status offline"; root.dataset.watching = "no";
   });
-  socket.on("disconnect", () => { conn.textContent = "reconnecting"; conn.className = "status reconnecting"; });
-  socket.on("connect_error", () => { conn.textContent = "offline"; conn.className = "status offline"; });
+  socket.on("disconnect", () => { conn.textContent = CM.t("reconnecting"); conn.className = "status reconnecting"; });
+  socket.on("connect_error", () => { conn.textContent = CM.t("offline"); conn.className = "status offline"; });
   socket.on("frame", (f) => {
     if (f.camera_id !== cameraId) return;
     if (f.session_id !== sessionId) {
