@@ -37,6 +37,7 @@ from monitor.registry import ModelWatcher
 from monitor.schedule import SCHEDULE_POLL_S, Schedule
 from monitor.stages import Frame
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
+from monitor.store.db import read_sessions
 from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.writer import MAX_PENDING_FRAMES, ObservationWriter
 
@@ -122,10 +123,12 @@ class CaptureWorker:
         self.stop_event = threading.Event()
         self.engine = make_engine(settings.db_url, writer=True)
         self.db = session_factory(self.engine)
+        # Polls only read: they must not queue for the write lock behind this or another worker's writes.
+        self.reads = read_sessions(self.engine)
         self._check_schema()
-        self.policy = ModePolicy(self.db, settings.mode)
+        self.policy = ModePolicy(self.reads, settings.mode)
         self.models = ModelWatcher(
-            self.db, models_dir=settings.models_dir, precision=settings.model_precision, explicit=model
+            self.reads, models_dir=settings.models_dir, precision=settings.model_precision, explicit=model
         )
         self.classifier = self.models.load() if self.policy.mode == "emotion" else None
         self.detector = make_detector(settings.detector)
@@ -233,8 +236,8 @@ class CaptureWorker:
         record = self.lesson.process(frame)
         self.writer.add(record, captured)
         if self.publisher is not None:
-            payload = self.lesson.live_payload(self.camera_id, record, self.mode)
-            self.publisher.publish(self.policy.privacy.live_frame(payload))
+            summary = self.lesson.published_frame(self.camera_id, record, self.mode, self.policy.privacy)
+            self.publisher.publish(summary)
         self.frames += 1
         self.faces += len(record.track_ids)
         self.fps.tick(time.monotonic())
@@ -402,6 +405,7 @@ class CaptureWorker:
         self._use(classifier)
         self.policy.switched(mode)
         if self.lesson is not None:
+            self.lesson.switched_to(mode)
             sessions.record_mode(
                 self.db, self.lesson.session_id, mode, classifier.version if classifier else None
             )
@@ -427,7 +431,7 @@ class CaptureWorker:
         last = self.sessions_run[-1] if self.sessions_run else None
         people = None
         if last is not None:
-            with self.db() as db:
+            with self.reads() as db:
                 people = people_in_view(db, last)
         return WorkerSummary(
             self.camera_name,

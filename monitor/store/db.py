@@ -25,6 +25,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+READS_ONLY = "classroom_monitor_reads_only"
+"""Execution option: this engine's transactions only read (plain ``BEGIN`` on SQLite)."""
 
 
 class DatabaseError(Exception):
@@ -222,7 +224,8 @@ def _sqlite_engine(
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql(begin)
+        # A reader (``read_sessions``) never queues for the write lock: WAL lets it read the last commit.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else begin)
 
     return engine
 
@@ -255,3 +258,9 @@ def migrated_engine(url: str | Path, *, writer: bool = False, read_only: bool = 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine``'s connections for reads only (a worker's polls): on SQLite they open a plain
+    (deferred) transaction, so a writer's engine does not make them wait for the write lock."""
+    return session_factory(engine.execution_options(**{READS_ONLY: True}))
