@@ -15,10 +15,10 @@ from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
 from dashboard.security import csrf_token
 from dashboard.summaries import cameras_with_mood, live_snapshot, session_summary
-from monitor.privacy import Privacy
 from monitor.store import queries, site_settings
 from monitor.store.schema import Camera, CameraAssignment, TrackSummary, User
 from monitor.store.site_settings import all_settings
+from monitor.views.privacy import Privacy
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

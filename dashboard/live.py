@@ -35,9 +35,9 @@ from dashboard.summaries import frame_payload
 from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
-from monitor.privacy import Privacy
 from monitor.store.queries import latest_frame
 from monitor.store.schema import Camera, ClassSession, User, UserSession, utcnow
+from monitor.views.privacy import Privacy
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from dashboard.summaries import cameras_with_mood, session_summary
 from dashboard.vendor import missing_files
 from monitor import locales, timefmt
 from monitor.labels import EMOTIONS
-from monitor.privacy import Privacy
 from monitor.store import queries, site_settings
 from monitor.store.site_settings import all_settings
+from monitor.views.privacy import Privacy
 
 bp = Blueprint("pages", __name__)
 

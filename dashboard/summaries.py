@@ -13,12 +13,13 @@ from monitor.heads import HEAD_COUNT_COLUMNS, HEAD_SHARE_COLUMNS, NOT_READABLE, 
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
 from monitor.lesson_summary import lesson_figures, summary_lines
 from monitor.live import frame_summary
-from monitor.privacy import Privacy
 from monitor.store import queries
 from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation, SessionRollup, utcnow
 from monitor.store.sessions import STALE_AFTER_S
 from monitor.store.site_settings import school_zone
+from monitor.views.lesson import live_frame
+from monitor.views.privacy import Privacy
 
 MOOD_SECONDS = 10
 LIVE_WINDOW_S = 300
@@ -50,7 +51,7 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
         emotions = None
     cs = db.get(ClassSession, session_id)
     shown = cs is not None and privacy.for_lesson(cs.mode).engagement
-    unreadable = emotions is None and privacy.emotions and cs is not None and cs.mode == "emotion"
+    unreadable = emotions is None and cs is not None and privacy.shows_emotions(cs.mode)
     heads = sum(
         (
             HeadCount.from_sums(
@@ -99,7 +100,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
     emotions = _shares(list(row[7:])) if privacy.emotions else None
     duration = (queries.session_end(cs) - cs.started_at).total_seconds()
     zone = school_zone(db)
-    figures = lesson_figures(db, cs, emotion=cs.mode == "emotion" and privacy.emotions, zone=zone)
+    figures = lesson_figures(db, cs, emotion=privacy.shows_emotions(cs.mode), zone=zone)
     return {
         "lines": summary_lines(figures),
         "faces_seen": bool(faces),
@@ -123,7 +124,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "expression_note": FACES_TOO_SMALL
-        if faces and emotions is None and privacy.emotions and cs.mode == "emotion"
+        if faces and emotions is None and privacy.shows_emotions(cs.mode)
         else None,
         "auto_bucket_s": queries.auto_bucket_seconds(duration),
         "heads_up": _heads_up(cs, figures.heads),
@@ -176,7 +177,7 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
         # the worker's pipeline says so on its own feed; from the store: the first seconds of the lesson
         warming_up=(first.ts - cs.started_at).total_seconds() < WARMUP_S,
     )
-    return privacy.for_lesson(cs.mode).live_frame(payload)
+    return live_frame(privacy, cs.mode, payload)
 
 
 def _camera_state(db: Session, camera_id: int) -> dict:

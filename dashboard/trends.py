@@ -26,12 +26,12 @@ from dashboard.i18n import current_locale
 from dashboard.params import int_arg
 from monitor import locales, timefmt
 from monitor.heads import NOT_READABLE, HeadCount
-from monitor.privacy import Privacy
 from monitor.store import lesson_stats
 from monitor.store.markers import iso_z, markers_by_session
 from monitor.store.queries import session_end
 from monitor.store.schema import Camera
 from monitor.store.site_settings import school_zone
+from monitor.views.privacy import Privacy
 
 log = logging.getLogger(__name__)
 bp = Blueprint("trends", __name__)

@@ -20,6 +20,8 @@ from monitor.pipeline import FramePipeline
 from monitor.stages import Frame, FrameRecord
 from monitor.store import cameras as camera_store
 from monitor.store.sessions import OpenedSession
+from monitor.views.lesson import live_frame, recorded_mode
+from monitor.views.privacy import Privacy
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Lesson:
     track_offset: int = 0
     last_ts: datetime | None = None
     faces_in_view: int = 0
+    recorded_mode: str = "attention"  # ClassSession.mode: "emotion" once the lesson ever ran with emotions
 
     @classmethod
     def begin(
@@ -58,7 +61,9 @@ class Lesson:
             camera=camera,
             classify_per_frame=settings.classify_per_frame,
         )
-        return cls(label, opened.session_id, pipeline, opened.frame_offset, opened.track_offset)
+        lesson = cls(label, opened.session_id, pipeline, opened.frame_offset, opened.track_offset)
+        lesson.recorded_mode = recorded_mode(db, opened.session_id)  # a continued session keeps its own
+        return lesson
 
     def process(self, frame: Frame) -> FrameRecord:
         record = self.pipeline.process(frame.image, frame.ts, frame.index + self.frame_offset)
@@ -71,6 +76,16 @@ class Lesson:
         """Keep the front direction the lesson learned for the camera's next lessons; its track count."""
         camera_store.keep_learned_front(db, camera_id, self.pipeline.room.calibrator.learned)
         return self.pipeline.tracker.ids_issued
+
+    def switched_to(self, mode: str) -> None:
+        """The worker now runs in ``mode``: a lesson that ever ran with emotions stays recorded so."""
+        if mode == "emotion":
+            self.recorded_mode = "emotion"
+
+    def published_frame(self, camera_id: int, record: FrameRecord, mode: str, privacy: Privacy) -> dict:
+        """What the worker publishes live: ``live_payload`` under the same per-lesson filter as the
+        dashboard's poller (``monitor.views.lesson.live_frame``)."""
+        return live_frame(privacy, self.recorded_mode, self.live_payload(camera_id, record, mode))
 
     def live_payload(self, camera_id: int, record: FrameRecord, mode: str) -> dict:
         """The live-feed summary of a processed frame (the site's privacy rules apply on top)."""

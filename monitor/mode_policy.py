@@ -10,8 +10,8 @@ import time
 
 from sqlalchemy.orm import sessionmaker
 
-from monitor.privacy import Privacy
 from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
+from monitor.views.privacy import Privacy
 
 
 class ModePolicy:

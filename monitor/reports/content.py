@@ -23,11 +23,11 @@ from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' w
     summary_lines,
 )
 from monitor.locales import LOCALES, N_, gettext_for, long_date
-from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
 from monitor.store.queries import track_summaries
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
 from monitor.store.site_settings import get_setting, school_zone
+from monitor.views.privacy import Privacy
 
 TABLE_TRACKS = 15
 """Rows of the per-track table in PDF/HTML (the longest in view); JSON lists every track."""
@@ -115,9 +115,9 @@ def load_content(
     camera = db.get(Camera, cs.camera_id)
     privacy = Privacy.load(db)
     # The site's settings now decide what a report may show, whatever the session ran in.
-    emotion = cs.mode == "emotion" and privacy.emotions
+    emotion = privacy.shows_emotions(cs.mode)
     figures = lesson_figures(db, cs, emotion=emotion, zone=school_zone(db))
-    figures.session["mode"] = "emotion" if emotion else "attention"  # what this report may show, not what ran
+    figures.session["mode"] = privacy.shown_mode(cs.mode)  # what this report may show, not what ran
 
     tracks = track_summaries(db, session_id)
     class_only = not privacy.tracks

@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 
 from monitor import timefmt
 from monitor.labels import EMOTIONS
-from monitor.privacy import Privacy
 from monitor.store.markers import list_markers
 from monitor.store.queries import TimelineBucket, session_timeline
 from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
 from monitor.store.site_settings import school_zone
+from monitor.views.privacy import Privacy
 
 DIGITS = 4
 """Decimals kept for shares and probabilities (0.1234 = 12.34%): stored floats carry 17 digits of noise."""
@@ -126,7 +126,7 @@ def iter_csv(
     if cs is None:
         raise LookupError(f"no session {session_id}")
     privacy = privacy or Privacy.load(db)
-    mode = "emotion" if cs.mode == "emotion" and privacy.emotions else "attention"
+    mode = privacy.shown_mode(cs.mode)
     header = csv_columns(mode, class_only=not privacy.tracks)
     markers = list_markers(db, session_id)
     phase = marker_phase(markers)

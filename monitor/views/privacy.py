@@ -4,8 +4,8 @@ Attention-only mode: no emotion leaves the server (timelines, tracks, the live f
 none), and neither does the engagement index of a lesson recorded with emotions, which blends in an
 expression term (``monitor.engagement``): ``for_lesson`` says so per lesson.
 Class-only mode: no per-track rows anywhere (track routes answer 404, the live feed and the exports
-carry none). The worker applies the same rules to what it publishes, and infers no emotion at all in
-attention-only mode.
+carry none). The worker's live publish applies the same per-lesson filter as the dashboard's poller
+(``monitor.views.lesson.live_frame``), and infers no emotion at all in attention-only mode.
 """
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ class Privacy:
     @classmethod
     def load(cls, db: Session) -> Privacy:
         return cls.from_settings(all_settings(db))
+
+    def shows_emotions(self, recorded_mode: str) -> bool:
+        """THE rule for a lesson's emotions: shown only if it ran in emotion mode (``ClassSession.mode``)
+        and the site allows emotions now. Every page, feed and export asks this, and nothing else."""
+        return self.emotions and recorded_mode == "emotion"
+
+    def shown_mode(self, recorded_mode: str) -> str:
+        """``"emotion"`` when a lesson's emotions may be shown (``shows_emotions``), else ``"attention"``."""
+        return "emotion" if self.shows_emotions(recorded_mode) else "attention"
 
     def for_lesson(self, recorded_mode: str) -> Privacy:
         """These rules for one lesson: its engagement index is withheld in attention-only mode when the

@@ -178,8 +178,8 @@ def test_every_figure_reads_the_same_heads_up_share_with_its_base(classroom_run)
     and the live frame all give up / readable heads of the stored postures, and say what it rests on."""
     from dashboard.summaries import frame_payload
     from monitor.heads import WARMUP_S
-    from monitor.privacy import Privacy
     from monitor.reports.json_export import report_dict
+    from monitor.views.privacy import Privacy
 
     url, _, _ = classroom_run
     cs, rollups = _session(url)

@@ -90,8 +90,8 @@ def test_faces_below_the_readable_size_get_no_expression(tmp_path: Path, min_fac
     assert all(0.0 <= r.engagement_sum / r.frames <= 1.0 for r in rollups)
 
     from dashboard.summaries import class_mood, frame_payload, session_summary
-    from monitor.privacy import Privacy
     from monitor.reports.content import headline, load_content
+    from monitor.views.privacy import Privacy
 
     engine = make_engine(url)
     with session_factory(engine)() as db:
@@ -132,7 +132,7 @@ def test_faces_above_the_readable_size_still_get_an_expression(tmp_path: Path, m
     assert all(r.p_happy is not None for r in rollups if r.faces)
 
     from dashboard.summaries import class_mood, session_summary
-    from monitor.privacy import Privacy
+    from monitor.views.privacy import Privacy
 
     engine = make_engine(url)
     with session_factory(engine)() as db:

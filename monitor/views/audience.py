@@ -1,0 +1,42 @@
+"""Who is asking: the site's privacy rules, the school's time zone, the locale and the visible cameras.
+
+Loaded once per request, export or poll, and passed to the views, so that every figure a consumer reads was
+filtered by the same settings, read at the same moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from monitor.store.site_settings import all_settings, school_zone
+from monitor.views.privacy import Privacy
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The settings one request (export, poll) is answered under."""
+
+    privacy: Privacy
+    zone: ZoneInfo
+    locale: str
+    camera_ids: tuple[int, ...] | None = None  # None: every camera (an admin, the CLI, the live poller)
+
+    @classmethod
+    def load(
+        cls, db: Session, camera_ids: Sequence[int] | None = None, locale: str | None = None
+    ) -> Audience:
+        """The site's settings now; ``locale``: the requester's language (None: the site's default)."""
+        site = all_settings(db)
+        return cls(
+            privacy=Privacy.from_settings(site),
+            zone=school_zone(db),
+            locale=locale or site["locale"],
+            camera_ids=None if camera_ids is None else tuple(camera_ids),
+        )
+
+    def may_see(self, camera_id: int) -> bool:
+        return self.camera_ids is None or camera_id in self.camera_ids
