@@ -61,7 +61,8 @@ def sessions() -> Any:
     camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
     if camera_id is not None:
         camera_ids = [camera_id] if camera_ids is None or camera_id in camera_ids else []
-    start, end = date_arg("from"), date_arg("to", end=True)
+    zone = site_settings.school_zone(db)  # a date is a school day, as on the trends page
+    start, end = date_arg("from", zone), date_arg("to", zone, end=True)
     if start and end and end <= start:
         abort(400, description=gettext("'to' must be after 'from'"))
     limit = int_arg("limit", low=1, high=5000, default=500)

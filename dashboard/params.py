@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from flask import abort, request
 from flask_babel import gettext
+
+from monitor import timefmt
 
 MAX_BUCKET_S = 86_400
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
@@ -63,18 +65,19 @@ def bucket_arg() -> int | None:
     return int_arg("bucket", low=1, high=MAX_BUCKET_S)
 
 
-def date_arg(name: str, *, end: bool = False) -> datetime | None:
-    """A UTC date (``2025-03-01``) or ISO date-time; for ``end``, a bare date includes that whole day."""
+def date_arg(name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """Query date ``name`` (``2025-03-01``) as the UTC start of that day in the school's ``zone``; for
+    ``end`` the start of the next day, so that the day is included. An ISO date-time is taken as it is
+    (without an offset: in the school's zone). The one date filter of every page and API route."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
-            value = datetime.combine(day, time(), tzinfo=UTC)
-            return value + timedelta(days=1) if end else value
+            return timefmt.day_start_utc(day + timedelta(days=1) if end else day, zone)
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return (value.replace(tzinfo=zone) if value.tzinfo is None else value).astimezone(UTC)
     except ValueError:
         abort(
             400,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from dashboard import access
 from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
-from dashboard.params import int_arg
+from dashboard.params import date_arg, int_arg
 from monitor import locales, timefmt
 from monitor.heads import NOT_READABLE, HeadCount
 from monitor.store import lesson_stats
@@ -47,30 +47,6 @@ ENGAGEMENT_WITHHELD = "hidden in attention-only mode (not computed from attentio
 # ---- parameters --------------------------------------------------------------------------------------
 
 
-def local_date_arg(name: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
-    """Query date ``name`` (``2026-11-20``) as the UTC start of that day in the school's zone; for ``end``
-    the start of the next day, so the day is included. An ISO date-time is taken as it is (without an offset:
-    in the school's zone). 400 with a clear message when malformed or out of range."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return timefmt.day_start_utc(day + timedelta(days=1) if end else day, zone)
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return (value.replace(tzinfo=zone) if value.tzinfo is None else value).astimezone(UTC)
-    except ValueError:
-        abort(
-            400,
-            description=gettext(
-                "%(name)s must be a date like 2026-11-20, not %(raw)s", name=name, raw=repr(raw[:40])
-            ),
-        )
-    except OverflowError:  # 9999-12-31 plus a day, 0001-01-01T00:00+14:00 in UTC
-        abort(400, description=gettext("%(name)s is out of range: %(raw)s", name=name, raw=repr(raw[:40])))
-
-
 def label_arg() -> str | None:
     raw = request.args.get("label")
     if raw is None:
@@ -86,7 +62,7 @@ def label_arg() -> str | None:
 
 
 def date_range(zone: tzinfo) -> tuple[datetime | None, datetime | None]:
-    start, end = local_date_arg("from", zone), local_date_arg("to", zone, end=True)
+    start, end = date_arg("from", zone), date_arg("to", zone, end=True)
     if start and end and end <= start:
         abort(400, description=gettext("'to' must not be before 'from'"))
     return start, end
