@@ -95,6 +95,8 @@ class FrameSource:
         self.on_status = on_status or (lambda status, detail: None)
         self.stop_event = stop_event or threading.Event()
         self.reconnects = 0
+        self.frames_skipped = 0
+        """Frames that ``sample_fps`` leaves out: grabbed from the source, never converted to an image."""
         self.capture = CaptureState("online", "source opened", datetime.now(UTC))
         self._cap: cv2.VideoCapture | None = None
         self.fps: float = 0.0
@@ -179,8 +181,7 @@ class FrameSource:
         clock = time.monotonic()
         self._set_capture("online", f"reading {Path(self.spec).name}")
         while not self.stop_event.is_set():
-            ok, image = cap.read()
-            if not ok or image is None:
+            if not cap.grab():
                 if self.loop and index >= 0:
                     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # play again; time keeps running on
                     continue
@@ -188,7 +189,11 @@ class FrameSource:
             index += 1
             pos_s = index / fps
             if not self._keep(pos_s, last_kept):
+                self.frames_skipped += 1  # grabbed, never converted to an image
                 continue
+            ok, image = cap.retrieve()
+            if not ok or image is None:
+                break
             last_kept = pos_s
             # --realtime: deliver frames at the file's own rate, as a camera would.
             if self.realtime and self.stop_event.wait(max(0.0, clock + pos_s - time.monotonic())):
@@ -215,8 +220,13 @@ class FrameSource:
                     log.info("camera %s: reconnected", self.spec)
                 failures, backoff = 0, 1.0
                 self._set_capture("online", "connected")
-            ok, image = self._cap.read()
-            if not ok or image is None:
+            # Only a frame that sample_fps keeps is converted to an image (retrieve); the rest are grabbed.
+            ok = self._cap.grab()
+            now = datetime.now(UTC)
+            ts_s = now.timestamp()
+            keep = ok and self._keep(ts_s, last_kept)
+            image = self._cap.retrieve()[1] if keep else None
+            if not ok or (keep and image is None):
                 self._cap.release()
                 self._cap = None
                 self.reconnects += 1
@@ -224,9 +234,8 @@ class FrameSource:
                 log.warning("camera %s: read failed or timed out; reconnecting", self.spec)
                 continue
             index += 1
-            now = datetime.now(UTC)
-            ts_s = now.timestamp()
-            if not self._keep(ts_s, last_kept):
+            if not keep:
+                self.frames_skipped += 1  # grabbed (the stream stays current), never converted
                 continue
             last_kept = ts_s
             yield Frame(image, index, now)
