@@ -36,13 +36,11 @@ from monitor.store import queries, site_settings, worker_health
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
 from monitor.store.schema import Camera, ClassSession, User, WorkerStatus, utcnow
-from monitor.store.sessions import STALE_AFTER_S, is_stale
+from monitor.store.sessions import LIVE_STATES, STALE_AFTER_S, is_stale
 from monitor.store.site_settings import all_settings, school_zone
 
 bp = Blueprint("admin", __name__)
 ROLES = ("teacher", "admin")
-LIVE_STATES = ("starting", "running", "idle")
-"""Worker states that promise heartbeats: silence for STALE_AFTER_S means the worker is gone."""
 
 
 @bp.app_template_global()

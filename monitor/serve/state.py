@@ -20,10 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.store import cameras as camera_store
 from monitor.store import make_engine, session_factory
 from monitor.store.schema import Camera, ClassSession, WorkerStatus, utcnow
-from monitor.store.sessions import STALE_AFTER_S, is_stale, last_data_time
-
-LIVE_STATES = ("starting", "running", "idle")
-"""Worker states whose lease counts while the heartbeat is fresh (idle: outside the timetable)."""
+from monitor.store.sessions import LIVE_STATES, STALE_AFTER_S, is_stale, last_data_time
 
 HOSTNAME = socket.gethostname()
 

@@ -41,7 +41,8 @@ STALE_AFTER_S = 10.0
 RESUME_WITHIN_S = 60.0
 """A taken-over camera continues its open session when that session stored data this recently."""
 LIVE_STATES = ("starting", "running", "idle")
-"""Worker states that hold the camera's lease (idle: outside the timetable, still serving the camera)."""
+"""Worker states that hold the camera's lease and promise heartbeats (idle: outside the timetable, still
+serving the camera): silence for STALE_AFTER_S means the worker is gone. The one definition."""
 IDLE_MESSAGE = "outside timetable"
 
 
