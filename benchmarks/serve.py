@@ -1,14 +1,16 @@
 """A school under one ``serve``: 8 looped real-time cameras, injected crashes, memory; or failover times.
 
-Default mode: 8 cameras from the shared clips (looped, ``realtime``) under one ``classroom-monitor serve``
-for ``--seconds``; every 30 s one worker is SIGKILLed (round robin). Prints one JSON object: per camera the
-heartbeat fps, capture-to-store latency p50/p95 and frames dropped (``worker_status``), restarts, rows
-stored; the resident memory of the whole process tree (serve, workers, no dashboard) from /proc.
+Default mode: 8 cameras from the shared clips (``--clip``; looped, ``realtime``) under one ``classroom-monitor
+serve`` for ``--seconds``; every 30 s one worker is SIGKILLed (round robin) unless ``--no-faults``. Prints
+one JSON object: per camera the heartbeat fps, capture-to-store latency p50/p95 and frames dropped
+(``worker_status``), restarts, rows stored; the resident memory of the whole process tree (serve, workers,
+no dashboard) from /proc, and the cores it used after the warm-up (from /proc, so with ``--no-faults``).
 
 ``--failover N``: N times, two ``serve`` hosts on one database with the same camera; the serving host's
 process group is SIGKILLed and the time until the other stores that camera's rows again is measured.
 
     .venv/bin/python benchmarks/serve.py [--seconds 150] [--cameras 8] [--sample-fps N] [--mode M]
+        [--clip mix|classroom|group|talking|PATH] [--no-faults]
     .venv/bin/python benchmarks/serve.py --failover 5 [--cold] [--postgres]
 """
 
@@ -34,6 +36,7 @@ from monitor.store.migrate import upgrade  # noqa: E402
 
 VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
 CLIPS = [VIDEOS / "group_3people.mp4", VIDEOS / "talking_head_phone.mp4", VIDEOS / "classroom_front_720p.mp4"]
+CLIP_NAMES = {"classroom": CLIPS[2], "group": CLIPS[0], "talking": CLIPS[1]}
 KILL_EVERY_S = 30.0
 WARMUP_S = 30.0
 
@@ -67,6 +70,19 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system, with waited-for children) the processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
 def school(
     tmp: Path, cameras: list[tuple[str, Path]], log_dir: Path, warm: bool = True, extra: str = ""
 ) -> Path:
@@ -98,8 +114,11 @@ def status(engine) -> dict[str, dict]:
         return {r["name"]: dict(r) for r in rows}
 
 
-def run_school(url: str, seconds: float, n_cameras: int, extra: str) -> dict:
-    cameras = [(f"cam-{i + 1}", CLIPS[i % len(CLIPS)]) for i in range(n_cameras)]
+def run_school(
+    url: str, seconds: float, n_cameras: int, extra: str, clips: list[Path] = CLIPS, faults: bool = True
+) -> dict:
+    """``clips`` are dealt round robin to the cameras; ``faults=False``: no worker is killed."""
+    cameras = [(f"cam-{i + 1}", clips[i % len(clips)]) for i in range(n_cameras)]
     with tempfile.TemporaryDirectory() as tmp:
         config = school(Path(tmp), cameras, Path(tmp) / "logs", extra=extra)
         serve = start_serve(url, config, Path(tmp) / "serve.err")
@@ -108,6 +127,8 @@ def run_school(url: str, seconds: float, n_cameras: int, extra: str) -> dict:
         rss: list[float] = []
         kills = 0
         started = time.monotonic()
+        cpu_from: tuple[float, float] | None = None  # (monotonic, CPU seconds) when warm-up ended
+        cores = None
         next_kill = started + KILL_EVERY_S
         try:
             while (now := time.monotonic()) - started < seconds:
@@ -115,10 +136,15 @@ def run_school(url: str, seconds: float, n_cameras: int, extra: str) -> dict:
                 rows = status(engine)
                 rss.append(rss_mb(tree_pids(serve.pid)))
                 if now - started >= WARMUP_S:
+                    used = cpu_s(tree_pids(serve.pid))
+                    if cpu_from is None:
+                        cpu_from = (now, used)
+                    elif now > cpu_from[0]:
+                        cores = round((used - cpu_from[1]) / (now - cpu_from[0]), 2)
                     for name, row in rows.items():
                         if row["state"] == "running":
                             samples[name].append(row)
-                if now >= next_kill:
+                if faults and now >= next_kill:
                     victim = cameras[kills % len(cameras)][0]
                     pid = rows.get(victim, {}).get("pid")
                     if pid and rows[victim]["state"] == "running":
@@ -167,6 +193,9 @@ def run_school(url: str, seconds: float, n_cameras: int, extra: str) -> dict:
         "benchmark": "serve",
         "cameras": n_cameras,
         "camera_options": extra.strip().replace("\n", "; ") or "defaults",
+        "clips": sorted({clip.name for _, clip in cameras}),
+        "faults": faults,
+        "cores_after_warmup": cores,
         "seconds": seconds,
         "cpus": os.cpu_count(),
         "load_avg_1m_end": round(os.getloadavg()[0], 1),
@@ -246,7 +275,21 @@ def main() -> None:
     parser.add_argument("--sample-fps", type=float, help="frames per second each camera processes")
     parser.add_argument("--mode", choices=["emotion", "attention"], help="every camera's mode")
     parser.add_argument("--postgres", action="store_true", help="a throw-away PostgreSQL (else SQLite)")
+    parser.add_argument(
+        "--clip", default="mix", help="every camera's clip: classroom, group, talking, a path; mix: all three"
+    )
+    parser.add_argument("--no-faults", action="store_true", help="inject no crashes")
     args = parser.parse_args()
+    if args.clip == "mix":
+        clips = CLIPS
+    elif args.clip in CLIP_NAMES or Path(args.clip).is_file():
+        clips = [CLIP_NAMES.get(args.clip) or Path(args.clip).resolve()]
+    else:
+        parser.error(f"--clip: no such clip {args.clip!r} (classroom, group, talking, mix or a video file)")
+    if args.sample_fps is not None and args.sample_fps < 0:
+        parser.error("--sample-fps must be 0 or more")
+    if args.cameras < 1:
+        parser.error("--cameras must be at least 1")
     server = None
     tmp = tempfile.TemporaryDirectory()
     if args.postgres:
@@ -268,7 +311,9 @@ def main() -> None:
         else:
             extra = f"sample_fps = {args.sample_fps}\n" if args.sample_fps is not None else ""
             extra += f'mode = "{args.mode}"\n' if args.mode else ""
-            result = run_school(new_url(), args.seconds, args.cameras, extra)
+            result = run_school(
+                new_url(), args.seconds, args.cameras, extra, clips=clips, faults=not args.no_faults
+            )
         result["database"] = "postgresql" if server else "sqlite"
         print(json.dumps(result, indent=1))
     finally:
