@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -102,7 +103,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
     zone = school_zone(db)
     figures = lesson_figures(db, cs, emotion=privacy.shows_emotions(cs.mode), zone=zone)
     return {
-        "lines": summary_lines(figures),
+        "lines": summary_lines(figures, gettext),
         "faces_seen": bool(faces),
         # the retention policy deleted (some of) its observations: the page says so, not "no faces"
         "purged": purged_note(cs.observations_purged_at, zone, all_gone=not frames),
@@ -142,7 +143,7 @@ def _heads_up(cs: ClassSession, heads: HeadCount) -> dict | None:
         return None
     out = heads.as_dict()
     out["class_size"] = cs.class_size
-    out["of"] = heads.text() if heads.shares() is not None else NOT_READABLE
+    out["of"] = heads.text(gettext) if heads.shares() is not None else gettext(NOT_READABLE)
     return out
 
 

@@ -11,7 +11,10 @@ shares summed over frames (``heads_up_sum`` ...); ``HeadCount`` falls back to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from monitor.locales import N_
 
 HEAD_COUNT_COLUMNS = ("up_heads", "down_heads", "away_heads", "unknown_heads")
 """The rollup columns (session_rollups, lesson_stats) that keep the counts, in ``HeadCount`` order."""
@@ -20,7 +23,7 @@ HEAD_SHARE_COLUMNS = ("heads_up_sum", "heads_down_sum", "turned_away_sum")
 WARMUP_S = 2.0
 """The first seconds of a run: tracks are being confirmed and heads read for the first time, so the live view
 says "warming up" instead of figures."""
-NOT_READABLE = "no head could be read (faces too small or seen from behind)"
+NOT_READABLE = N_("no head could be read (faces too small or seen from behind)")
 """What a page or report says instead of a heads-up share when no head in view could be read."""
 
 
@@ -89,19 +92,26 @@ class HeadCount:
             return None
         return self.readable / self.frames, self.unknown / self.frames
 
-    def text(self) -> str:
-        """The base of the share, in words: "3 of 18 readable heads up; 5 not readable" (means per frame)."""
+    def text(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The base of the share, in words: "3 of 18 readable heads up; 5 not readable" (means per frame),
+        in the language of ``gettext`` (``monitor.locales.gettext_for``; English by default)."""
+        _ = gettext or (lambda text: text)
         base = self.per_frame()
         if base is None:
             return (
-                "heads-up share measured before posture counts were kept" if self.legacy else "no heads seen"
+                _("heads-up share measured before posture counts were kept")
+                if self.legacy
+                else _("no heads seen")
             )
         readable, unknown = base
         if not self.readable:
-            return f"no head readable; {unknown:.0f} not readable"
+            return _("no head readable; %(n)s not readable") % {"n": f"{unknown:.0f}"}
         up = self.up / self.frames
-        words = f"{up:.0f} of {readable:.0f} readable heads up"
-        return words + (f"; {unknown:.0f} not readable" if round(unknown) else "")
+        words = _("%(up)s of %(readable)s readable heads up") % {
+            "up": f"{up:.0f}",
+            "readable": f"{readable:.0f}",
+        }
+        return words + (_("; %(n)s not readable") % {"n": f"{unknown:.0f}"} if round(unknown) else "")
 
     def as_dict(self) -> dict:
         """JSON: shares of the readable heads and their base (what ``summary.heads_up`` carries)."""

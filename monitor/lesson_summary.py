@@ -8,6 +8,7 @@ school's time zone (``monitor.timefmt``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from monitor import timefmt
 from monitor.heads import HeadCount
 from monitor.labels import EMOTIONS, FACES_TOO_SMALL
+from monitor.locales import N_
 from monitor.store.queries import (
     PeopleInView,
     TimelineBucket,
@@ -35,9 +37,9 @@ MIN_PERIODS = 6
 """Below this many periods with faces the session is too short to single any out."""
 LOW_MARGIN = 0.05
 """A period counts as low only when its attention is this far below the session mean."""
-NO_FACES = "No faces were detected in this lesson."
-NO_DATA_YET = "No faces or frames have been stored for this lesson yet."
-ENGAGEMENT_WITHHELD = (
+NO_FACES = N_("No faces were detected in this lesson.")
+NO_DATA_YET = N_("No faces or frames have been stored for this lesson yet.")
+ENGAGEMENT_WITHHELD = N_(
     "The engagement index is hidden in attention-only mode: this lesson's index was not computed from "
     "attention alone."
 )
@@ -220,67 +222,89 @@ def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.0f}%"
 
 
-def period_text(p: Period, short: bool, zone: tzinfo | None = None) -> str:
-    """``10:05–10:09 (41% attention)``; ``short`` sessions (under 10 min) show seconds."""
+Gettext = Callable[[str], str]
+_CATALOGUE = (N_("faces too small to read expressions"),)
+"""Strings defined elsewhere (``monitor.labels``) that the summary translates."""
+
+
+def _english(text: str) -> str:
+    return text
+
+
+def period_text(p: Period, short: bool, zone: tzinfo | None = None, gettext: Gettext = _english) -> str:
+    """``10:05–10:09 (41% heads up)``; ``short`` sessions (under 10 min) show seconds."""
     span = f"{timefmt.clock(p.start, zone, short)}–{timefmt.clock(p.end, zone, short)}"
-    return f"{span} ({pct(p.attention)} heads up)"
+    return gettext("%(span)s (%(share)s heads up)") % {"span": span, "share": pct(p.attention)}
 
 
-def summary_lines(f: LessonFigures) -> list[str]:
+def summary_lines(f: LessonFigures, gettext: Gettext = _english) -> list[str]:
     """The summary a teacher reads first, as short plain sentences (never "0%" for a lesson with no faces,
-    never "no faces" for a lesson whose observations the retention policy deleted)."""
+    never "no faces" for a lesson whose observations the retention policy deleted), in the language of
+    ``gettext`` (``monitor.locales.gettext_for``; English by default)."""
+    _ = gettext
     purged = purged_note(f.session.get("observations_purged_at"), f.zone, all_gone=not f.timeline)
     if not f.timeline:
-        return [purged or (NO_DATA_YET if f.in_progress else NO_FACES)]
+        return [purged or _(NO_DATA_YET if f.in_progress else NO_FACES)]
     lines = [purged] if purged else []
     if not f.faces_seen:
-        return [
-            *lines,
-            NO_FACES
-            + f" {f.session['frames'] or sum(b.frames for b in f.timeline)} frames were analysed"
-            + (" so far." if f.in_progress else "."),
-        ]
+        frames = f.session["frames"] or sum(b.frames for b in f.timeline)
+        analysed = (
+            _("%(n)s frames were analysed so far.") if f.in_progress else _("%(n)s frames were analysed.")
+        )
+        return [*lines, _(NO_FACES) + " " + analysed % {"n": frames}]
     if f.emotion and f.emotion_shares:
         top = sorted(f.emotion_shares.items(), key=lambda kv: kv[1], reverse=True)[:3]
-        moods = ", ".join(f"{label} {pct(share)}" for label, share in top)
-        lines.append(f"Dominant expressions across the class: {moods}.")
+        moods = _(", ").join(f"{_(label)} {pct(share)}" for label, share in top)
+        lines.append(_("Dominant expressions across the class: %(moods)s.") % {"moods": moods})
     elif f.emotion:  # emotion mode, faces seen, none large enough to read (monitor.classify min_face_px)
-        lines.append(f"Expressions: {FACES_TOO_SMALL}.")
+        lines.append(_("Expressions: %(why)s.") % {"why": _(FACES_TOO_SMALL)})
     thirds = f.engagement_thirds
-    detail = ""
-    if all(v is not None for v in thirds):
-        first, middle, last = (pct(v) for v in thirds)
-        detail = f": {first} in the first third, {middle} in the middle, {last} in the last"
-    lines.append(heads_up_text(f.session, f.heads))
+    lines.append(heads_up_text(f.session, f.heads, _))
     if f.engagement_withheld:
-        lines.append(ENGAGEMENT_WITHHELD)
+        lines.append(_(ENGAGEMENT_WITHHELD))
+    elif all(v is not None for v in thirds):
+        first, middle, last = (pct(v) for v in thirds)
+        lines.append(
+            _(
+                "Engagement index averaged %(mean)s over the session: %(first)s in the first third, "
+                "%(middle)s in the middle, %(last)s in the last."
+            )
+            % {"mean": pct(f.mean_engagement), "first": first, "middle": middle, "last": last}
+        )
     else:
-        lines.append(f"Engagement index averaged {pct(f.mean_engagement)} over the session{detail}.")
+        lines.append(
+            _("Engagement index averaged %(mean)s over the session.") % {"mean": pct(f.mean_engagement)}
+        )
     if f.low_periods:
         short = f.duration_s < 600
-        periods = "; ".join(period_text(p, short, f.zone) for p in f.low_periods)
-        lines.append(f"Lowest heads-up periods: {periods}.")
+        periods = _("; ").join(period_text(p, short, f.zone, _) for p in f.low_periods)
+        lines.append(_("Lowest heads-up periods: %(periods)s.") % {"periods": periods})
     if f.people is not None and f.people.seconds:
         tracks = f.session["tracks"]
-        lines.append(
-            f"People in view: {f.people.text()}; {tracks} anonymous track{'s' * (tracks != 1)} in all."
+        people = _("typical %(typical)s, peak %(peak)s") % f.people.counts()
+        line = (
+            _("People in view: %(people)s; 1 anonymous track in all.")
+            if tracks == 1
+            else _("People in view: %(people)s; %(n)s anonymous tracks in all.")
         )
+        lines.append(line % {"people": people, "n": tracks})
     return lines
 
 
-def heads_up_text(session: dict, heads: HeadCount) -> str:
+def heads_up_text(session: dict, heads: HeadCount, gettext: Gettext = _english) -> str:
     """The lesson's heads-up line with its base: "Heads up: 15% of the readable heads (on average 3 of 18
     readable heads up; 5 not readable); heads down 50%, turned away 35%." Unknown heads never count as up."""
+    _ = gettext
     shares = heads.shares()
     if shares is None:
         return (
-            "Heads up: not readable (no head in view could be read: faces too small or seen from behind)."
+            _("Heads up: not readable (no head in view could be read: faces too small or seen from behind).")
             if heads.frames
-            else "Heads up: no heads seen."
+            else _("Heads up: no heads seen.")
         )
     up, down, away = (pct(v) for v in shares)
-    size = f", class of {session['class_size']}" if session.get("class_size") else ""
-    return (
-        f"Heads up: {up} of the readable heads (on average {heads.text()}{size}); "
-        f"heads down {down}, turned away {away}."
-    )
+    size = _(", class of %(n)s") % {"n": session["class_size"]} if session.get("class_size") else ""
+    return _(
+        "Heads up: %(up)s of the readable heads (on average %(base)s%(size)s); heads down %(down)s, "
+        "turned away %(away)s."
+    ) % {"up": up, "base": heads.text(_), "size": size, "down": down, "away": away}

@@ -186,7 +186,7 @@ def when_text(c: ReportContent) -> str:
 
 def headline(c: ReportContent) -> list[str]:
     """The summary a teacher reads first: ``monitor.lesson_summary.summary_lines``, as on the session page."""
-    return summary_lines(c)
+    return summary_lines(c, c.gettext)
 
 
 def marker_lines(c: ReportContent) -> list[str]:

@@ -165,7 +165,11 @@ class PeopleInView:
 
     def text(self) -> str:
         """``typical 3, peak 4`` (whole numbers where the figure is within 0.05 of one)."""
-        return f"typical {_count(self.typical)}, peak {_count(self.peak)}"
+        return "typical {typical}, peak {peak}".format(**self.counts())
+
+    def counts(self) -> dict[str, str]:
+        """The typical and peak counts as words: ``{"typical": "3", "peak": "4"}``."""
+        return {"typical": _count(self.typical), "peak": _count(self.peak)}
 
 
 def _count(v: float) -> str:

@@ -70,7 +70,9 @@ def test_pages_write_dates_and_lengths_the_chinese_way(app, school, world) -> No
 def test_flash_messages_errors_and_json_messages_follow_the_locale(app, school) -> None:
     client = app.test_client()
     client.get("/login", headers=ZH)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
     wrong = {"username": "alice", "password": "not her password", "csrf_token": token}
     page = client.post("/login", data=wrong, headers=ZH).get_data(as_text=True)
     assert "用户名或密码错误。" in page
@@ -82,3 +84,14 @@ def test_flash_messages_errors_and_json_messages_follow_the_locale(app, school) 
     assert english["message"] == "no session 999999"
     error_page = client.get("/sessions/999999", headers=ZH).get_data(as_text=True)
     assert "找不到页面" in error_page and "没有编号为 999999 的课堂记录" in error_page
+
+
+def test_the_lesson_summary_reads_in_chinese(app, school) -> None:
+    client = app.test_client()
+    assert log_in(client, "alice").status_code == 302
+    page = client.get(f"/sessions/{school['lesson_a']}", headers=ZH).get_data(as_text=True)
+    assert "整节课的参与度指数平均为" in page and "画面中人数：通常 3 人" in page
+    english = client.get(f"/sessions/{school['lesson_a']}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert "Engagement index averaged" in english

@@ -67,6 +67,7 @@ def test_pdf_prints_the_chinese_label(app, chinese_lesson, tmp_path: Path) -> No
     assert CAMERA in squeezed and MARKER in squeezed
     assert "课堂报告" in squeezed and "摘要" in squeezed  # the headings are in Chinese too
     assert "整节课的参与度" in squeezed  # and the charts' titles
+    assert "画面中人数：通常3人" in squeezed and "整节课的参与度指数平均为" in squeezed  # the summary too
     assert "2026年12月8日" in squeezed  # the day in the school's zone, written the Chinese way
     plain, full = _file_name(resp)
     assert full == f"session-{chinese_lesson}-数学-初二(3)班-2026-12-08.pdf"
