@@ -23,6 +23,7 @@ from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' w
     summary_lines,
 )
 from monitor.locales import LOCALES, N_, gettext_for, long_date
+from monitor.locales import duration as locale_duration
 from monitor.store.markers import list_markers
 from monitor.store.queries import track_summaries
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
@@ -159,7 +160,7 @@ def when_text(c: ReportContent) -> str:
     if c.locale != "en":
         _ = c.gettext
         day = long_date(c.started, c.zone or timefmt.UTC_ZONE, c.locale)
-        start, span = clock(c.started, short, c.zone), duration_text(c.duration_s)
+        start, span = clock(c.started, short, c.zone), locale_duration(c.duration_s, c.locale)
         if c.in_progress:
             until = clock(c.data_until, True, c.zone)
             return _("%(day)s, started %(start)s, in progress: data up to %(until)s (%(span)s, %(zone)s)") % {
@@ -170,7 +171,13 @@ def when_text(c: ReportContent) -> str:
                 "zone": zone,
             }
         end = clock(datetime.fromisoformat(c.session["ended_at"]), short, c.zone)
-        return f"{day}, {start}–{end} ({span}, {zone})"
+        return _("%(day)s, %(start)s–%(end)s (%(span)s, %(zone)s)") % {
+            "day": day,
+            "start": start,
+            "end": end,
+            "span": span,
+            "zone": zone,
+        }
     day = timefmt.day(c.started, c.zone)
     if c.in_progress:
         return (
@@ -197,16 +204,22 @@ def marker_lines(c: ReportContent) -> list[str]:
 
 def model_text(c: ReportContent) -> str:
     """One line on the model behind the figures."""
+    _ = c.gettext
     if not c.emotion:
         detector = c.session.get("detector") or "default"
-        return (
-            f"Attention-only mode: only face position and orientation were estimated (detector: {detector})."
-        )
+        return _(
+            "Attention-only mode: only face position and orientation were estimated (detector: %(detector)s)."
+        ) % {"detector": detector}
     if c.model is None:
-        return "Expression model: not recorded for this session."
+        return _("Expression model: not recorded for this session.")
     acc = c.model.get("accuracy")
     f1 = c.model.get("macro_f1")
-    measured = "accuracy not measured" if acc is None else f"measured test accuracy {pct(acc)}"
+    measured = (
+        _("accuracy not measured") if acc is None else _("measured test accuracy %(acc)s") % {"acc": pct(acc)}
+    )
     if f1 is not None:
         measured += f", macro-F1 {f1:.2f}"
-    return f"Expression model {c.model['version']}: {measured}."
+    return _("Expression model %(version)s: %(measured)s.") % {
+        "version": c.model["version"],
+        "measured": measured,
+    }
