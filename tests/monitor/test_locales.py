@@ -58,3 +58,14 @@ def test_dates_in_chinese() -> None:
     at = datetime(2026, 12, 7, 17, 30, tzinfo=UTC)
     assert long_date_time(at, SHANGHAI, "zh_Hans_CN") == "2026年12月8日 周二 01:30"
     assert long_date_time(at, SHANGHAI, "en") == "Tue 8 Dec 2026 01:30"
+
+
+def test_admins_set_the_default_language_from_the_cli_which_stays_english(db_url) -> None:
+    from tests.conftest import run_cli
+
+    ok = run_cli("--db", db_url, "settings", "set", "locale", "zh-CN")
+    assert ok.returncode == 0, ok.stderr
+    assert 'locale = "zh_Hans_CN"' in ok.stdout and ok.stdout.isascii()
+    bad = run_cli("--db", db_url, "settings", "set", "locale", "fr")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "locale must be one of en, zh_Hans_CN" in bad.stderr
