@@ -11,15 +11,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Flask, Response, abort, request, session
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.engine import make_url
 
 from monitor.config import Settings
-from monitor.store.db import normalise_url
+from monitor.store.db import sqlite_file
 
 log = logging.getLogger(__name__)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -77,9 +75,9 @@ def secret_key(settings: Settings) -> str:
     """The configured key; else one kept next to the SQLite file; else a per-process key (with a warning)."""
     if settings.secret_key:
         return settings.secret_key
-    url = make_url(normalise_url(settings.db_url))
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        path = Path(url.database).expanduser().resolve().with_name(Path(url.database).name + ".secret")
+    database = sqlite_file(settings.db_url)
+    if database is not None:
+        path = database.resolve().with_name(database.name + ".secret")
         try:
             if not path.exists():
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -11,10 +11,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.store.db import normalise_url
+from monitor.store.db import sqlite_file
 
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".secret")
 """The database file and the files SQLite (and the dashboard's secret key) keep beside it."""
@@ -28,13 +27,10 @@ def database_files(db_url: str | Path | None) -> list[Path]:
     """The SQLite file of ``db_url`` and its companion files (resolved); empty for a server database."""
     if not db_url:
         return []
-    try:
-        url = make_url(normalise_url(db_url))
-    except ArgumentError:
+    file = sqlite_file(db_url)
+    if file is None:
         return []
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return []
-    base = Path(url.database).expanduser().resolve()
+    base = file.resolve()
     return [base.with_name(base.name + suffix) for suffix in SQLITE_COMPANIONS]
 
 

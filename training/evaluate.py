@@ -139,15 +139,13 @@ def _precision_of(path: Path) -> str:
 
 def _database_exists(db_url: str) -> bool:
     """Whether ``db_url`` names a server database or an SQLite file that exists (never create one to ask)."""
-    text = str(db_url)
-    if "://" not in text:  # a plain path is an SQLite file, as in monitor.store
-        return Path(text).expanduser().is_file()
-    if not text.startswith("sqlite"):
-        return True
-    from sqlalchemy.engine import make_url
+    from monitor.store.db import sqlite_file
 
-    database = make_url(text).database
-    return bool(database) and database != ":memory:" and Path(database).is_file()
+    text = str(db_url)
+    if "://" in text and not text.startswith("sqlite"):
+        return True
+    file = sqlite_file(text)  # a plain path is an SQLite file, as in monitor.store
+    return file is not None and file.is_file()
 
 
 def newest_model_dir(models_root: Path = Path("models"), db_url: str | None = None) -> Path | None:

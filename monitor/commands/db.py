@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-from sqlalchemy.engine import make_url
 
 from monitor.config import Settings, default_data_dir
 from monitor.store import DatabaseError, normalise_url
+from monitor.store.db import sqlite_file
 from monitor.store.migrate import current_revision, upgrade
 
 
@@ -17,10 +15,10 @@ def ensure_sqlite_dir(url: str) -> None:
 
     Only the default folder: a mistyped ``--db`` path should fail loudly, not grow new folders.
     """
-    parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    file = sqlite_file(url)
+    if file is None:
         return
-    parent = Path(parsed.database).expanduser().resolve().parent
+    parent = file.resolve().parent
     if parent == default_data_dir().resolve():
         parent.mkdir(parents=True, exist_ok=True)
 

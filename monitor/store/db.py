@@ -41,6 +41,18 @@ def normalise_url(url: str | Path) -> str:
     return text
 
 
+def sqlite_file(url: str | Path) -> Path | None:
+    """The SQLite file a database URL (or plain path) names, ``~`` expanded and not yet resolved; None for
+    a server database, an in-memory one, or text that is no database URL. The one parser of SQLite URLs."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 def make_engine(
     url: str | Path,
     *,
