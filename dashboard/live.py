@@ -37,7 +37,7 @@ from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
 from monitor.store.queries import latest_frame
 from monitor.store.schema import Camera, ClassSession, User, UserSession, utcnow
-from monitor.views.privacy import Privacy
+from monitor.views.audience import Audience
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +262,7 @@ class LivePoller:
         """Emit (and return) the summaries of frames stored since the last poll."""
         sent = []
         with self.database.reader() as db:
-            privacy = Privacy.load(db)
+            audience = Audience.load(db)  # the site's rules of this poll, for every lesson in it
             running = db.scalars(select(ClassSession).where(ClassSession.ended_at.is_(None))).all()
             live_ids = {cs.id for cs in running}
             for sid in list(self._last_frame):
@@ -273,7 +273,7 @@ class LivePoller:
                 if not rows:
                     continue
                 self._last_frame[cs.id] = rows[0].frame_index
-                payload = frame_payload(db, cs, rows, privacy)
+                payload = frame_payload(db, cs, rows, audience.privacy)
                 self.socketio.emit(LIVE_EVENT, payload, to=camera_room(cs.camera_id))
                 sent.append(payload)
         return sent

@@ -22,13 +22,12 @@ from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' w
     period_text,
     summary_lines,
 )
-from monitor.locales import LOCALES, N_, gettext_for, long_date
+from monitor.locales import N_, gettext_for, long_date
 from monitor.locales import duration as locale_duration
 from monitor.store.markers import list_markers
 from monitor.store.queries import track_summaries
 from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
-from monitor.store.site_settings import get_setting, school_zone
-from monitor.views.privacy import Privacy
+from monitor.views.audience import Audience
 
 TABLE_TRACKS = 15
 """Rows of the per-track table in PDF/HTML (the longest in view); JSON lists every track."""
@@ -114,10 +113,11 @@ def load_content(
     if cs is None:
         raise LookupError(f"no session {session_id}")
     camera = db.get(Camera, cs.camera_id)
-    privacy = Privacy.load(db)
+    audience = Audience.load(db, locale=locale)  # the site's rules, zone and language, read once
+    privacy = audience.privacy
     # The site's settings now decide what a report may show, whatever the session ran in.
     emotion = privacy.shows_emotions(cs.mode)
-    figures = lesson_figures(db, cs, emotion=emotion, zone=school_zone(db))
+    figures = lesson_figures(db, cs, emotion=emotion, zone=audience.zone)
     figures.session["mode"] = privacy.shown_mode(cs.mode)  # what this report may show, not what ran
 
     tracks = track_summaries(db, session_id)
@@ -134,7 +134,7 @@ def load_content(
         class_only=class_only,
         model=model_info(db, cs.model_version, models_dir) if emotion else None,
         markers=list_markers(db, session_id),
-        locale=locale if locale in LOCALES else get_setting(db, "locale"),
+        locale=audience.locale,
     )
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from monitor.locales import LOCALES
 from monitor.store.site_settings import all_settings, school_zone
 from monitor.views.privacy import Privacy
 
@@ -29,12 +30,12 @@ class Audience:
     def load(
         cls, db: Session, camera_ids: Sequence[int] | None = None, locale: str | None = None
     ) -> Audience:
-        """The site's settings now; ``locale``: the requester's language (None: the site's default)."""
+        """The site's settings now; ``locale``: the requester's language (None or unknown: the site's)."""
         site = all_settings(db)
         return cls(
             privacy=Privacy.from_settings(site),
             zone=school_zone(db),
-            locale=locale or site["locale"],
+            locale=locale if locale in LOCALES else site["locale"],
             camera_ids=None if camera_ids is None else tuple(camera_ids),
         )
 
