@@ -125,9 +125,8 @@ def track_timeline(session_id: int, track_id: int) -> Any:
     if bucket_s is None:
         bucket_s = queries.auto_bucket_seconds((queries.session_end(cs) - cs.started_at).total_seconds())
     rows = queries.track_timeline(db, session_id, track_id, bucket_s)
-    if not privacy.emotions:
-        rows = [{**r, "emotions": None} for r in rows]
-    return jsonify(session_id=session_id, track_id=track_id, bucket_s=bucket_s, buckets=rows)
+    buckets = [privacy.track_bucket(r) for r in rows]
+    return jsonify(session_id=session_id, track_id=track_id, bucket_s=bucket_s, buckets=buckets)
 
 
 # ---- administration -------------------------------------------------------------------------------------

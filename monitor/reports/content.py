@@ -120,12 +120,8 @@ def load_content(
     figures = lesson_figures(db, cs, emotion=emotion, zone=audience.zone)
     figures.session["mode"] = privacy.shown_mode(cs.mode)  # what this report may show, not what ran
 
-    tracks = track_summaries(db, session_id)
+    tracks = privacy.report_tracks(track_summaries(db, session_id), cs.mode)
     class_only = not privacy.tracks
-    if class_only:
-        tracks = []
-    if not emotion:
-        tracks = [{k: v for k, v in t.items() if k not in ("emotions", "dominant")} for t in tracks]
     return ReportContent(
         **{f.name: getattr(figures, f.name) for f in fields(LessonFigures)},
         camera=camera.name if camera else f"camera {cs.camera_id}",

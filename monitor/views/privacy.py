@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from monitor.store.site_settings import all_settings
 
+TRACK_EMOTION_KEYS = ("emotions", "dominant")
+"""The keys of a per-track summary row that carry emotions."""
+
 
 @dataclass(frozen=True)
 class Privacy:
@@ -51,7 +54,21 @@ class Privacy:
         return out if self.engagement else {**out, "engagement": None}
 
     def track_row(self, row: dict) -> dict:
-        return row if self.emotions else {**row, "emotions": None, "dominant": None}
+        """A per-track summary row for the API: its emotion keys None when emotions are off."""
+        return row if self.emotions else {**row, **dict.fromkeys(TRACK_EMOTION_KEYS)}
+
+    def track_bucket(self, bucket: dict) -> dict:
+        """One bucket of a track's timeline for the API: its emotions None when emotions are off."""
+        return bucket if self.emotions else {**bucket, "emotions": None}
+
+    def report_tracks(self, rows: list[dict], recorded_mode: str) -> list[dict]:
+        """The per-track rows a report carries: none in class-only mode, and without the emotion keys
+        unless the lesson's emotions may be shown (``shows_emotions``)."""
+        if not self.tracks:
+            return []
+        if self.shows_emotions(recorded_mode):
+            return rows
+        return [{k: v for k, v in t.items() if k not in TRACK_EMOTION_KEYS} for t in rows]
 
     def live_frame(self, payload: dict) -> dict:
         out = dict(payload)
