@@ -158,9 +158,11 @@ class DashboardServer(BaseApplication):
     def load(self) -> Any:
         from dashboard import create_app
         from dashboard.live import live_slots
+        from monitor import gc_tuning
 
         app = create_app(self.settings)
         app.extensions["live_gate"].max_total = live_slots(self.threads)
+        gc_tuning.settle()  # the app is built: no request pays for walking it in a full collection
         return app
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from monitor import gc_tuning
 from monitor.capture import FrameFeed, FrameSource, SourceError
 from monitor.classify import ModelError
 from monitor.config import Settings
@@ -196,6 +197,7 @@ class CaptureWorker:
                 if self.schedule is None:
                     self._due = self.session_label  # opened with the camera's first frame
             self.feed = self.source.feed(start)
+            gc_tuning.settle()  # start-up is done: what is loaded now lives as long as the process
             self._loop(self.feed)
         finally:
             self._finish()
