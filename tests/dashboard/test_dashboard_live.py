@@ -229,8 +229,12 @@ def test_live_frames_carry_the_heads_up_ratio_even_in_class_only_mode(app, world
             text("UPDATE class_sessions SET attention_basis = 'class_size', class_size = 26 WHERE id = :s"),
             {"s": running["session"]},
         )
+        # each frame: face 1 up, face 2 not readable, the others down
         db.execute(
-            text("UPDATE session_rollups SET heads_up_sum = frames * 0.25 WHERE session_id = :s"),
+            text(
+                "UPDATE observations SET posture = CASE track_id WHEN 1 THEN 'up' WHEN 2 THEN 'unknown' "
+                "ELSE 'down' END WHERE session_id = :s"
+            ),
             {"s": running["session"]},
         )
     world.setting("class_only", True)
@@ -240,4 +244,11 @@ def test_live_frames_carry_the_heads_up_ratio_even_in_class_only_mode(app, world
     sio.emit("watch", {"camera_id": running["camera"]}, callback=True)
     poller.poll_once()
     (frame,) = frames_received(sio)
-    assert frame["heads_up"] == 0.25 and frame["tracks"] == []
+    faces = frame["faces"]
+    assert faces >= 3 and frame["tracks"] == []  # class-only: no face leaves, the class figure does
+    # the share of the READABLE heads (the unknown one left out), with its base
+    assert frame["heads_up"] == round(1 / (faces - 1), 4)
+    assert frame["heads"] == {
+        "up": 1, "down": faces - 2, "away": 0, "unknown": 1, "readable": faces - 1,
+        "text": f"1 of {faces - 1} readable heads up; 1 not readable",
+    }  # fmt: skip
