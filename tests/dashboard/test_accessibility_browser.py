@@ -72,3 +72,32 @@ def test_every_page_has_no_serious_accessibility_violation(
         assert {path: v for path, v in found.items() if v} == {}
     finally:
         browser.quit()
+
+
+def test_keyboard_reaches_the_content_and_every_face_row(server, school_for_axe, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.support.browser import wait_for
+
+    browser = start_chromium(tmp_path / "profile")
+    try:
+        open_logged_in(browser, server, f"/sessions/{school_for_axe['lesson']}")
+        body = browser.find_element(By.TAG_NAME, "body")
+        body.send_keys(Keys.TAB)  # the first stop is the skip link, and it leads to the content
+        first = browser.switch_to.active_element
+        assert first.get_attribute("class") == "skip-link" and first.is_displayed()
+        first.send_keys(Keys.ENTER)
+        assert browser.switch_to.active_element.get_attribute("id") == "main"
+        rows = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#tracks tbody tr"), what="face rows")
+        row = rows[0]
+        assert row.get_attribute("tabindex") == "0"
+        row.send_keys(Keys.ENTER)  # focus and Enter open the face's timeline, as a click does
+        chart_box = browser.find_element(By.ID, "track-chart-box")
+        wait_for(chart_box.is_displayed, what="the face's chart")
+        assert "selected" in row.get_attribute("class")
+        canvases = browser.find_elements(By.CSS_SELECTOR, "canvas")
+        assert canvases
+        assert all(c.get_attribute("role") == "img" and c.get_attribute("aria-label") for c in canvases)
+    finally:
+        browser.quit()

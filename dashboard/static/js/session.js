@@ -290,6 +290,11 @@
       tr.append(td);
     }
     tr.addEventListener("click", () => showTrack(tr, t.track_id));
+    // From the keyboard too: each row is a stop, Enter or Space opens its timeline.
+    tr.tabIndex = 0;
+    tr.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); showTrack(tr, t.track_id); }
+    });
     return tr;
   }
 
