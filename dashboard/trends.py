@@ -114,19 +114,21 @@ def lesson_dict(cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy:
 def display(row: dict, cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy) -> dict:
     """Text for the sessions list: a figure, or what is going on instead (never a bare 0%)."""
     empty = f.empty_reason()
-    attention = empty or "not measured"
+    empty = gettext(empty) if empty else None  # in the reader's language (monitor.store.lesson_stats)
+    attention = empty or gettext("not measured")
     if row["attention"] is not None:
         attention = f"{row['attention'] * 100:.0f}%"
     if row["engagement"] is not None:
         engagement = f"{row['engagement'] * 100:.0f}%"
     elif not privacy.for_lesson(cs.mode).engagement and not empty:
-        engagement = "hidden in attention-only mode"
+        engagement = gettext("hidden in attention-only mode")
     else:
         engagement = empty or "–"
     if row["people_typical"] is None or empty:
         people = empty or "–"
     else:
-        people = f"typical {row['people_typical']:g}, peak {row['people_peak']:g}"
+        counts = {"typical": f"{row['people_typical']:g}", "peak": f"{row['people_peak']:g}"}
+        people = gettext("typical %(typical)s, peak %(peak)s", **counts)
     return {"attention_text": attention, "engagement_text": engagement, "people_text": people}
 
 

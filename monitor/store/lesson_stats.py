@@ -27,6 +27,7 @@ from sqlalchemy import Float, Integer, Row, cast, extract, func, literal, litera
 from sqlalchemy.orm import Session
 
 from monitor.heads import HEAD_COUNT_COLUMNS, HeadCount
+from monitor.locales import N_
 from monitor.store.schema import ClassSession, LessonStats, SessionRollup, UTCDateTime, utcnow
 
 SPARK_POINTS = 24
@@ -70,9 +71,9 @@ class LessonFigures:
     def empty_reason(self) -> str | None:
         """Why a lesson has no figures ("no video stored", "no faces detected"), None when it has some."""
         if not self.frames:
-            return "no video stored"
+            return N_("no video stored")
         if not self.faces:
-            return "no faces detected"
+            return N_("no faces detected")
         return None
 
 

@@ -62,6 +62,7 @@ def test_pages_write_dates_and_lengths_the_chinese_way(app, school, world) -> No
     page = client.get("/sessions", headers=ZH).get_data(as_text=True)
     # Lesson A started 09:00 UTC on Monday 3 March 2025: 17:00 in Shanghai; it lasted 60 s.
     assert "2025年3月3日 周一 17:00" in page and "1分钟" in page
+    assert "通常 3 人，峰值 3 人" in page  # the list's own words too
     assert "Mon 03 Mar 2025" not in page
     english = client.get("/sessions", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Mon 03 Mar 2025 17:00" in english and "1 min" in english
