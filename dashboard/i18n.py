@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel import Locale
-from flask import Blueprint, Flask, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import Babel, get_locale, gettext, refresh
 
 from dashboard.db import write_db
@@ -88,7 +88,17 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.context_processor(inject)
+    app.after_request(say_the_language)
     app.register_blueprint(bp)
+
+
+def say_the_language(response: Response) -> Response:
+    """``Content-Language`` of the answer, and ``Vary: Accept-Language`` so that no cache hands a Chinese
+    page to an English browser."""
+    response.vary.add("Accept-Language")
+    if request.endpoint != "static":
+        response.headers.setdefault("Content-Language", LOCALE_TAGS[current_locale()])
+    return response
 
 
 bp = Blueprint("i18n", __name__)

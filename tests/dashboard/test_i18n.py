@@ -24,6 +24,8 @@ def test_login_page_follows_accept_language(app) -> None:
     assert _lang(chinese) == "zh-Hans-CN"
     assert "登录" in chinese and "Log in" not in chinese
     assert "用户名" in chinese and "密码" in chinese
+    resp = client.get("/login", headers=ZH)
+    assert resp.headers["Content-Language"] == "zh-Hans-CN" and "Accept-Language" in resp.headers["Vary"]
 
 
 def test_site_default_when_the_browser_asks_for_neither(app, world) -> None:
@@ -96,3 +98,11 @@ def test_the_lesson_summary_reads_in_chinese(app, school) -> None:
         as_text=True
     )
     assert "Engagement index averaged" in english
+
+
+def test_a_garbled_accept_language_header_falls_back_quietly(app) -> None:
+    client = app.test_client()
+    for header in ("zh;q=abc, ,,;;=", "*", "x" * 5000, "en;q=0, zh-CN;q=0.1"):
+        resp = client.get("/login", headers={"Accept-Language": header})
+        assert resp.status_code == 200, header
+    assert _lang(client.get("/login", headers={"Accept-Language": "*"}).get_data(as_text=True)) == "en"
