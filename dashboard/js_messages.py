@@ -75,7 +75,16 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("down"),
     N_("away"),
     N_("unknown"),
-    # Values the scripts (and templates) translate as they come: expressions and camera states.
+    # Values the scripts (and templates) translate as they come: expressions, camera and worker states.
+    N_("running"),
+    N_("starting"),
+    N_("standby"),
+    N_("stopped"),
+    N_("finished"),
+    N_("failed"),
+    N_("never started"),
+    N_("camera offline"),
+    N_("camera reconnecting"),
     N_("angry"),
     N_("disgust"),
     N_("fear"),

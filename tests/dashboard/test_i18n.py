@@ -106,3 +106,10 @@ def test_a_garbled_accept_language_header_falls_back_quietly(app) -> None:
         resp = client.get("/login", headers={"Accept-Language": header})
         assert resp.status_code == 200, header
     assert _lang(client.get("/login", headers={"Accept-Language": "*"}).get_data(as_text=True)) == "en"
+
+
+def test_worker_states_on_the_health_page_in_chinese(app, school) -> None:
+    client = app.test_client()
+    assert log_in(client, "admin").status_code == 302
+    page = client.get("/health", headers=ZH).get_data(as_text=True)
+    assert "采集进程运行状态" in page and ">从未启动<" in page and ">never started<" not in page

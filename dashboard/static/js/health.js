@@ -27,7 +27,7 @@
     const pill = document.createElement("span");
     const bad = w.stale || ["failed", "stopped", "never started"].includes(w.state) || w.state.startsWith("camera ");
     pill.className = "status " + (bad ? "offline" : "online");
-    pill.textContent = w.state + (w.stale ? " · " + CM.t("stale") : "");
+    pill.textContent = CM.t(w.state) + (w.stale ? " · " + CM.t("stale") : "");
     td.appendChild(pill);
     return td;
   }
