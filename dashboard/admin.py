@@ -8,14 +8,12 @@ answers with one flash message and a redirect; malformed ids answer 400.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from dashboard import access
 from dashboard.accounts import AccountError, add_user, set_cameras
@@ -30,14 +28,13 @@ from dashboard.camera_setup import (
 )
 from dashboard.db import get_db, write_db
 from dashboard.params import parse_int
-from monitor import timefmt
 from monitor.cameras import rects_text
-from monitor.store import queries, site_settings, worker_health
+from monitor.store import queries, site_settings
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
-from monitor.store.schema import Camera, ClassSession, User, WorkerStatus, utcnow
-from monitor.store.sessions import LIVE_STATES, STALE_AFTER_S, is_stale
+from monitor.store.schema import Camera, User, utcnow
 from monitor.store.site_settings import all_settings, school_zone
+from monitor.views.health import STALE_AFTER_S, worker_rows
 
 bp = Blueprint("admin", __name__)
 ROLES = ("teacher", "admin")
@@ -246,67 +243,12 @@ def site_settings_post() -> Any:
 # ---- health ---------------------------------------------------------------------------------------------
 
 
-def health_rows(db: Session, camera_ids: list[int] | None, now: datetime | None = None) -> list[dict]:
-    """Each camera's worker: state, where it runs, heartbeat age, fps, people in view, errors."""
-    now = now or utcnow()
-    zone = school_zone(db)
-    stmt = (
-        select(Camera, WorkerStatus, ClassSession)
-        .outerjoin(WorkerStatus, WorkerStatus.camera_id == Camera.id)
-        .outerjoin(ClassSession, ClassSession.id == WorkerStatus.session_id)
-        .order_by(Camera.name)
-    )
-    if camera_ids is not None:
-        stmt = stmt.where(Camera.id.in_(camera_ids))
-    out = []
-    for cam, ws, cs in db.execute(stmt):
-        beat = ws.last_heartbeat if ws else None
-        state = ws.state if ws else "never started"
-        stale = ws is not None and state in LIVE_STATES and is_stale(beat, now)
-        live = ws is not None and state in LIVE_STATES and not stale
-        out.append(
-            {
-                "camera_id": cam.id,
-                "camera": cam.name,
-                "state": worker_health.shown_state(ws, state, live),
-                "stale": stale,
-                "pid": ws.pid if ws else None,
-                "host": ws.hostname if ws else None,
-                "started_at": ws.started_at.isoformat(timespec="milliseconds")
-                if ws and ws.started_at
-                else None,
-                "last_heartbeat": beat.isoformat(timespec="milliseconds") if beat else None,
-                "heartbeat_age_s": round((now - beat).total_seconds(), 1) if beat else None,
-                "heartbeat_ago": timefmt.relative(beat, zone, now),
-                "fps": round(ws.fps, 1) if ws and ws.fps is not None else None,
-                "people_in_view": ws.faces_in_view if ws and state == "running" and not stale else 0,
-                "frames": ws.frames if ws else 0,
-                "session": None
-                if cs is None
-                else {"id": cs.id, "label": cs.label, "in_progress": cs.ended_at is None},
-                "model_version": ws.model_version if ws else None,
-                "message": ws.message if ws else None,
-                "restarts": (ws.restarts or 0) if ws else 0,
-                # the supervisor's last error, else what the heartbeat says is wrong (camera, lost frames)
-                "last_error": worker_health.last_error(ws, live, zone),
-                **worker_health.capture_fields(ws, live),
-                "frames_lost": ws.frames_lost if ws else 0,
-                "store_error": ws.store_error if ws else None,
-                # Added by the capture pipeline's own columns when present (migration 0007).
-                "frames_dropped": getattr(ws, "frames_dropped", None),
-                "latency_p50_ms": getattr(ws, "latency_p50_ms", None),
-                "latency_p95_ms": getattr(ws, "latency_p95_ms", None),
-            }
-        )
-    return out
-
-
 @bp.get("/health")
 def health() -> Any:
     db = get_db()
     return render_template(
         "health.html",
-        workers=health_rows(db, access.visible_camera_ids(db)),
+        workers=worker_rows(db, access.visible_camera_ids(db)),
         stale_after_s=STALE_AFTER_S,
         retention=retention_status(db, zone=school_zone(db)),
     )
@@ -319,6 +261,6 @@ def api_health() -> Any:
     return jsonify(
         now=now.isoformat(timespec="milliseconds"),
         stale_after_s=STALE_AFTER_S,
-        workers=health_rows(db, access.visible_camera_ids(db), now),
+        workers=worker_rows(db, access.visible_camera_ids(db), now),
         retention=retention_status(db, now, zone=school_zone(db)),
     )

@@ -1,17 +1,15 @@
 """Each camera's worker as ``classroom-monitor status`` shows it: one row per camera, from the store.
 
 A running worker whose camera cannot be read shows ``camera offline`` (or ``camera reconnecting``) with why
-and since when; frames it could not store are counted in ``frames_lost`` and named in ``last_error``."""
+and since when; frames it could not store are counted in ``frames_lost`` and named in ``last_error``. A
+worker whose heartbeat went silent shows ``running · stale``, a camera never served ``never started``: the
+rows are ``monitor.views.health``'s, the same as ``GET /api/health``."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store import worker_health
-from monitor.store.schema import Camera, WorkerStatus, utcnow
-from monitor.store.sessions import LIVE_STATES, is_stale
-from monitor.store.site_settings import school_zone
+from monitor.views.health import shown_state, worker_rows
 
 COLUMNS = (
     "camera",
@@ -28,42 +26,8 @@ COLUMNS = (
 
 
 def camera_rows(db: Session) -> list[dict]:
-    """Cameras with their worker's state; a live state with a stale heartbeat reads ``offline``."""
-    now = utcnow()
-    zone = school_zone(db)
-    out = []
-    for cam, ws in db.execute(
-        select(Camera, WorkerStatus)
-        .outerjoin(WorkerStatus, WorkerStatus.camera_id == Camera.id)
-        .order_by(Camera.name)
-    ):
-        state = ws.state if ws else "never run"
-        age = None
-        if ws is not None and ws.last_heartbeat is not None:
-            age = round((now - ws.last_heartbeat).total_seconds(), 1)
-        if ws is not None and state not in ("stopped", "failed") and is_stale(ws.last_heartbeat, now):
-            state = "offline"
-        live = state in LIVE_STATES
-        out.append(
-            {
-                "camera": cam.name,
-                "state": worker_health.shown_state(ws, state, live),
-                "heartbeat_age_s": age,
-                "fps": None if ws is None or ws.fps is None else round(ws.fps, 1),
-                "restarts": ws.restarts if ws else 0,
-                "frames_dropped": getattr(ws, "frames_dropped", None),
-                "latency_p50_ms": getattr(ws, "latency_p50_ms", None),
-                "latency_p95_ms": getattr(ws, "latency_p95_ms", None),
-                "host": f"{ws.hostname} pid {ws.pid}" if ws and ws.hostname else None,
-                "session_id": ws.session_id if ws else None,
-                "message": ws.message if ws else None,
-                **worker_health.capture_fields(ws, live),
-                "frames_lost": ws.frames_lost if ws else 0,
-                "store_error": ws.store_error if ws else None,
-                "last_error": worker_health.last_error(ws, live, zone),
-            }
-        )
-    return out
+    """Cameras with their worker's state, from the one health read model (``monitor.views.health``)."""
+    return worker_rows(db)
 
 
 def _cell(value: object) -> str:
@@ -74,14 +38,14 @@ def format_table(rows: list[dict]) -> str:
     cells = [
         [
             r["camera"],
-            r["state"],
+            shown_state(r),
             "-" if r["heartbeat_age_s"] is None else f"{r['heartbeat_age_s']:.0f} s ago",
             _cell(r["fps"]),
             _cell(r["restarts"]),
             _cell(r["frames_dropped"]),
             _cell(r["frames_lost"]),
             "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}",
-            _cell(r["host"]),
+            f"{r['host']} pid {r['pid']}" if r["host"] else "-",
             _cell(r["last_error"])[:120],
         ]
         for r in rows
