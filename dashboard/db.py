@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.store.db import DatabaseError, make_engine, normalise_url, session_factory
+from monitor.store.db import make_engine, normalise_url, session_factory
 from monitor.store.schema import AuditLog
 
 
@@ -32,13 +31,6 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         with self._writer.begin() as db:
             yield db
-
-    def check_schema(self) -> None:
-        with self.read_engine.connect() as conn:
-            if "users" not in inspect(conn).get_table_names():
-                raise DatabaseError(
-                    f"database {self.url} has no tables yet; run: classroom-monitor db upgrade"
-                )
 
     def dispose(self) -> None:
         self.read_engine.dispose()

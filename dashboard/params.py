@@ -53,11 +53,6 @@ def int_arg(name: str, *, low: int, high: int, default: int | None = None) -> in
     return _checked_int(name, raw, low, high)
 
 
-def form_int(name: str, *, low: int, high: int) -> int:
-    """Form field ``name`` as a whole number in ``low..high``; 400 when missing or malformed."""
-    return _checked_int(name, request.form.get(name, ""), low, high)
-
-
 def bucket_arg() -> int | None:
     """``bucket`` in seconds (1..86400); missing or ``auto``: None (choose from the session length)."""
     if request.args.get("bucket", "").lower() == "auto":

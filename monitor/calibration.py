@@ -17,8 +17,8 @@ import numpy as np
 
 from monitor.cameras import CameraConfig, Rect
 from monitor.detect import FaceDetector
-from monitor.detections import Detections
 from monitor.engagement import LENS, FrontCalibrator, HeadsUp, RoomAttention, face_pose, relative_pose
+from monitor.stages import Detections
 
 # BGR colours of each posture in the snapshot
 POSTURE_COLOURS = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.detections import Detections
+from monitor.stages import Detections
 
 MOUNTINGS = ("front", "back")
 MAX_CLASS_SIZE = 500

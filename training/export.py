@@ -26,25 +26,6 @@ LITERT_THREADS = 2
 """Threads the worker gives LiteRT on a 2-core box; benchmarks use the same."""
 
 
-def float32_inference_model(model: keras.Model, arch: str, n_classes: int) -> keras.Model:
-    """A float32-policy copy of ``model`` without augmentation, with the trained weights."""
-    import keras
-
-    from training.models import build_default, build_model
-
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")
-    try:
-        clone = build_default(n_classes, augment=False) if arch == "default" else build_model(arch, n_classes)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-    trained = {layer.name: layer for layer in model.layers}
-    for layer in clone.layers:
-        if layer.weights:
-            layer.set_weights(trained[layer.name].get_weights())
-    return clone
-
-
 def to_tflite(model: keras.Model, *, representative: np.ndarray | None = None) -> bytes:
     """Convert ``model`` to LiteRT flatbuffer bytes; int8 weights and activations if ``representative``."""
     import tensorflow as tf

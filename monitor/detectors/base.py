@@ -8,7 +8,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from monitor.detections import Detections
+from monitor.stages import Detections
 
 
 class DetectorError(Exception):

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.detections import Detections
 from monitor.detectors.base import DetectorError, merge, shift, tiles
+from monitor.stages import Detections
 
 
 def packaged_model(filename: str) -> Path:

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.detections import Detections
 from monitor.detectors.base import DetectorError, five_to_six, merge
+from monitor.stages import Detections
 
 
 def packaged_onnx() -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.detections import Detections
 from monitor.detectors.base import DetectorError
+from monitor.stages import Detections
 
 
 class HaarFaceDetector:

@@ -15,8 +15,8 @@ import os
 import cv2
 import numpy as np
 
-from monitor.detections import Detections
 from monitor.detectors.base import DetectorError, five_to_six, merge
+from monitor.stages import Detections
 
 
 def _load_yuface():

@@ -55,10 +55,6 @@ def config_of(cam: Camera | None) -> CameraConfig:
     )
 
 
-def camera_config(db: Session, name: str) -> CameraConfig:
-    return config_of(camera_by_name(db, name))
-
-
 def apply_changes(db: Session, name: str, changes: dict, create: bool = True) -> Camera | None:
     """Store ``changes`` (from ``monitor.cameras.validate_changes``) on camera ``name``.
 

@@ -264,13 +264,6 @@ def record_mode(
             cs.model_version = cs.model_version or model_version
 
 
-def mode_history(db: Session, session_id: int) -> list[dict]:
-    rows = db.scalars(
-        select(SessionMode).where(SessionMode.session_id == session_id).order_by(SessionMode.changed_at)
-    )
-    return [{"at": r.changed_at.isoformat(timespec="milliseconds"), "mode": r.mode} for r in rows]
-
-
 def end_session(
     db_factory: sessionmaker, *, camera_id: int, session_id: int, frames: int, last_ts: datetime, token: str
 ) -> None:

@@ -17,7 +17,7 @@ from monitor.cameras import (
     parse_rects,
     validate_changes,
 )
-from monitor.detections import Detections
+from monitor.stages import Detections
 from tests.conftest import VIDEOS, migrated_db, run_cli
 
 CLASSROOM = VIDEOS / "classroom_front_720p.mp4"

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from monitor.capture import Frame as CaptureFrame
-from monitor.detections import Detections as OldDetections
 from monitor.stages import Detections, Frame, FrameRecord
 from monitor.store.writer import FrameRecord as WriterFrameRecord
 
@@ -18,7 +17,6 @@ def three() -> Detections:
 
 
 def test_older_imports_get_the_same_classes() -> None:
-    assert OldDetections is Detections
     assert CaptureFrame is Frame
     assert WriterFrameRecord is FrameRecord
 
