@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from monitor.config import Settings
+from monitor.serve.capacity import capacity_warning
 from monitor.serve.config import ServeConfigError, load_config
 from monitor.store import DatabaseError
 
@@ -23,7 +24,11 @@ EXIT_BAD_CONFIG = 2
     type=click.Path(dir_okay=False, path_type=Path),
     help="The school config: cameras, timetables, dashboard (see deploy/school.toml).",
 )
-@click.option("--check", is_flag=True, help="Only check the config, print the cameras and exit.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only check the config, print the cameras, warn when they need more cores than this host has.",
+)
 @click.pass_context
 def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
     """Run the dashboard and keep one worker per camera running (SIGTERM stops everything cleanly)."""
@@ -39,6 +44,8 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
     if check:
         for cam in config.cameras:
             click.echo(f"{cam.name}: {cam.source} ({'always on' if cam.always_on else 'timetable'})")
+        if warning := capacity_warning(config.cameras):
+            click.echo(warning, err=True)
         return
     try:
         upgrade(settings.db_url)  # a no-op when current; a first run needs no separate step
