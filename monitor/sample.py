@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import cv2
 import numpy as np
 
+from monitor.stages import Frame
+
 WIDTH, HEIGHT = 960, 540
 # (centre x, centre y, face height in px, phase) of each synthetic "student"
 SEATS = [
@@ -78,9 +80,7 @@ class SyntheticClassroom:
         cv2.putText(frame, "SYNTHETIC SAMPLE", (12, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
         return frame
 
-    def frames(self, stop: threading.Event, fps: float) -> Iterator:
-        from monitor.capture import Frame
-
+    def frames(self, stop: threading.Event, fps: float) -> Iterator[Frame]:
         start = time.monotonic()
         index = 0
         while not stop.is_set():

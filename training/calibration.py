@@ -143,7 +143,7 @@ def calibrate_model_dir(
     from monitor.classify import CALIBRATION_FILE, FLOAT32_FILE, INT8_FILE, model_file
     from monitor.preprocess import preprocess_faces
     from training.card import write_model_card
-    from training.evaluate import predict_model_file
+    from training.export import predict_model_file
 
     subset = dataset.split(usage)
     if len(subset) == 0:
@@ -228,8 +228,7 @@ def _fold_into_graph(model_dir: Path, temperature: float, faces: np.ndarray, exp
     import keras
 
     from monitor.classify import FLOAT32_FILE
-    from training.evaluate import predict_litert
-    from training.export import to_tflite, with_temperature, write_bytes_atomic
+    from training.export import predict_litert, to_tflite, with_temperature, write_bytes_atomic
 
     scaled_model = with_temperature(keras.models.load_model(model_dir / "model.keras"), temperature)
     write_bytes_atomic(model_dir / FLOAT32_FILE, to_tflite(scaled_model))

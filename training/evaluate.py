@@ -9,6 +9,7 @@ import numpy as np
 
 from monitor.preprocess import preprocess_faces
 from training.data import FaceDataset
+from training.export import predict_model_file
 
 
 def classification_metrics(
@@ -46,33 +47,10 @@ def classification_metrics(
     }
 
 
-def predict_litert(tflite_path: Path, faces: np.ndarray, *, flip_tta: bool = False) -> np.ndarray:
-    """Probabilities from an exported model under ai_edge_litert; ``flip_tta`` averages with mirror images."""
-    from training.export import LiteRTClassifier
-
-    classifier = LiteRTClassifier(tflite_path)
-    probs = classifier.predict(faces)
-    if flip_tta:
-        probs = (probs + classifier.predict(faces[:, :, ::-1, :])) / 2.0
-    return probs
-
-
 def read_labels(model_dir: Path) -> list[str]:
     """The model's output labels from ``labels.json`` (a list, or an object with a ``labels`` list)."""
     data = json.loads((model_dir / "labels.json").read_text())
     return list(data["labels"] if isinstance(data, dict) else data)
-
-
-def predict_model_file(
-    path: Path, faces: np.ndarray, *, flip_tta: bool = False, calibrated: bool = True
-) -> tuple[np.ndarray, float | None]:
-    """``(probabilities, temperature)`` of one ``.tflite`` as the worker sees them: with the temperature
-    from ``calibration.json`` applied (``calibrated=False``: the file's raw outputs, temperature None)."""
-    from monitor.classify import apply_temperature, read_temperature
-
-    probs = predict_litert(path, faces, flip_tta=flip_tta)
-    temperature = read_temperature(path) if calibrated else None
-    return apply_temperature(probs, temperature), temperature
 
 
 def default_usage(dataset: FaceDataset) -> str:

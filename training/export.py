@@ -136,3 +136,24 @@ def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
     log_probs = keras.ops.log(keras.ops.maximum(probs, _LOG_FLOOR))
     scaled = keras.ops.softmax(log_probs / float(temperature), axis=-1)
     return keras.Model(model.inputs, scaled, name=f"{model.name}_t")
+
+
+def predict_litert(tflite_path: Path, faces: np.ndarray, *, flip_tta: bool = False) -> np.ndarray:
+    """Probabilities from an exported model under ai_edge_litert; ``flip_tta`` averages with mirror images."""
+    classifier = LiteRTClassifier(tflite_path)
+    probs = classifier.predict(faces)
+    if flip_tta:
+        probs = (probs + classifier.predict(faces[:, :, ::-1, :])) / 2.0
+    return probs
+
+
+def predict_model_file(
+    path: Path, faces: np.ndarray, *, flip_tta: bool = False, calibrated: bool = True
+) -> tuple[np.ndarray, float | None]:
+    """``(probabilities, temperature)`` of one ``.tflite`` as the worker sees them: with the temperature
+    from ``calibration.json`` applied (``calibrated=False``: the file's raw outputs, temperature None)."""
+    from monitor.classify import apply_temperature, read_temperature
+
+    probs = predict_litert(path, faces, flip_tta=flip_tta)
+    temperature = read_temperature(path) if calibrated else None
+    return apply_temperature(probs, temperature), temperature

@@ -42,10 +42,11 @@ def publish_model(
     ``info`` describes how the model was made (arch, epochs, command...) and is copied into the metrics.
     """
     from training.card import write_model_card
-    from training.evaluate import classification_metrics, predict_litert
+    from training.evaluate import classification_metrics
     from training.export import (
         LITERT_THREADS,
         LiteRTClassifier,
+        predict_litert,
         save_compact_keras,
         to_tflite,
         write_bytes_atomic,
@@ -125,8 +126,8 @@ def _maybe_int8(
     int8 kernels flip differs between CPUs (AVX2, AVX-512 VNNI): a ``max_drop`` of 1 keeps the file
     whatever it scores (tests, and models whose int8 file is wanted for its speed alone).
     """
-    from training.evaluate import classification_metrics, predict_litert
-    from training.export import LiteRTClassifier, to_tflite, write_bytes_atomic
+    from training.evaluate import classification_metrics
+    from training.export import LiteRTClassifier, predict_litert, to_tflite, write_bytes_atomic
 
     print("int8 export ...", flush=True)
     rng = np.random.default_rng(0)

@@ -55,7 +55,7 @@ def test_the_reliability_diagram_is_a_png(tmp_path: Path) -> None:
 def test_a_temperature_fitted_on_a_fer2013_slice_lowers_nll_and_ece_of_the_shipped_model() -> None:
     from monitor.preprocess import preprocess_faces
     from training.data import load_dataset
-    from training.evaluate import predict_litert
+    from training.export import predict_litert
 
     rows = load_dataset(FER2013, progress=False).split("PublicTest").head(400)
     fit, check = slice(0, 200), slice(200, 400)
@@ -71,7 +71,7 @@ def test_a_temperature_fitted_on_a_fer2013_slice_lowers_nll_and_ece_of_the_shipp
 
 
 def test_the_classifier_applies_the_shipped_temperature() -> None:
-    from training.evaluate import predict_litert
+    from training.export import predict_litert
 
     calibration = json.loads((DEFAULT / CALIBRATION_FILE).read_text())
     path = model_file(DEFAULT)
