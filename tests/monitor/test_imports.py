@@ -1,9 +1,14 @@
-"""The worker stays light: no TensorFlow, no Flask, and the core never imports the web or training code."""
+"""The worker stays light (no TensorFlow, no Flask), and DESIGN.md's "who may import whom" holds by
+construction: the core never imports the web or training code; the dashboard and training import only
+what is listed."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 from tests.conftest import REPO
 
@@ -36,3 +41,194 @@ def test_the_worker_start_path_does_not_import_scipy() -> None:
     code = "import sys, monitor.worker, monitor.pipeline, monitor.track; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---- who may import whom (DESIGN.md), read from the source: every import, module level or in a function ----
+
+PACKAGES = ("monitor", "dashboard", "training")
+WEB = ("flask", "flask_socketio", "flask_babel", "flask_wtf", "werkzeug", "dashboard")
+
+CONTRACTS = ("monitor.config", "monitor.labels", "monitor.preprocess", "monitor.live", "monitor.stages")
+"""The shared contracts every package may import."""
+
+DASHBOARD_MAY_IMPORT = (*CONTRACTS, "monitor.views", "monitor.reports")
+DASHBOARD_EXCEPTIONS = {
+    "monitor.timefmt": "times and durations in the school's zone, shared with the reports",
+    "monitor.locales": "the languages the site offers, shared with the reports",
+    "monitor.gc_tuning": "the web process freezes its start-up heap like the worker",
+    "monitor.cameras": "the camera set-up values (CameraConfig, rectangles) the admin page edits",
+    "monitor.heads": "heads-up figures of a summary; to move into monitor.views.lesson (issue 22)",
+    "monitor.lesson_summary": "the summary lines; to move into monitor.views.lesson (issue 22)",
+    "monitor.commands.db": "the dashboard's init-db shares ensure_sqlite_dir with `db upgrade`",
+    "monitor.store": "the connection (make_engine, session_factory, DatabaseError) the app holds",
+    "monitor.store.db": "the engine and sqlite_file(url) of the secret key",
+    "monitor.store.migrate": "the dashboard's init-db upgrades the schema",
+    "monitor.store.schema": "the write side (users, cameras, audit) and reads not in monitor.views yet",
+    "monitor.store.queries": "list queries not moved to monitor.views yet",
+    "monitor.store.site_settings": "the site settings page writes them (save_settings)",
+    "monitor.store.cameras": "the camera set-up page writes them",
+    "monitor.store.markers": "the live and session pages add, delete and list markers",
+    "monitor.store.retention": "the purge status (health page), a summary's purged note, the CLI's purge",
+    "monitor.store.lesson_stats": "the trends' per-lesson figures; to move into monitor.views.trends",
+    "monitor.store.sessions": "STALE_AFTER_S, the live summary's freshness limit",
+}
+"""What the dashboard still imports outside DESIGN.md's list, each with its reason. Do not add lightly."""
+
+TRAINING_MAY_IMPORT = (*CONTRACTS, "monitor.classify", "monitor.registry")
+TRAINING_EXCEPTIONS = {
+    "monitor.detect": "posture training runs the worker's face detector on its images",
+    "monitor.pipeline": "posture training runs the worker's pipeline, so features match inference",
+    "monitor.engagement": "posture training scores with the worker's EngagementIndex and RoomAttention",
+    "monitor.posture": "posture training fits the worker's posture model",
+    "monitor.posture_labels": "the posture labels, a contract of the posture model",
+    "monitor.safe_paths": "train/publish refuse to overwrite a model the workers use",
+    "monitor.store": "evaluate opens the database to find the active model (monitor.registry)",
+    "monitor.store.db": "evaluate's sqlite_file(url): does the database exist",
+}
+
+COMMAND_EXCEPTIONS = {
+    ("monitor.commands.calibrate", "monitor.commands.camera"): "shares the CAMERA_NAME option type",
+    ("monitor.commands.worker", "monitor.commands.camera"): "shares the CAMERA_NAME option type",
+    ("monitor.commands.demo", "monitor.commands.db"): "creates its SQLite folder as `db upgrade` does",
+}
+"""A command module is never imported by another command, except these."""
+
+KNOWN_CIRCLES = (
+    {"monitor.store.db", "monitor.store.migrate"},
+    {"dashboard.exports", "dashboard.i18n", "dashboard.js_messages", "dashboard.pages", "dashboard.trends"},
+)
+"""Import circles not broken yet; a new one (or a larger one) fails. capture <-> sample and training's
+calibration <-> evaluate were broken in issue 22."""
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for top in PACKAGES:
+        for path in sorted((REPO / top).rglob("*.py")):
+            parts = list(path.relative_to(REPO).with_suffix("").parts)
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """Every name imported: ``from a.b import c`` is ``a.b.c`` when that is a module of ours, else ``a.b``."""
+    found = set()
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found.add(full if full in MODULES else base)
+    return found
+
+
+IMPORTS = {module: _imports(module, path) for module, path in MODULES.items()}
+
+
+def _within(name: str, prefixes: Iterable[str]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _offenders(package: str, allowed: Iterable[str]) -> dict[str, list[str]]:
+    """Modules of ``package`` importing a ``monitor`` module outside ``allowed``."""
+    allowed = tuple(allowed)
+    out = {}
+    for module, names in IMPORTS.items():
+        if _within(module, (package,)):
+            bad = sorted(n for n in names if _within(n, ("monitor",)) and not _within(n, allowed))
+            if bad:
+                out[module] = bad
+    return out
+
+
+def test_monitor_never_imports_the_web_or_training() -> None:
+    bad = {
+        m: sorted(n for n in names if n.split(".")[0] in (*WEB, "training"))
+        for m, names in IMPORTS.items()
+        if _within(m, ("monitor",))
+    }
+    assert {m: n for m, n in bad.items() if n} == {}
+
+
+def test_monitor_views_import_no_web_code_and_only_the_store_of_the_core() -> None:
+    for module, names in IMPORTS.items():
+        if _within(module, ("monitor.views",)):
+            assert not [n for n in names if n.split(".")[0] in (*WEB, "training", "werkzeug")], module
+            assert not [n for n in names if _within(n, ("monitor.reports", "monitor.commands"))], module
+
+
+def test_dashboard_imports_only_the_contracts_views_and_reports_and_listed_exceptions() -> None:
+    assert _offenders("dashboard", (*DASHBOARD_MAY_IMPORT, *DASHBOARD_EXCEPTIONS)) == {}
+    assert not [m for m, names in IMPORTS.items() if _within(m, ("dashboard",)) and "training" in names]
+
+
+def test_training_imports_only_the_contracts_classify_registry_and_listed_exceptions() -> None:
+    assert _offenders("training", (*TRAINING_MAY_IMPORT, *TRAINING_EXCEPTIONS)) == {}
+    assert not [m for m, names in IMPORTS.items() if _within(m, ("training",)) and "dashboard" in names]
+
+
+def test_the_listed_exceptions_are_still_needed() -> None:
+    # an exception nobody uses any more is dropped from the list, so the list stays the truth
+    for package, exceptions in (("dashboard", DASHBOARD_EXCEPTIONS), ("training", TRAINING_EXCEPTIONS)):
+        used = {n for m, names in IMPORTS.items() if _within(m, (package,)) for n in names}
+        assert [e for e in exceptions if e not in used] == [], package
+
+
+def test_a_command_module_is_not_imported_by_another_command() -> None:
+    pairs = {
+        (m, n)
+        for m, names in IMPORTS.items()
+        if _within(m, ("monitor.commands",))
+        for n in names
+        if _within(n, ("monitor.commands",)) and n not in ("monitor.commands", m)
+    }
+    assert pairs <= set(COMMAND_EXCEPTIONS), sorted(pairs - set(COMMAND_EXCEPTIONS))
+
+
+def _circles() -> list[set[str]]:
+    """The strongly connected components (more than one module) of the module import graph."""
+    graph = {m: {n for n in names if n in MODULES and n != m} for m, names in IMPORTS.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return circles
+
+
+def test_no_new_import_circles() -> None:
+    circles = _circles()
+    assert [c for c in circles if not any(c <= known for known in KNOWN_CIRCLES)] == []
+    for pair in (("monitor.capture", "monitor.sample"), ("training.calibration", "training.evaluate")):
+        assert not any(set(pair) <= c for c in circles), pair
