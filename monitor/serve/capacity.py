@@ -63,10 +63,11 @@ def capacity_warning(cameras: Iterable[CameraSpec], cores: int | None = None) ->
     cap = capacity(cameras, cores)
     if not cap.over:
         return None
-    unset = f"; {cap.unset} without sample_fps counted at {UNSET_FPS:g} fps" if cap.unset else ""
+    unset = f" ({cap.unset} without sample_fps counted at {UNSET_FPS:g} fps)" if cap.unset else ""
     return (
         f"warning: {cap.cameras} camera(s) need about {cap.cores_needed:.1f} cores at these frame rates"
-        f"{unset}, more than this host's {cap.cores} hold ({HEADROOM:.0%} of them; "
-        f"{cameras_per_host(5, cap.cores)} cameras at 5 fps, {cameras_per_host(15, cap.cores)} at 15 fps, "
-        f"docs/benchmarks.md): frames will be dropped; lower sample_fps or move cameras to another host"
+        f"{unset}, more than this host's {cap.cores} cores hold ({HEADROOM * cap.cores:.1f} of them planned; "
+        f"docs/benchmarks.md: {cameras_per_host(5, cap.cores)} cameras at 5 fps, "
+        f"{cameras_per_host(15, cap.cores)} at 15 fps): frames will be dropped; lower sample_fps or move "
+        "cameras to another host"
     )
