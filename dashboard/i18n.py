@@ -66,9 +66,12 @@ def current_locale() -> str:
 
 
 def js_catalogue() -> dict[str, str]:
-    """The JavaScript strings in this request's locale, keyed by their English text."""
+    """The JavaScript strings in this request's locale, keyed by their English text; empty in English (the
+    scripts' own words are the English), so an English page carries no words it does not show."""
     from dashboard.js_messages import JS_MESSAGES as messages
 
+    if current_locale() == DEFAULT_LOCALE:
+        return {}
     return {m: gettext(m) for m in messages}
 
 
