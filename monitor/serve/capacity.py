@@ -18,7 +18,6 @@ DECODE_CORES = 0.07  # a 30 fps 720p stream's decode (benchmarks/capture_decode.
 CORE_SECONDS_PER_FRAME = 0.036  # one processed 720p frame, every stage (4 cameras at 5 fps: 1.0 core)
 HEADROOM = 0.8  # plan for 80% of the cores
 UNSET_FPS = 15.0  # a camera without sample_fps processes all its stream gives: a substream's usual top
-RAM_PER_WORKER_MB = 200  # resident, one worker (4 workers and serve: 785-800 MB)
 
 
 def camera_cores(fps: float) -> float:
