@@ -238,8 +238,8 @@ class CaptureWorker:
         record = self.lesson.process(frame)
         self.writer.add(record, captured)
         if self.publisher is not None:
-            payload = self.lesson.live_payload(self.camera_id, record, self.mode)
-            self.publisher.publish(self.policy.privacy.live_frame(payload))
+            summary = self.lesson.published_frame(self.camera_id, record, self.mode, self.policy.privacy)
+            self.publisher.publish(summary)
         self.frames += 1
         self.faces += len(record.track_ids)
         self.fps.tick(time.monotonic())
@@ -407,6 +407,7 @@ class CaptureWorker:
         self._use(classifier)
         self.policy.switched(mode)
         if self.lesson is not None:
+            self.lesson.switched_to(mode)
             sessions.record_mode(
                 self.db, self.lesson.session_id, mode, classifier.version if classifier else None
             )
