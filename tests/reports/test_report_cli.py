@@ -34,7 +34,7 @@ def test_export_one_session_to_the_current_folder(run, seeded, tmp_path):
 def test_export_csv_to_standard_output(run, seeded):
     result = run(str(seeded.attention), "-f", "csv", "--out", "-")
     assert result.exit_code == 0
-    assert result.stdout.startswith("timestamp,frame_index,track_id,attention,posture\n")
+    assert result.stdout.startswith("timestamp,school_time,frame_index,track_id,attention,posture\n")
     assert not emotion_words(result.stdout)
 
 
