@@ -18,7 +18,7 @@ TOP = ("monitor", "dashboard", "training", "benchmarks")
 
 
 def package_of(module: str) -> str | None:
-    """``monitor.store.db`` -> ``monitor.store``; ``monitor.worker`` -> ``monitor``; others: the top folder."""
+    """``monitor.store.db`` -> ``monitor.store``; ``monitor.worker`` -> ``monitor``; else the top folder."""
     parts = module.split(".")
     if parts[0] not in TOP:
         return None
