@@ -15,7 +15,6 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("1 lesson"),
     N_("; only the newest lessons are shown, narrow the dates to see older ones"),
     N_("; {n} without figures (no faces detected or no video stored) are left as gaps"),
-    N_("Attention (facing front)"),
     N_("Attention (heads up)"),
     N_("Could not load the trend:"),
     N_("Engagement index"),

@@ -70,7 +70,7 @@ def test_session_page_answers_first_and_takes_markers(server, browser, school, w
     assert any(line.startswith("Engagement index averaged") for line in expected)
     wait_for(lambda: browser.execute_script("return !!window.timelineChart"), what="the primary chart")
     labels = browser.execute_script("return window.timelineChart.data.datasets.map(d => d.label)")
-    assert labels == ["Attention (facing front)", "Engagement index"]  # expressions are not on it
+    assert labels == ["Heads up", "Engagement index"]  # one meaning of attention; expressions are not on it
     assert browser.execute_script("return !!window.sessionCharts.people")
     # expressions: a secondary chart, collapsed until asked for
     details = browser.find_element(By.ID, "emotion-card")

@@ -73,11 +73,10 @@
 
   function drawPrimary(data) {
     const datasets = [];
-    // the heads-up ratio only where it was measured (the session knows of whom: class size or people seen)
-    if (summary.heads_up && data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
+    // one meaning of attention: the heads-up share of the readable heads, where any head could be read
+    if (data.buckets.some((b) => b.heads_up !== null && b.heads_up !== undefined)) {
       datasets.push(lineSet(CM.t("Heads up"), series(data, "heads_up"), CM.line.headsUp));
     }
-    datasets.push(lineSet(CM.t("Attention (facing front)"), series(data, "attention"), CM.line.attention));
     datasets.push(lineSet(CM.t("Engagement index"), series(data, "engagement"), CM.line.engagement, { borderDash: [6, 3] }));
     const cfg = { type: "line", data: { datasets }, options: common(data, CM.t("share of the class"), 100), plugins: [CM.overlays] };
     cfg.options.onClick = (evt, _els, chart) => {
@@ -135,7 +134,6 @@
     set("people_typical", seen ? people(s.people.typical) : s.purged ? "–" : CM.t("none"));
     set("people_peak", seen ? people(s.people.peak) : "–");
     set("engagement", s.engagement_withheld ? CM.t("hidden") : seen ? CM.pct(s.engagement) : "–");
-    set("attention", seen ? CM.pct(s.attention) : "–");
     set("dominant", seen && s.dominant ? CM.t(s.dominant) : (seen && s.expression_note) || "–");
     // The heads-up ratio says of whom: the class size set for the camera, or the people in view.
     const heads = seen ? s.heads_up : null;
