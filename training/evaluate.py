@@ -9,7 +9,6 @@ import numpy as np
 
 from monitor.preprocess import preprocess_faces
 from training.data import FaceDataset
-from training.export import predict_model_file
 
 
 def classification_metrics(
@@ -87,6 +86,8 @@ def evaluate_model_dir(
     if len(subset) == 0:
         present = sorted(set(dataset.usage.tolist()))
         raise ValueError(f"no {usage} rows in {dataset.source} (it has: {', '.join(present)})")
+    from training.export import predict_model_file  # Keras is imported only when a model is scored
+
     probs, temperature = predict_model_file(
         path, preprocess_faces(subset.images), flip_tta=flip_tta, calibrated=calibrated
     )
