@@ -15,12 +15,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.alternate import add_tree_arguments, alternate, clip_and_trees, run_in_tree  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -38,33 +37,17 @@ print(json.dumps({"cpu_s": cpu, "wall_s": wall, "kept": kept, "video_s": (last +
 
 
 def run_once(tree: Path, clip: Path, sample_fps: float) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree), "OPENCV_LOG_LEVEL": "ERROR"}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(clip), str(sample_fps)],
-        capture_output=True,
-        text=True,
-        cwd=tree,
-        env=env,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_tree(tree, CHILD, str(clip), str(sample_fps))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", default="classroom_front_720p.mp4", help="a clip in ../shared or a path")
+    add_tree_arguments(parser, runs=5)
     parser.add_argument("--sample-fps", type=float, default=5.0)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--tree", action="append", type=Path, help="a checkout to run (default: this one)")
     args = parser.parse_args()
-    clip = Path(args.clip) if Path(args.clip).is_file() else VIDEOS / args.clip
-    if not clip.is_file():
-        parser.error(f"clip not found: {args.clip}")
-    trees = [tree.resolve() for tree in args.tree or [REPO]]
-    results: dict[str, list[dict]] = {str(tree): [] for tree in trees}
-    for _ in range(args.runs):
-        for tree in trees:  # alternated, so a busy moment on the host hits each tree alike
-            results[str(tree)].append(run_once(tree, clip, args.sample_fps))
+    clip, trees = clip_and_trees(parser, args)
+    # alternated, so a busy moment on the host hits each tree alike
+    results = alternate(trees, args.runs, lambda tree: run_once(tree, clip, args.sample_fps))
     summary = {}
     for tree, runs in results.items():
         per_s = [r["cpu_s"] / r["video_s"] for r in runs]

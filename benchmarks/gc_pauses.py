@@ -16,12 +16,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.alternate import add_tree_arguments, alternate, clip_and_trees, run_in_tree  # noqa: E402
 
 CHILD = """
 import gc, json, sys, tempfile, time
@@ -69,34 +68,16 @@ print(json.dumps({
 
 
 def run_once(tree: Path, clip: Path, frames: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree), "OPENCV_LOG_LEVEL": "ERROR"}
-    env = {k: v for k, v in env.items() if not k.startswith("CLASSROOM_MONITOR_")}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(clip), str(frames)],
-        capture_output=True,
-        text=True,
-        cwd=tree,
-        env=env,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_tree(tree, CHILD, str(clip), str(frames))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", default="classroom_front_720p.mp4", help="a clip in ../shared or a path")
+    add_tree_arguments(parser, runs=3)
     parser.add_argument("--frames", type=int, default=600)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tree", action="append", type=Path, help="a checkout to run (default: this one)")
     args = parser.parse_args()
-    clip = Path(args.clip) if Path(args.clip).is_file() else VIDEOS / args.clip
-    if not clip.is_file():
-        parser.error(f"clip not found: {args.clip}")
-    trees = [tree.resolve() for tree in args.tree or [REPO]]
-    results: dict[str, list[dict]] = {str(tree): [] for tree in trees}
-    for _ in range(args.runs):
-        for tree in trees:
-            results[str(tree)].append(run_once(tree, clip, args.frames))
+    clip, trees = clip_and_trees(parser, args)
+    results = alternate(trees, args.runs, lambda tree: run_once(tree, clip, args.frames))
     summary = {
         tree: {
             "gen2_collections": [r["collections"]["2"] for r in runs],

@@ -79,6 +79,24 @@ def _check_outputs(*dirs: Path) -> None:
             raise click.ClickException(str(exc)) from None
 
 
+def int8_options(command):
+    """``--int8/--no-int8`` and ``--int8-max-drop``, shared by ``train`` and ``ensemble``."""
+    command = click.option(
+        "--int8-max-drop",
+        type=click.FloatRange(0, 1),
+        default=0.01,
+        show_default=True,
+        help="Keep the int8 file only if its validation accuracy is at most this far below float32's "
+        "(1: whatever it scores; on a small validation set one face moves accuracy by more than 0.01).",
+    )(command)
+    return click.option(
+        "--int8/--no-int8",
+        default=True,
+        show_default=True,
+        help="Also try an int8 export (kept only if within --int8-max-drop of float32).",
+    )(command)
+
+
 @click.command("train")
 @click.option(
     "--data",
@@ -138,20 +156,7 @@ def _check_outputs(*dirs: Path) -> None:
     default=None,
     help="Checkpoints and history (default: runs/<version>).",
 )
-@click.option(
-    "--int8/--no-int8",
-    default=True,
-    show_default=True,
-    help="Also try an int8 export (kept only if within --int8-max-drop of float32).",
-)
-@click.option(
-    "--int8-max-drop",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="Keep the int8 file only if its validation accuracy is at most this far below float32's "
-    "(1: whatever it scores; on a small validation set one face moves accuracy by more than 0.01).",
-)
+@int8_options
 @click.option("--export-only", is_flag=True, help="Skip fitting; export the run's best checkpoint so far.")
 @click.option(
     "--fit-only",
@@ -343,20 +348,7 @@ def evaluate(
     help="The dataset whose PublicTest rows (or carved validation slice) evaluate the ensemble.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory to write.")
-@click.option(
-    "--int8/--no-int8",
-    default=True,
-    show_default=True,
-    help="Also try an int8 export (kept only if within --int8-max-drop of float32).",
-)
-@click.option(
-    "--int8-max-drop",
-    type=click.FloatRange(0, 1),
-    default=0.01,
-    show_default=True,
-    help="Keep the int8 file only if its validation accuracy is at most this far below float32's "
-    "(1: whatever it scores; on a small validation set one face moves accuracy by more than 0.01).",
-)
+@int8_options
 @click.option(
     "--tta",
     "flip_tta",
