@@ -27,6 +27,7 @@ from dashboard.camera_setup import (
     edit_camera,
 )
 from dashboard.db import get_db, write_db
+from dashboard.i18n import current_locale
 from dashboard.params import parse_int
 from monitor.cameras import rects_text
 from monitor.store import queries, site_settings
@@ -248,9 +249,9 @@ def health() -> Any:
     db = get_db()
     return render_template(
         "health.html",
-        workers=worker_rows(db, access.visible_camera_ids(db)),
+        workers=worker_rows(db, access.visible_camera_ids(db), gettext=gettext),
         stale_after_s=STALE_AFTER_S,
-        retention=retention_status(db, zone=school_zone(db)),
+        retention=retention_status(db, zone=school_zone(db), locale=current_locale(), gettext=gettext),
     )
 
 
@@ -261,6 +262,6 @@ def api_health() -> Any:
     return jsonify(
         now=now.isoformat(timespec="milliseconds"),
         stale_after_s=STALE_AFTER_S,
-        workers=worker_rows(db, access.visible_camera_ids(db), now),
-        retention=retention_status(db, now, zone=school_zone(db)),
+        workers=worker_rows(db, access.visible_camera_ids(db), now, gettext),
+        retention=retention_status(db, now, zone=school_zone(db), locale=current_locale(), gettext=gettext),
     )

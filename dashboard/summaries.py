@@ -67,7 +67,9 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
     )
     return {
         # the heads-up share of the readable heads over the same seconds, with its base
-        "heads_up": heads.as_dict() if heads.frames and cs is not None and cs.attention_basis else None,
+        "heads_up": heads.as_dict(gettext)
+        if heads.frames and cs is not None and cs.attention_basis
+        else None,
         "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
         "note": FACES_TOO_SMALL if unreadable and any(r.faces for r in rows) else None,
         "emotions": emotions,
@@ -76,7 +78,7 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
 
 
 def cameras_with_mood(db: Session, camera_ids: list[int] | None, privacy: Privacy) -> list[dict]:
-    cams = queries.list_cameras(db, camera_ids)
+    cams = queries.list_cameras(db, camera_ids, gettext)
     for cam in cams:
         running = cam["running_session"]
         cam["mood"] = class_mood(db, running["id"], privacy) if running else None
@@ -141,7 +143,7 @@ def _heads_up(cs: ClassSession, heads: HeadCount) -> dict | None:
     not readable"); None before posture was measured. ``up`` is None when no head could be read."""
     if not heads.frames or not cs.attention_basis:
         return None
-    out = heads.as_dict()
+    out = heads.as_dict(gettext)
     out["class_size"] = cs.class_size
     out["of"] = heads.text(gettext) if heads.shares() is not None else gettext(NOT_READABLE)
     return out
@@ -183,7 +185,7 @@ def frame_payload(db: Session, cs: ClassSession, rows: list[Observation], privac
 
 def _camera_state(db: Session, camera_id: int) -> dict:
     """The worker's side of the live view, kept apart from the lesson's: status, heartbeat and its age."""
-    cams = queries.list_cameras(db, [camera_id])
+    cams = queries.list_cameras(db, [camera_id], gettext)
     cam = cams[0] if cams else {}
     now = utcnow()
     beat = cam.get("last_heartbeat")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import access
 from dashboard.db import get_db, write_db
-from dashboard.i18n import current_locale
+from dashboard.i18n import N_, current_locale
 from dashboard.params import date_arg, int_arg
 from monitor import locales, timefmt
 from monitor.heads import NOT_READABLE, HeadCount
@@ -41,7 +41,7 @@ MAX_PAGE = 10_000
 MAX_POINTS = 2000
 MAX_LABEL = 200
 SPARK_W, SPARK_H = 96, 24
-ENGAGEMENT_WITHHELD = "hidden in attention-only mode (not computed from attention alone)"
+ENGAGEMENT_WITHHELD = N_("hidden in attention-only mode (not computed from attention alone)")
 
 
 # ---- parameters --------------------------------------------------------------------------------------
@@ -103,11 +103,11 @@ def lesson_dict(cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy:
         "people_typical": None if f.people_typical is None else round(f.people_typical, 1),
         "people_peak": None if f.people_peak is None else round(f.people_peak, 1),
         # why figures are missing (None when all are there), for the pages to say instead of 0%
-        "heads_up_base": f.heads.text() if f.frames else None,
-        "note": empty
-        or (None if cs.attention_basis else "heads-up ratio not measured in this lesson")
-        or (NOT_READABLE if attention is None else None)
-        or (ENGAGEMENT_WITHHELD if withheld else None),
+        "heads_up_base": f.heads.text(gettext) if f.frames else None,
+        "note": (gettext(empty) if empty else None)
+        or (None if cs.attention_basis else gettext("heads-up ratio not measured in this lesson"))
+        or (gettext(NOT_READABLE) if attention is None else None)
+        or (gettext(ENGAGEMENT_WITHHELD) if withheld else None),
     }
 
 

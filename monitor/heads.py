@@ -113,8 +113,10 @@ class HeadCount:
         }
         return words + (_("; %(n)s not readable") % {"n": f"{unknown:.0f}"} if round(unknown) else "")
 
-    def as_dict(self) -> dict:
-        """JSON: shares of the readable heads and their base (what ``summary.heads_up`` carries)."""
+    def as_dict(self, gettext: Callable[[str], str] | None = None) -> dict:
+        """JSON: shares of the readable heads and their base (what ``summary.heads_up`` carries); ``text`` in
+        the language of ``gettext`` (English by default). ``up_per_frame`` with the two other per-frame means
+        lets a script word the base in its own language."""
         s = self.shares()
         base = self.per_frame()
         return {
@@ -123,5 +125,6 @@ class HeadCount:
             "away": None if s is None else round(s[2], 4),
             "readable_per_frame": None if base is None else round(base[0], 2),
             "unknown_per_frame": None if base is None else round(base[1], 2),
-            "text": self.text(),
+            "up_per_frame": None if base is None else round(self.up / self.frames, 2),
+            "text": self.text(gettext),
         }

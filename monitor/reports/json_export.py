@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from monitor.reports.content import ReportContent
+from monitor.reports.content import ReportContent, headline
 from monitor.store.retention import purged_note
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -52,7 +52,9 @@ def report_dict(c: ReportContent) -> dict:
     summary: dict = {
         "mean_engagement": _r(c.mean_engagement),
         "mean_attention": _r(c.mean_attention),
-        "heads_up": c.heads.as_dict() if c.heads.frames else None,
+        # the sentences in the requester's language, as the PDF and HTML reports word them
+        "lines": headline(c),
+        "heads_up": c.heads.as_dict(c.gettext) if c.heads.frames else None,
         "engagement_by_third": [_r(v) for v in c.engagement_thirds],
         "lowest_attention_periods": [
             {"start": _ts(p.start), "end": _ts(p.end), "attention": _r(p.attention)} for p in c.low_periods

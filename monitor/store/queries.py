@@ -7,6 +7,7 @@ same code runs on every database; per-track timelines read the observations thro
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from monitor import timefmt
 from monitor.heads import HEAD_COUNT_COLUMNS, HEAD_SHARE_COLUMNS, HeadCount
 from monitor.labels import EMOTIONS
+from monitor.locales import N_
 from monitor.store.schema import (
     PROB_COLUMNS,
     Camera,
@@ -255,8 +257,16 @@ def camera_ids_for_user(db: Session, user_id: int) -> list[int]:
     return list(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user_id)))
 
 
-def list_cameras(db: Session, camera_ids: list[int] | None = None) -> list[dict]:
-    """Cameras with their status, heartbeat and running session (``camera_ids=None``: all)."""
+CAMERA_UNREACHABLE = N_("Camera unreachable since %(time)s (%(why)s)")
+NO_HEARTBEAT = N_("No heartbeat since %(time)s (the worker stopped or crashed)")
+
+
+def list_cameras(
+    db: Session, camera_ids: list[int] | None = None, gettext: Callable[[str], str] | None = None
+) -> list[dict]:
+    """Cameras with their status, heartbeat and running session (``camera_ids=None``: all); ``problem`` in
+    the language of ``gettext`` (English by default; the worker's own detail stays as it wrote it)."""
+    _ = gettext or (lambda text: text)
     stmt = select(Camera).order_by(Camera.name)
     if camera_ids is not None:
         stmt = stmt.where(Camera.id.in_(camera_ids))
@@ -271,12 +281,12 @@ def list_cameras(db: Session, camera_ids: list[int] | None = None) -> list[dict]
         problem, since = None, None
         if ws is not None and status in UNREACHABLE and ws.capture_state == status and ws.capture_since:
             since = ws.capture_since
-            problem = f"Camera unreachable since {timefmt.clock(since, zone)} ({detail or status})"
+            problem = _(CAMERA_UNREACHABLE) % {"time": timefmt.clock(since, zone), "why": detail or _(status)}
         if status != "offline" and is_stale(cam.last_heartbeat, now):
             # A killed worker writes nothing more: its last word was "online", but silence means offline.
             status, detail = "offline", "no heartbeat: the worker stopped or crashed"
             since = cam.last_heartbeat
-            problem = f"No heartbeat since {timefmt.clock(since, zone)} (the worker stopped or crashed)"
+            problem = _(NO_HEARTBEAT) % {"time": timefmt.clock(since, zone)}
         out.append(
             {
                 "id": cam.id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, delete, exists, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from monitor import timefmt
+from monitor import locales, timefmt
 from monitor.store.db import session_factory
 from monitor.store.schema import (
     AuditLog,
@@ -206,33 +207,56 @@ def last_run(db: Session) -> RetentionRun | None:
     return db.scalars(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(1)).first()
 
 
-def retention_status(db: Session, now: datetime | None = None, zone: tzinfo | None = None) -> dict:
+def retention_status(
+    db: Session,
+    now: datetime | None = None,
+    zone: tzinfo | None = None,
+    locale: str = "en",
+    gettext: Callable[[str], str] | None = None,
+) -> dict:
     """What health shows: the period, the last run (when, where, what it deleted) and whether it is
-    overdue, with one sentence saying so."""
+    overdue, with one sentence saying so (``text``, in ``locale`` through ``gettext``; English by default)."""
+    _ = gettext or (lambda text: text)
     now = now or utcnow()
     days = int(get_setting(db, "retention_days") or 0)
     run = last_run(db)
     age = None if run is None else round((now - run.started_at).total_seconds(), 1)
     overdue = bool(days) and (age is None or age > OVERDUE_AFTER_S)
-    period = f"keep {days} day{'s' * (days != 1)}" if days else "keep forever"
-    if run is None:
-        text = f"Retention ({period}): never run."
-        if days:
-            text += " Nothing purges: run classroom-monitor serve, or enable classroom-monitor-purge.timer."
+    if not days:
+        period = _("keep forever")
     else:
-        when = f"last ran {timefmt.relative(run.started_at, zone, now)} ({run.trigger} on {run.hostname})"
-        if run.error:
-            what = f"failed: {run.error}"
-        elif not run.days:
-            what = "nothing to delete (keep forever)"
-        else:
-            what = (
-                f"deleted {run.observations} observations from {run.sessions} "
-                f"lesson{'s' * (run.sessions != 1)}"
+        period = _("keep 1 day") if days == 1 else _("keep %(n)s days") % {"n": days}
+    if run is None:
+        text = _("Retention (%(period)s): never run.") % {"period": period}
+        if days:
+            text += " " + _(
+                "Nothing purges: run classroom-monitor serve, or enable classroom-monitor-purge.timer."
             )
-        text = f"Retention ({period}): {when}, {what}."
+    else:
+        ago = locales.relative(run.started_at, zone, locale, now)
+        when = _("last ran %(when)s (%(trigger)s on %(host)s)") % {
+            "when": ago,
+            "trigger": run.trigger,
+            "host": run.hostname,
+        }
+        if run.error:
+            what = _("failed: %(error)s") % {"error": run.error}
+        elif not run.days:
+            what = _("nothing to delete (keep forever)")
+        else:
+            deleted = (
+                _("deleted %(n)s observations from 1 lesson")
+                if run.sessions == 1
+                else _("deleted %(n)s observations from %(lessons)s lessons")
+            )
+            what = deleted % {"n": run.observations, "lessons": run.sessions}
+        text = _("Retention (%(period)s): %(when)s, %(what)s.") % {
+            "period": period,
+            "when": when,
+            "what": what,
+        }
         if overdue:
-            text += " Overdue: no run for over two days."
+            text += " " + _("Overdue: no run for over two days.")
     return {
         "retention_days": days,
         "last_run_at": None if run is None else run.started_at.isoformat(timespec="milliseconds"),

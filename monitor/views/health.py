@@ -12,6 +12,7 @@ One read model, one wording, one rule:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -38,8 +39,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") if moment else None
 
 
-def worker_rows(db: Session, camera_ids: list[int] | None = None, now: datetime | None = None) -> list[dict]:
-    """One row per camera (the given ids, or all), by name: its worker's state, staleness, heartbeat."""
+def worker_rows(
+    db: Session,
+    camera_ids: list[int] | None = None,
+    now: datetime | None = None,
+    gettext: Callable[[str], str] | None = None,
+) -> list[dict]:
+    """One row per camera (the given ids, or all), by name: its worker's state, staleness, heartbeat;
+    ``last_error``'s own words in the language of ``gettext`` (English by default)."""
     now = now or utcnow()
     zone = school_zone(db)
     stmt = (
@@ -79,7 +86,7 @@ def worker_rows(db: Session, camera_ids: list[int] | None = None, now: datetime 
                 "message": ws.message if ws else None,
                 "restarts": (ws.restarts or 0) if ws else 0,
                 # the supervisor's last error, else what the heartbeat says is wrong (camera, lost frames)
-                "last_error": worker_health.last_error(ws, live, zone),
+                "last_error": worker_health.last_error(ws, live, zone, gettext),
                 **worker_health.capture_fields(ws, live),
                 "frames_lost": (ws.frames_lost or 0) if ws else 0,
                 "store_error": ws.store_error if ws else None,

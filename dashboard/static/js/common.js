@@ -42,6 +42,15 @@ const CM = {
     return { ok: resp.ok, status: resp.status, body };
   },
   pct(v) { return v === null || v === undefined ? "–" : Math.round(v * 100) + "%"; },
+  /* The base of a heads-up share in the page's language, from head counts per frame ({up, readable, unknown},
+     as a live frame's ``heads`` has them): "3 of 18 readable heads up; 5 not readable" (monitor.heads) */
+  headsBase(h) {
+    if (!h) return "";
+    const unknown = Math.round(h.unknown || 0);
+    if (!h.readable) return CM.t("no head readable; {n} not readable", { n: unknown });
+    const words = CM.t("{up} of {readable} readable heads up", { up: Math.round(h.up), readable: Math.round(h.readable) });
+    return words + (unknown ? CM.t("; {n} not readable", { n: unknown }) : "");
+  },
 
   _fmt: {},
   _parts(date, opts) {

@@ -102,7 +102,7 @@
     root.dataset.warmingUp = warming ? "yes" : "no";
     const headsUp = warming || f.heads_up === null || f.heads_up === undefined ? null : f.heads_up;
     document.getElementById("heads-up").textContent = warming ? "…" : CM.pct(headsUp);
-    document.getElementById("heads-base").textContent = !warming && f.heads ? f.heads.text : "";
+    document.getElementById("heads-base").textContent = !warming && f.heads ? CM.headsBase(f.heads) : "";
     const mood = document.getElementById("mood");
     if (mood) mood.textContent = warming ? "…" : f.distribution ? CM.t(Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0]) : (f.expression_note || "–");
     if (distChart) {  // no distribution (no face large enough to read): an empty chart, not the last one
