@@ -37,6 +37,7 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("heads up, {of} · down {down}, away {away}"),
     N_("heads up: not measured in this lesson"),
     N_("{up} of {readable} readable heads up"),
+    N_("faces too small to read expressions"),  # a live frame's expression_note (monitor.labels)
     N_("; {n} not readable"),
     N_("no head readable; {n} not readable"),
     N_("hidden"),

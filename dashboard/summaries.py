@@ -71,7 +71,7 @@ def class_mood(db: Session, session_id: int, privacy: Privacy) -> dict:
         if heads.frames and cs is not None and cs.attention_basis
         else None,
         "label": None if emotions is None else max(emotions, key=emotions.__getitem__),
-        "note": FACES_TOO_SMALL if unreadable and any(r.faces for r in rows) else None,
+        "note": gettext(FACES_TOO_SMALL) if unreadable and any(r.faces for r in rows) else None,
         "emotions": emotions,
         "engagement": round(sum(r.engagement_sum for r in rows) / frames, 4) if frames and shown else None,
     }
@@ -126,7 +126,7 @@ def session_summary(db: Session, cs: ClassSession, privacy: Privacy) -> dict:
         "engagement_withheld": figures.engagement_withheld,
         "emotions": emotions,
         "dominant": None if emotions is None else max(emotions, key=emotions.__getitem__),
-        "expression_note": FACES_TOO_SMALL
+        "expression_note": gettext(FACES_TOO_SMALL)
         if faces and emotions is None and privacy.shows_emotions(cs.mode)
         else None,
         "auto_bucket_s": queries.auto_bucket_seconds(duration),

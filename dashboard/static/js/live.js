@@ -104,7 +104,7 @@
     document.getElementById("heads-up").textContent = warming ? "…" : CM.pct(headsUp);
     document.getElementById("heads-base").textContent = !warming && f.heads ? CM.headsBase(f.heads) : "";
     const mood = document.getElementById("mood");
-    if (mood) mood.textContent = warming ? "…" : f.distribution ? CM.t(Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0]) : (f.expression_note || "–");
+    if (mood) mood.textContent = warming ? "…" : f.distribution ? CM.t(Object.entries(f.distribution).sort((a, b) => b[1] - a[1])[0][0]) : (f.expression_note ? CM.t(f.expression_note) : "–");
     if (distChart) {  // no distribution (no face large enough to read): an empty chart, not the last one
       distChart.data.datasets[0].data = CM.emotions.map((e) => (f.distribution ? Math.round(f.distribution[e] * 1000) / 10 : 0));
       distChart.update();
