@@ -22,7 +22,7 @@ LABEL = "数学 初二(3)班"
 
 def _lesson_with_an_unreadable_head(world, *, running: bool = False) -> tuple[int, int]:
     """A Shanghai lesson of 4 faces a frame whose heads-up share is measured (the rollups count heads up and
-    down); its stored observations then say face 1 up, face 2 not readable, the others down (the live view)."""
+    down); its stored observations then say face 1 up, face 2 not readable, the others down (live view)."""
     world.setting("timezone", "Asia/Shanghai")
     room = world.camera("教学楼301")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=60)
