@@ -144,6 +144,40 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_my_password() -> Any:
+    """Any user changes their own password: the current one, then the new one twice.
+
+    The rules and the revocation are those of ``user passwd``: the other logins of this user end, this one
+    stays. Each refusal answers the page again with one message (400, or 403 for a wrong current password).
+    """
+    if request.method == "GET":
+        return render_template("account_password.html")
+    form = request.form
+    me = g.user
+    current, new = form.get("current_password", ""), form.get("password", "")
+    if not check_password_hash(me.password_hash, current):
+        audit(me.username, "passwd_refused", "wrong current password")
+        return _password_refused(gettext("the current password is wrong"), 403)
+    if new != form.get("password2", ""):
+        return _password_refused(gettext("the two new passwords differ"), 400)
+    if new == current:
+        return _password_refused(gettext("the new password is the same as the current one"), 400)
+    try:
+        with write_db() as db:
+            user = db.get(User, me.id)
+            ended = set_password(db, user, new, actor=me.username, keep=usersessions.current_token())
+    except AccountError as exc:
+        return _password_refused(str(exc), 400)
+    flash(gettext("Your password is changed; %(n)s other login(s) ended.", n=ended), "info")
+    return redirect(url_for("auth.change_my_password"))
+
+
+def _password_refused(why: str, status: int) -> Any:
+    flash(gettext("Password not changed: %(why)s.", why=why), "error")
+    return render_template("account_password.html"), status
+
+
 def admin_account_action(action: str) -> None:
     """The settings page's account forms: ``passwd``, ``disable`` or ``enable`` a user; flashes the result."""
     raw = request.form.get("user_id", "")
