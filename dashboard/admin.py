@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dashboard import access
 from dashboard.accounts import AccountError, add_user, set_cameras
 from dashboard.api import save_settings
+from dashboard.auditlog import KINDS, MAX_PAGE, audit_page, kind_of
 from dashboard.auth import admin_account_action, admin_required
 from dashboard.camera_setup import (
     CameraConfigError,
@@ -28,7 +29,7 @@ from dashboard.camera_setup import (
 )
 from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
-from dashboard.params import parse_int
+from dashboard.params import int_arg, parse_int
 from monitor.cameras import rects_text
 from monitor.store import queries, site_settings
 from monitor.store.cameras import config_of
@@ -239,6 +240,29 @@ def site_settings_post() -> Any:
     else:
         flash(gettext("Settings saved: nothing changed."), "info")
     return redirect(url_for("pages.settings"))
+
+
+# ---- audit log ------------------------------------------------------------------------------------------
+
+
+@bp.get("/admin/audit")
+@admin_required
+def audit_log() -> Any:
+    """Who changed which setting, user and camera, and when: newest first, filterable, 50 rows a page."""
+    actor = request.args.get("actor", "").strip()[:100] or None
+    kind = request.args.get("kind", "") or None
+    if kind is not None and kind not in (*KINDS, "other"):
+        abort(400, description=gettext("kind must be one of %(kinds)s", kinds=", ".join((*KINDS, "other"))))
+    page = int_arg("page", low=1, high=MAX_PAGE, default=1) or 1
+    log = audit_page(get_db(), actor, kind, page)
+    return render_template(
+        "admin_audit.html",
+        log=log,
+        actor=actor or "",
+        kind=kind or "",
+        kinds=(*KINDS, "other"),
+        kind_of=kind_of,
+    )
 
 
 # ---- health ---------------------------------------------------------------------------------------------
