@@ -12,6 +12,7 @@ from dashboard.i18n import N_
 
 JS_MESSAGES: tuple[str, ...] = (
     N_("% of the class"),
+    N_("(+{n} in progress)"),
     N_("1 lesson"),
     N_("; only the newest lessons are shown, narrow the dates to see older ones"),
     N_("; {n} without figures (no faces detected or no video stored) are left as gaps"),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -206,6 +206,7 @@ def sessions_page(db: Session) -> dict[str, Any]:
 class _Week:
     start: date
     lessons: int = 0
+    in_progress: int = 0
     heads: HeadCount = field(default_factory=HeadCount)
     eng_frames: int = 0
     engagement: float = 0.0
@@ -215,13 +216,19 @@ def weekly(
     points: list[dict], sessions: dict[int, lesson_stats.Lesson], figs: dict, zone: tzinfo
 ) -> list[dict]:
     """Lessons grouped by school week (Monday to Sunday in the school's zone), oldest first, with the
-    change from the week before that had lessons. Weekly figures weight each lesson by its frames."""
+    change from the week before that had lessons. Weekly figures weight each lesson by its frames.
+
+    A lesson still in progress is counted under ``in_progress`` only: its first minutes are not the
+    week's figure, so it stays out of ``attention``, ``engagement`` and the change until it ends."""
     weeks: dict[date, _Week] = {}
     for p in points:
         cs, f = sessions[p["session_id"]], figs[p["session_id"]]
         local_day = timefmt.in_zone(cs.started_at, zone).date()
         monday = local_day - timedelta(days=local_day.weekday())
         w = weeks.setdefault(monday, _Week(monday))
+        if cs.ended_at is None:
+            w.in_progress += 1
+            continue
         w.lessons += 1
         if p["attention"] is not None:
             w.heads += f.heads  # pooled: each lesson weighs by its readable heads
@@ -238,6 +245,7 @@ def weekly(
             {
                 "week": monday.isoformat(),
                 "lessons": w.lessons,
+                "in_progress": w.in_progress,
                 "attention": None if att is None else round(att, 4),
                 "engagement": None if eng is None else round(eng, 4),
                 "previous_week": prev["week"] if prev else None,
@@ -297,10 +305,32 @@ def trends_api() -> Any:
     return jsonify(camera=camera_id, label=label, **out)
 
 
+DEFAULT_WEEKS = 4
+
+
+def default_selection(db: Session, visible: list[int] | None, zone: tzinfo) -> dict[str, str] | None:
+    """What the trends page opens on when nothing is chosen: the class of the user's latest lesson (else
+    their first camera) over the last four school weeks, today included. None: no camera to show."""
+    since = (
+        timefmt.in_zone(datetime.now(UTC), zone).date() - timedelta(weeks=DEFAULT_WEEKS, days=-1)
+    ).isoformat()
+    latest = lesson_stats.find_lessons(db, visible, limit=1)
+    if latest and lesson_stats.class_of(latest[0].label or ""):
+        return {"label": lesson_stats.class_of(latest[0].label), "from": since}
+    camera_ids = [latest[0].camera_id] if latest else visible
+    if camera_ids is None:
+        camera_ids = list(db.scalars(select(Camera.id).order_by(Camera.name).limit(1)))
+    return {"camera": str(camera_ids[0]), "from": since} if camera_ids else None
+
+
 @bp.get("/trends")
 def trends_page() -> Any:
     db = get_db()
     visible = access.visible_camera_ids(db)
+    if not request.args:
+        chosen = default_selection(db, visible, school_zone(db))
+        if chosen is not None:
+            return redirect(url_for("trends.trends_page", **chosen))
     stmt = select(Camera).order_by(Camera.name)
     if visible is not None:
         stmt = stmt.where(Camera.id.in_(visible))

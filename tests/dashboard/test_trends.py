@@ -284,3 +284,49 @@ def test_sessions_list_pages_through_many_lessons(world, login) -> None:
     assert second.count('data-session="') == 5 and "← Newer" in second and "Older →" not in second
     with world.Session() as db:
         assert db.scalar(select(func.count()).select_from(LessonStats)) == 0  # still open: never kept
+
+
+def test_a_lesson_in_progress_stays_out_of_the_weekly_change(world, login) -> None:
+    """A 2-minute lesson still running at a low heads-up share must not make this week '▼ -7 pts'."""
+    room = world.camera("room-a")
+    began = datetime.now(UTC) - timedelta(seconds=150)
+    monday = datetime(began.year, began.month, began.day, tzinfo=UTC) - timedelta(days=began.weekday())
+    last_week = lesson(world, room, "Maths 7B", monday - timedelta(days=6), heads_up=0.8)
+    this_week = lesson(world, room, "Maths 7B", monday, heads_up=0.8)
+    running = lesson(world, room, "Maths 7B", began, heads_up=0.1, running=True)
+    world.user("admin", admin=True)
+    body = login("admin").get("/api/trends?label=Maths 7B").get_json()
+    assert [p["session_id"] for p in body["points"]] == [last_week, this_week, running]  # still plotted
+    weeks = body["weekly"]
+    assert [(w["lessons"], w["in_progress"]) for w in weeks] == [(1, 0), (1, 1)]
+    assert weeks[1]["attention"] == pytest.approx(0.8)
+    assert weeks[1]["change_attention"] == pytest.approx(0.0)
+
+
+def test_trends_open_on_the_teachers_own_class_for_the_last_four_weeks(term, world, login) -> None:
+    alice = login("alice")
+    opened = alice.get("/trends")
+    assert opened.status_code == 302
+    query = dict(pair.split("=", 1) for pair in opened.headers["Location"].split("?", 1)[1].split("&"))
+    # the class of the latest lesson on alice's camera (room B's lessons are not hers)
+    assert query["label"] == "Maths+7B"
+    four_weeks = (datetime.now(UTC).date() - timedelta(days=27)).isoformat()
+    assert query["from"] in (four_weeks, (datetime.now(UTC).date() - timedelta(days=26)).isoformat())
+    page = alice.get(opened.headers["Location"])
+    assert page.status_code == 200 and b'id="trend"' in page.data
+    assert b'<option value="Maths 7B" selected' in page.data
+
+
+def test_trends_open_on_the_teachers_camera_when_lessons_have_no_label(world, login) -> None:
+    room = world.camera("room-c")
+    world.user("carol", cameras=(room,))
+    carol = login("carol")
+    opened = carol.get("/trends")
+    assert opened.status_code == 302 and f"camera={room}" in opened.headers["Location"]
+    assert carol.get("/trends?camera=" + str(room)).status_code == 200
+
+
+def test_trends_with_no_camera_still_say_what_to_choose(world, login) -> None:
+    world.user("dora")
+    page = login("dora").get("/trends")
+    assert page.status_code == 200 and b"Choose a camera or a class" in page.data

@@ -101,7 +101,9 @@
     body.replaceChildren();
     for (const w of data.weekly) {
       const tr = document.createElement("tr");
-      tr.append(CM.cell(CM.day(w.week + "T12:00:00Z")), CM.cell(String(w.lessons)),
+      // a lesson still running is left out of the week's figures and change until it ends
+      const running = w.in_progress ? " " + CM.t("(+{n} in progress)", { n: w.in_progress }) : "";
+      tr.append(CM.cell(CM.day(w.week + "T12:00:00Z")), CM.cell(String(w.lessons) + running),
                 CM.cell(w.attention === null ? CM.t("no figures") : CM.pct(w.attention)), change(w.change_attention),
                 CM.cell(w.engagement === null ? CM.t("no figures") : CM.pct(w.engagement)), change(w.change_engagement));
       body.append(tr);
