@@ -81,13 +81,18 @@ def test_trend_page_draws_one_point_per_lesson_and_the_weekly_table(server, term
         browser.quit()
 
 
-def test_trend_page_says_what_to_choose_and_shows_api_errors(server, term, tmp_path) -> None:
+def test_trend_page_opens_on_the_teachers_class_and_shows_api_errors(server, term, tmp_path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     browser = start_chromium(tmp_path / "profile")
     try:
         open_logged_in(browser, server, "/trends")
-        assert "Choose a camera or a class" in browser.find_element(By.CSS_SELECTOR, "p.empty").text
+        wait_for(lambda: "label=Maths" in browser.current_url, what="the default selection")
+        chosen = Select(browser.find_element(By.NAME, "label")).first_selected_option
+        assert chosen.text == "Maths 7B"
+        assert browser.find_element(By.NAME, "from").get_attribute("value")  # the last four weeks
+        assert browser.find_elements(By.ID, "trend")
         browser.get(server + "/trends?label=Maths 7B&from=2026-11-20&to=2026-11-01")
         note = browser.find_element(By.ID, "trend-note")
         wait_for(lambda: "must not be before" in note.text, what="the API's message")
