@@ -62,6 +62,8 @@ def test_every_page_has_no_serious_accessibility_violation(
         "/admin/users",
         "/admin/cameras",
         "/health",
+        "/admin/audit",
+        "/account/password",
     ]
     browser = start_chromium(tmp_path / "profile", window=window)
     browser.set_script_timeout(60)
