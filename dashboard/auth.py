@@ -149,14 +149,23 @@ def change_my_password() -> Any:
     """Any user changes their own password: the current one, then the new one twice.
 
     The rules and the revocation are those of ``user passwd``: the other logins of this user end, this one
-    stays. Each refusal answers the page again with one message (400, or 403 for a wrong current password).
+    stays. Each refusal answers the page again with one message (400, or 403 for a wrong current password;
+    repeated wrong ones are slowed like logins, 429).
     """
     if request.method == "GET":
         return render_template("account_password.html")
     form = request.form
     me = g.user
     current, new = form.get("current_password", ""), form.get("password", "")
+    # Guesses at the current password count with the login throttle: a stolen session is no faster.
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    account = username_key(me.username)
+    keys = throttle.keys(account, request.remote_addr or "?", device_of(current_app, account))
+    if wait := throttle.retry_after(keys):
+        flash(gettext("Too many failed attempts. Try again in %(n)s seconds.", n=wait), "error")
+        return render_template("account_password.html"), 429, {"Retry-After": str(wait)}
     if not check_password_hash(me.password_hash, current):
+        throttle.failed(keys)
         audit(me.username, "passwd_refused", "wrong current password")
         return _password_refused(gettext("the current password is wrong"), 403)
     if new != form.get("password2", ""):

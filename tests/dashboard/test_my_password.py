@@ -62,3 +62,13 @@ def test_each_bad_input_gets_one_message_and_a_4xx(app, school, login, world):
 def test_anonymous_visitor_is_sent_to_login(app, school):
     resp = app.test_client().get(PAGE)
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_guessing_the_current_password_is_slowed_like_logins(app, school, login):
+    alice = login("alice")
+    for _ in range(10):
+        assert change(alice, "a wrong guess 12", NEW_PASSWORD).status_code == 403
+    slowed = change(alice, PASSWORD, NEW_PASSWORD)  # even the right one waits its turn
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 1
+    assert b"Too many failed attempts" in slowed.data
+    assert log_in(app.test_client(), "alice").status_code == 302  # the password did not change
