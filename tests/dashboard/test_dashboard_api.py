@@ -297,7 +297,8 @@ def test_session_summary_gives_the_heads_up_share_of_readable_heads_with_its_bas
     summary = login("alice").get(f"/api/sessions/{sid}").get_json()["summary"]
     text_ = "5 of 10 readable heads up; 4 not readable"
     assert summary["heads_up"] == {
-        "up": 0.5, "down": 0.3, "away": 0.2, "readable_per_frame": 10.0, "unknown_per_frame": 4.0,
+        "up": 0.5, "down": 0.3, "away": 0.2,
+        "up_per_frame": 5.0, "readable_per_frame": 10.0, "unknown_per_frame": 4.0,
         "text": text_, "class_size": class_size, "of": text_,
     }  # fmt: skip
     assert summary["attention"] == 0.5  # one meaning of attention: the heads-up share
