@@ -120,6 +120,9 @@ def cli(ctx: click.Context, config_file: str | None, db_url: str | None, verbose
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:
+        # Alembic logs one INFO line per autogenerate plugin whenever it is imported: noise in every --help.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     ctx.obj = settings
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,18 @@ def test_export_of_an_out_of_range_session_id(db_url):
     result = invoke("--db", db_url, "export", "99999999999999999999999")
     assert result.exit_code == 2 and "not in the range" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["train", "ensemble"])
+def test_help_prints_no_log_lines(command: str) -> None:
+    """`train --help` printed one alembic INFO line per autogenerate plugin before the help text."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    assert " INFO " not in done.stderr, done.stderr
