@@ -77,6 +77,8 @@ class Settings:
     read_timeout_s: float = 5.0
     reconnect_max_s: float = 30.0
     secret_key: str | None = None
+    # encrypts camera passwords stored from the admin page (monitor/store/camera_sources.py); never in the DB
+    camera_key: str | None = None
     # dashboard: log out after this many idle hours (a school day); see dashboard/usersessions.py
     session_idle_hours: float = 10.0
     cookie_secure: str = "auto"  # auto: Secure cookies when the request came over HTTPS | always | never

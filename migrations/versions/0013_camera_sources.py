@@ -6,6 +6,9 @@ Revises: 0012
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
@@ -13,8 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("cameras") as t:
+        t.add_column(sa.Column("configured_source", sa.String(1000), nullable=True))
+        t.add_column(sa.Column("source_credentials", sa.Text(), nullable=True))
+        t.add_column(sa.Column("serve_hosts", sa.String(500), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("cameras") as t:
+        t.drop_column("serve_hosts")
+        t.drop_column("source_credentials")
+        t.drop_column("configured_source")

@@ -81,6 +81,13 @@ class Camera(Base):
     board_yaw: Mapped[float | None] = mapped_column(Float)
     board_pitch: Mapped[float | None] = mapped_column(Float)
     roi: Mapped[str | None] = mapped_column(Text)
+    # The source an admin set on the admin page (monitor/store/camera_sources.py): a URL WITHOUT its
+    # user:password, a file path or a webcam index; the user:password part apart, Fernet-encrypted with the
+    # process setting camera_key (never stored in clear); the hosts that may serve it (comma-separated,
+    # empty: any). ``source`` above is what a worker last reported it opened (credentials masked).
+    configured_source: Mapped[str | None] = mapped_column(String(1000))
+    source_credentials: Mapped[str | None] = mapped_column(Text)
+    serve_hosts: Mapped[str | None] = mapped_column(String(500))
 
     sessions: Mapped[list[ClassSession]] = relationship(back_populates="camera")
 
