@@ -5,11 +5,12 @@ Alembic migrations in ``migrations/`` create exactly these tables; a test checks
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Time,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
@@ -330,6 +332,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The user's own language (monitor.locales.LOCALES); None follows the browser, then the site default.
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    # Where alerts (admins) and the weekly digest (teachers) go; None: no mail (monitor/serve/alerts.py)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, default=None)
 
     @validates("username")
     def _keep_key(self, _attr: str, value: str) -> str:
@@ -397,3 +401,87 @@ class AuditLog(Base):
     actor: Mapped[str | None] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CameraTimetable(Base):
+    """The database holds this camera's timetable (issue 24): its periods and changes below are the truth,
+    even when there are none; ``origin`` says where it first came from (toml | browser | cli)."""
+
+    __tablename__ = "camera_timetables"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimetablePeriod(Base):
+    """One weekly period of a camera (``Tue 09:00-09:50 Maths 7B``), in the school's wall-clock time."""
+
+    __tablename__ = "timetable_periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 is Monday
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+    label: Mapped[str] = mapped_column(String(150))  # the class: "Maths 7B"
+
+
+class TimetableChange(Base):
+    """A one-off change of a camera's day: ``cancel`` (the period starting at ``start``), ``period`` (one of
+    that day's own periods, replacing the weekly ones) or ``clear`` (the weekly periods do not run)."""
+
+    __tablename__ = "timetable_changes"
+    __table_args__ = (Index("ix_timetable_changes_camera_day", "camera_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
+    start: Mapped[time | None] = mapped_column(Time)
+    end: Mapped[time | None] = mapped_column(Time)
+    label: Mapped[str | None] = mapped_column(String(150))
+
+
+class TimetableHoliday(Base):
+    """School-wide days without lessons, ``first`` to ``last`` inclusive."""
+
+    __tablename__ = "timetable_holidays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first: Mapped[date] = mapped_column(Date, index=True)
+    last: Mapped[date] = mapped_column(Date)
+    label: Mapped[str] = mapped_column(String(150))
+
+
+class AlertSent(Base):
+    """One alert episode (monitor/serve/alerts.py): a camera down during a period, or a class far below its
+    usual heads-up share. One row per episode, so that each is mailed once; ``ended_at`` None: still on."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_kind_camera", "kind", "camera_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # camera_down | low_heads_up
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the episode began
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DigestSent(Base):
+    """One teacher's weekly digest for one ISO week (``2026-W49``): recorded so that it is mailed once."""
+
+    __tablename__ = "digests"
+    __table_args__ = (Index("ix_digests_week_user", "week", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(20))  # serve | cli

@@ -8,7 +8,7 @@ real PostgreSQL, with every table filled, and compares row counts after each ste
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -60,6 +60,10 @@ def _value(column, i: int):
         return 0.5
     if kind is datetime:
         return datetime(2026, 11, 20, 9, tzinfo=UTC) + timedelta(minutes=i)
+    if kind is date:
+        return date(2026, 11, 20) + timedelta(days=i)
+    if kind is time:
+        return time(9, i)
     if kind is str:
         text = f"{column.name}-{i}"
         length = getattr(column.type, "length", None)
