@@ -24,6 +24,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "camera": ("monitor.commands.camera", "Show or set a camera's class size, mounting, board and ROI."),
     "calibrate": ("monitor.commands.calibrate", "Check a camera's set-up and write one annotated frame."),
     "settings": ("monitor.commands.settings", "Show or change settings (site-wide and per-process)."),
+    "timetable": ("monitor.commands.timetable", "Import or export the database's timetable as TOML."),
     "demo": ("monitor.commands.demo", "Dashboard plus a worker on the built-in synthetic sample."),
     "export": ("monitor.reports.commands", "Export session reports (CSV, JSON, PDF, HTML, zip)."),
     "dashboard": ("dashboard.commands", "Serve the teachers' web dashboard."),

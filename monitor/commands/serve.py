@@ -42,8 +42,13 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(EXIT_BAD_CONFIG)
     if check:
+        from monitor.serve.timetables import upcoming_periods  # each camera's next three periods
+
+        upcoming = upcoming_periods(config, settings.db_url)
         for cam in config.cameras:
             click.echo(f"{cam.name}: {cam.source} ({'always on' if cam.always_on else 'timetable'})")
+            for line in upcoming.get(cam.name, []):
+                click.echo(f"  next: {line}")
         if warning := capacity_warning(config.cameras):
             click.echo(warning, err=True)
         return

@@ -87,7 +87,8 @@ def worker(
         settings = settings.replace(sample_fps=10.0)
     schedule = None
     if timetable_from is not None:
-        from monitor.serve.config import ServeConfigError, schedule_for
+        from monitor.serve.config import ServeConfigError
+        from monitor.serve.timetables import schedule_for  # the database's timetable, else the TOML's
 
         try:
             schedule = schedule_for(timetable_from, camera, settings.db_url)

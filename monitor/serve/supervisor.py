@@ -47,6 +47,7 @@ from monitor.serve.state import (
     read_beats,
     record_exit,
 )
+from monitor.serve.timetables import import_config_timetables
 from monitor.store import make_engine, session_factory
 from monitor.store.retention import run_retention
 from monitor.store.schema import utcnow
@@ -156,6 +157,7 @@ class Supervisor:
     def prepare(self) -> None:
         specs = self.plan()
         ensure_cameras(self.db, {s.name: s.camera_changes() for s in specs})
+        import_config_timetables(self.db, self.config)  # TOML timetables the database does not hold yet
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
             self.cameras[spec.name] = CameraProcess(spec, self.config.log_dir / f"{_safe(spec.name)}.log")

@@ -276,11 +276,24 @@ def import_timetables(
     origin: str = "cli",
     only_missing: bool = False,
 ) -> list[str]:
-    """Store the timetables of ``raw`` (a parsed TOML); returns what was done, one line each.
-
-    ``only_missing``: only cameras whose timetable the database does not hold yet (``serve`` at start), and
-    the holidays only when the database has none and holds no camera's timetable yet."""
+    """Store the timetables of ``raw`` (a parsed TOML file); returns what was done, one line each."""
     holidays, cameras = parse_timetable_file(raw)
+    return import_parsed(db, holidays, cameras, actor=actor, origin=origin, only_missing=only_missing)
+
+
+def import_parsed(
+    db: Session,
+    holidays: tuple[Holiday, ...] | None,
+    cameras: Mapping[str, tuple],
+    *,
+    actor: str,
+    origin: str,
+    only_missing: bool = False,
+) -> list[str]:
+    """Store ``holidays`` (None: leave them) and ``{camera: (weekly, changes)}``; returns what was done.
+
+    ``only_missing`` (``serve`` at start): only the cameras whose timetable the database does not hold yet,
+    and the holidays only when the database has none and holds no camera's timetable yet."""
     done: list[str] = []
     first_import = db.scalar(select(CameraTimetable.camera_id).limit(1)) is None
     if holidays is not None:
