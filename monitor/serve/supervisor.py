@@ -2,7 +2,9 @@
 
 Frigate's shape: every camera runs in its own process (``classroom-monitor worker``), so a crash or a
 stuck decoder takes one camera down, never the school. Once a second the supervisor reads every camera's
-``worker_status`` row in one query and moves each camera through explicit states:
+``worker_status`` row in one query and moves each camera through the states of
+``monitor.serve.process.WorkerState`` (a move its table does not allow raises); the restart policy
+(``crashed``, ``due``) lives on the camera's record, ``CameraProcess``:
 
 - ``starting``: its worker was spawned and has not beaten yet (``start_grace_s`` to do so);
 - ``running``: its worker beats; a heartbeat older than ``stall_after_s`` gets it killed and restarted;
@@ -32,17 +34,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.serve.alerts import Notifier, camera_views
 from monitor.serve.config import CameraSpec, ServeConfig
+from monitor.serve.db_cameras import DatabaseCameras, end_worker, worker_env
+from monitor.serve.process import BACKOFF_START_S, CameraProcess, WorkerState
 from monitor.serve.state import (
     HOSTNAME,
     Beat,
     close_left_open,
-    database_cameras,
     ensure_cameras,
     read_beats,
     record_exit,
@@ -55,8 +58,6 @@ from monitor.store.sessions import STALE_AFTER_S
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
-BACKOFF_START_S = 1.0
-HEALTHY_AFTER_S = 60.0  # a worker that beat this long resets its camera's backoff
 PR_SET_PDEATHSIG = 1
 
 
@@ -95,28 +96,6 @@ def describe_exit(returncode: int, log_path: Path, since: int) -> str:
     return f"exited with status {returncode}" + (f": {last}" if last else "")
 
 
-@dataclass
-class CameraProcess:
-    """One camera under supervision: its worker process and its explicit state."""
-
-    spec: CameraSpec
-    log_path: Path
-    state: str = "backoff"  # until the first start
-    proc: subprocess.Popen | None = None
-    spawned_at: float = 0.0
-    log_offset: int = 0
-    last_beat_at: float = 0.0
-    healthy_since: float | None = None
-    backoff_s: float = BACKOFF_START_S
-    next_start: float = 0.0
-    restarts: int = 0
-    last_error: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
 class Supervisor:
     def __init__(
         self,
@@ -125,6 +104,7 @@ class Supervisor:
         cli_prefix: list[str],
         *,
         clock: Callable[[], float] = time.monotonic,
+        smtp_password: str | None = None,
     ) -> None:
         self.config = config
         self.db_url = db_url
@@ -142,6 +122,9 @@ class Supervisor:
         self._next_purge: float | None = None  # None: at the first tick
         self._purge_thread: threading.Thread | None = None
         self.stopping = False
+        # alerts and the weekly digest, mailed from a thread of their own (monitor/serve/alerts.py)
+        self.notifier = Notifier(self.db, config, lambda: camera_views(self.cameras), smtp_password)
+        self.db_cameras = DatabaseCameras(config)  # the admin page's cameras (database_cameras = true)
 
     # --- setup --------------------------------------------------------------------------------------
 
@@ -150,8 +133,7 @@ class Supervisor:
         specs = list(self.config.cameras)
         if self.config.database_cameras:
             with self.db() as db:
-                for name, source in database_cameras(db, {c.name for c in specs}):
-                    specs.append(self.config.with_defaults(name, source))
+                specs += self.db_cameras.plan(db)
         return specs
 
     def prepare(self) -> None:
@@ -160,9 +142,12 @@ class Supervisor:
         import_config_timetables(self.db, self.config)  # TOML timetables the database does not hold yet
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:
-            self.cameras[spec.name] = CameraProcess(spec, self.config.log_dir / f"{_safe(spec.name)}.log")
+            log_path = self.config.log_dir / f"{_safe(spec.name)}.log"
+            self.cameras[spec.name] = CameraProcess(spec, log_path, self.config.backoff_max_s)
 
-    def _spawn(self, args: list[str], log_path: Path, death_signal: int) -> subprocess.Popen:
+    def _spawn(
+        self, args: list[str], log_path: Path, death_signal: int, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         # Append mode: logrotate's copytruncate keeps working. The child keeps its own descriptor.
         with open(log_path, "ab") as out:
             return subprocess.Popen(
@@ -170,7 +155,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 preexec_fn=_die_with_parent(death_signal),
             )
 
@@ -203,8 +188,7 @@ class Supervisor:
             f.write(f"--- serve: starting worker for {cam.name} (restarts: {cam.restarts}{mode}) ---\n")
         # SIGKILL on our death: a dead host's workers must not write on (another host resumes the lesson).
         args = self.worker_args(cam.spec) + (["--standby"] if standby else [])
-        cam.proc = self._spawn(args, cam.log_path, signal.SIGKILL)
-        cam.state, cam.spawned_at, cam.healthy_since = "standby" if standby else "starting", now, None
+        cam.started(self._spawn(args, cam.log_path, signal.SIGKILL, worker_env(cam.spec)), now, standby)
         log.info("camera %s: worker started (pid %d%s)", cam.name, cam.proc.pid, ", warm standby" * standby)
 
     # --- the watchdog -------------------------------------------------------------------------------
@@ -223,6 +207,28 @@ class Supervisor:
             self._check(cam, beats.get(cam.name), now, wall)
         self._watch_dashboard(now)
         self._schedule_retention(now)
+        self._follow_database_cameras(now)
+
+    # --- cameras set up on the admin page ---------------------------------------------------------
+
+    def _follow_database_cameras(self, now: float) -> None:
+        """Start, restart or stop the admin page's cameras as they change (``monitor.serve.db_cameras``)."""
+        if self.stopping or not self.db_cameras.due(now):
+            return
+        try:
+            with self.db() as db:
+                for line in self.db_cameras.sync(db, self.cameras, self._add_camera, self._drop_camera):
+                    log.info("%s", line)
+        except SQLAlchemyError as exc:
+            log.warning("cannot read the database's cameras: %s", str(exc).splitlines()[0])
+
+    def _add_camera(self, spec: CameraSpec) -> None:
+        self.cameras[spec.name] = CameraProcess(
+            spec, self.config.log_dir / f"{_safe(spec.name)}.log", self.config.backoff_max_s
+        )
+
+    def _drop_camera(self, name: str) -> None:
+        end_worker(self.cameras.pop(name).proc, self.config.stop_timeout_s)
 
     # --- retention --------------------------------------------------------------------------------
 
@@ -280,16 +286,16 @@ class Supervisor:
             else:
                 self._on_exit(cam, rc, beat, now, wall)
             return
-        if cam.state == "finished":
+        if cam.state in (WorkerState.FINISHED, WorkerState.STOPPED):
             return
         if beat is not None and beat.held_by_other(self._our_pids(), wall, STALE_AFTER_S):
-            if cam.state != "standby":
+            if cam.state != WorkerState.STANDBY:
                 log.info("camera %s: served by %s pid %s; standing by", cam.name, beat.hostname, beat.pid)
-            cam.state = "standby"
-            if self.config.warm_standby and now >= cam.next_start:
+            cam.move(WorkerState.STANDBY)
+            if self.config.warm_standby and cam.due(now):
                 self.start_worker(cam, now, standby=True)
             return
-        if cam.state == "standby" or now >= cam.next_start:
+        if cam.state == WorkerState.STANDBY or cam.due(now):
             self.start_worker(cam, now)
 
     def _watch_alive(self, cam: CameraProcess, beat: Beat | None, now: float, wall) -> None:
@@ -297,35 +303,30 @@ class Supervisor:
         if beat is not None and beat.held_by_other({pid}, wall, STALE_AFTER_S):
             # Our worker stands by, ready, while another host serves the camera; its start-up grace
             # begins when that host's lease goes stale.
-            cam.state, cam.spawned_at = "standby", now
+            cam.move(WorkerState.STANDBY)
+            cam.spawned_at = now
             return
-        if cam.state == "standby":
-            cam.state = "starting"
+        if cam.state == WorkerState.STANDBY:
+            cam.move(WorkerState.STARTING)
         ours = beat is not None and beat.pid == pid and beat.hostname == HOSTNAME
         age = beat.age(wall) if ours else None
         if ours and age is not None and age <= self.config.stall_after_s and beat.lease_owner is not None:
-            cam.last_beat_at = now - age
-            if cam.state != "running":
-                cam.state, cam.healthy_since = "running", now
-            elif now - (cam.healthy_since or now) >= HEALTHY_AFTER_S:
-                cam.backoff_s = BACKOFF_START_S
+            cam.beat(now, age)
             return
-        if cam.state == "starting" and now - cam.spawned_at < self.config.start_grace_s:
+        silent = cam.silent_for(now, self.config.start_grace_s, self.config.stall_after_s)
+        if silent is None:
             return
-        since = max(cam.spawned_at, cam.last_beat_at)
-        if cam.state == "running" and now - since < self.config.stall_after_s:
-            return
-        log.error("camera %s: no heartbeat for %.0f s; killing worker pid %d", cam.name, now - since, pid)
+        log.error("camera %s: no heartbeat for %.0f s; killing worker pid %d", cam.name, silent, pid)
         cam.proc.kill()
         cam.proc.wait()
-        self._crashed(cam, pid, f"heartbeat stalled: none for {now - since:.0f} s, worker killed", now)
+        self._crashed(cam, pid, f"heartbeat stalled: none for {silent:.0f} s, worker killed", now)
 
     def _on_exit(self, cam: CameraProcess, rc: int, beat: Beat | None, now: float, wall) -> None:
         pid, cam.proc = cam.proc.pid, None
         if self.stopping:  # SIGTERM came while this tick ran; a worker that died still frees its lease
             if rc != 0:
                 self._record(cam.name, pid, describe_exit(rc, cam.log_path, cam.log_offset), crashed=True)
-            cam.state = "stopped"
+            cam.move(WorkerState.STOPPED)
             return
         if beat is not None and beat.held_by_other({pid}, wall, STALE_AFTER_S) and beat.pid != pid:
             # Refused, or taken over: another host serves this camera. Not a crash.
@@ -335,25 +336,19 @@ class Supervisor:
                 beat.hostname,
                 beat.pid,
             )
-            # A standby worker that keeps failing (its camera unreachable from here) waits longer each time.
-            cam.state, cam.next_start = "standby", now + cam.backoff_s
-            cam.backoff_s = min(cam.backoff_s * 2, self.config.backoff_max_s)
+            cam.refused(now)
             return
         error = describe_exit(rc, cam.log_path, cam.log_offset)
         if rc == 0:
             log.info("camera %s: worker finished (%s)", cam.name, error)
-            cam.state = "finished"
+            cam.move(WorkerState.FINISHED)
             self._record(cam.name, pid, error, crashed=False)
             return
         self._crashed(cam, pid, error, now)
 
     def _crashed(self, cam: CameraProcess, pid: int, error: str, now: float) -> None:
-        cam.proc = None
-        cam.restarts += 1
-        cam.last_error = error
-        cam.state, cam.next_start = "backoff", now + cam.backoff_s
-        log.warning("camera %s: worker pid %d %s; restart in %.0f s", cam.name, pid, error, cam.backoff_s)
-        cam.backoff_s = min(cam.backoff_s * 2, self.config.backoff_max_s)
+        delay = cam.crashed(error, now)
+        log.warning("camera %s: worker pid %d %s; restart in %.0f s", cam.name, pid, error, delay)
         self._record(cam.name, pid, error, crashed=True)
 
     def _record(self, name: str, pid: int, error: str, crashed: bool) -> None:
@@ -372,6 +367,7 @@ class Supervisor:
         if not self.cameras:
             self.prepare()
         self.start_dashboard()
+        self.notifier.start()
         try:
             while not self.stopping:
                 self.tick()
@@ -382,6 +378,7 @@ class Supervisor:
     def stop(self) -> None:
         """SIGTERM to every worker (they flush and close their sessions), wait, then the dashboard."""
         self.stopping = True
+        self.notifier.stop()  # workers stopped on purpose are no alert
         workers = [c.proc for c in self.cameras.values() if c.proc is not None]
         for proc in workers:
             _signal(proc, signal.SIGTERM)
@@ -390,7 +387,8 @@ class Supervisor:
             if cam.proc is not None and cam.proc.returncode != 0:  # died before the stop, or would not stop
                 error = describe_exit(cam.proc.returncode, cam.log_path, cam.log_offset)
                 self._record(cam.name, cam.proc.pid, error, crashed=True)  # frees the dead worker's lease
-            cam.proc, cam.state = None, "stopped"
+            cam.proc = None
+            cam.move(WorkerState.STOPPED)
         try:
             for sid in close_left_open(self.db, list(self.cameras)):
                 log.info("closed session %d, left open by a worker that died before the stop", sid)
