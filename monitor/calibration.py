@@ -10,7 +10,7 @@ stores and writes nothing itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -29,6 +29,17 @@ POSTURE_COLOURS = {
 }
 
 
+@dataclass(frozen=True)
+class Person:
+    """One box of the snapshot in pixels; ``posture`` is None for a box the ROI drops."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    posture: str | None
+
+
 @dataclass
 class CalibrationResult:
     frames: int
@@ -39,6 +50,8 @@ class CalibrationResult:
     poses_used: int
     heads_up: HeadsUp  # of the last frame
     snapshot: np.ndarray  # the last frame, annotated
+    frame: np.ndarray | None = None  # the last frame as read (the browser draws its own boxes on it)
+    people: list[Person] = field(default_factory=list)  # every box of the last frame, kept or dropped
 
 
 def calibrate(
@@ -78,8 +91,27 @@ def calibrate(
     summary = room.summarise(postures)
     snapshot = annotate(image, dets, inside, postures, config, calib.front, summary)
     return CalibrationResult(
-        len(detected), detected, kept, calib.front, front_from, len(poses), summary, snapshot
+        len(detected),
+        detected,
+        kept,
+        calib.front,
+        front_from,
+        len(poses),
+        summary,
+        snapshot,
+        frame=image,
+        people=_people(dets, inside, postures),
     )
+
+
+def _people(detected: Detections, inside: Detections, postures: list[str]) -> list[Person]:
+    """Every detected box, with the posture read for it when the ROI keeps it (the drawing's grey boxes
+    are the ones with none)."""
+    kept = {tuple(b): postures[i] for i, b in enumerate(np.round(inside.boxes).astype(int).tolist())}
+    out = []
+    for b in np.round(detected.boxes).astype(int).tolist():
+        out.append(Person(*b, posture=kept.get(tuple(b))))
+    return out
 
 
 def _keypoints(dets: Detections) -> list[np.ndarray | None]:
