@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 
 from monitor.stages import Frame  # re-exported: the stage values live together
+from monitor.store.camera_sources import mask_source
 
 log = logging.getLogger(__name__)
 SAMPLE_SOURCE = "sample"
@@ -111,7 +112,7 @@ class FrameSource:
             if self._cap is None:
                 if self.kind == "stream":
                     # A camera that is down at start is still a camera: keep trying in frames().
-                    log.warning("stream %s not reachable yet; will keep retrying", spec)
+                    log.warning("stream %s not reachable yet; will keep retrying", mask_source(spec))
                     self.capture = CaptureState("reconnecting", "cannot open source", datetime.now(UTC))
                 else:
                     raise SourceError(f"cannot open {self.kind} source {spec!r} (not a readable video?)")
@@ -211,13 +212,13 @@ class FrameSource:
                     failures += 1
                     status = "offline" if failures >= OFFLINE_AFTER_FAILURES else "reconnecting"
                     self._set_capture(status, "cannot open source")
-                    log.warning("camera %s: %s, retry in %.0fs", self.spec, status, backoff)
+                    log.warning("camera %s: %s, retry in %.0fs", mask_source(self.spec), status, backoff)
                     if self.stop_event.wait(backoff):
                         break
                     backoff = min(backoff * 2, self.reconnect_max_s)
                     continue
                 if failures or self.reconnects:
-                    log.info("camera %s: reconnected", self.spec)
+                    log.info("camera %s: reconnected", mask_source(self.spec))
                 failures, backoff = 0, 1.0
                 self._set_capture("online", "connected")
             # Only a frame that sample_fps keeps is converted to an image (retrieve); the rest are grabbed.
@@ -231,7 +232,7 @@ class FrameSource:
                 self._cap = None
                 self.reconnects += 1
                 self._set_capture("reconnecting", "read failed or timed out")
-                log.warning("camera %s: read failed or timed out; reconnecting", self.spec)
+                log.warning("camera %s: read failed or timed out; reconnecting", mask_source(self.spec))
                 continue
             index += 1
             if not keep:

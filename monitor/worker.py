@@ -38,6 +38,7 @@ from monitor.registry import ModelWatcher
 from monitor.schedule import SCHEDULE_POLL_S, Schedule
 from monitor.stages import Frame
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
+from monitor.store.camera_sources import mask_source
 from monitor.store.db import read_sessions
 from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.writer import MAX_PENDING_FRAMES, ObservationWriter
@@ -299,7 +300,8 @@ class CaptureWorker:
             )
 
     def _source_name(self) -> str:
-        return self.source.spec if self.source.kind != "file" else Path(self.source.spec).name
+        """The source as stored on the camera row: a file's name, a URL with its credentials masked."""
+        return mask_source(self.source.spec) if self.source.kind != "file" else Path(self.source.spec).name
 
     def _follow_schedule(self) -> None:
         period = self.schedule(datetime.now(UTC))

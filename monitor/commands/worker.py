@@ -31,7 +31,12 @@ class FiniteFloatRange(click.FloatRange):
 
 @click.command()
 @click.option("--camera", required=True, type=CAMERA_NAME, help="Camera name (created on first use).")
-@click.option("--source", required=True, help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.")
+@click.option(
+    "--source",
+    required=True,
+    envvar="CLASSROOM_MONITOR_WORKER_SOURCE",  # serve hands a source with a password over here, not in argv
+    help="Webcam index (0), video file, RTSP/HTTP URL, or 'sample'.",
+)
 @click.option("--session", "session_label", help="Class session label (default: camera and start time).")
 @click.option("--detector", type=click.Choice(DETECTORS), help="Face detector (default: yunet).")
 @click.option("--sample-fps", type=FiniteFloatRange(min=0), help="Frames per second to process (0: all).")
@@ -73,6 +78,7 @@ def worker(
     standby: bool,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
+    from monitor.store.camera_sources import mask_source, mask_text
     from monitor.worker import CaptureWorker, WorkerError
 
     settings = settings.replace(
@@ -107,7 +113,7 @@ def worker(
             schedule=schedule,
         )
     except (WorkerError, SourceError, ModelError, DetectorError, DatabaseError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(mask_text(str(exc), source)) from exc
 
     def stop(signum, _frame) -> None:
         w.request_stop()
@@ -120,7 +126,8 @@ def worker(
         if not wait_while_held(settings.db_url, camera, w.stop_event):
             return  # stopped while standing by: nothing was claimed, nothing to close
     click.echo(
-        f"camera {camera}: {w.source.kind} source {source}, {w.mode} mode, detector {w.detector.name}"
+        f"camera {camera}: {w.source.kind} source {mask_source(source)}, {w.mode} mode,"
+        f" detector {w.detector.name}"
         + (f", model {w.classifier.version} ({w.classifier.precision})" if w.classifier else ""),
         err=True,
     )
