@@ -120,7 +120,9 @@ def tick_at(sup: Supervisor, clock: Clock, now: float) -> CameraProcess:
     return sup.cameras["room-1"]
 
 
-def test_the_supervisor_moves_real_crashing_stalling_and_finishing_workers(tmp_path: Path, db_url: str) -> None:
+def test_the_supervisor_moves_real_crashing_stalling_and_finishing_workers(
+    tmp_path: Path, db_url: str
+) -> None:
     code = tmp_path / "exit-code"
     code.write_text("3")
     sup, clock = supervisor(tmp_path, db_url, code)
