@@ -240,21 +240,40 @@ class PostureEstimator:
         return self.decide(boxes, self.features(image, boxes))
 
     def decide(self, boxes: np.ndarray, feats: np.ndarray) -> list[HeadPosture]:
-        """Postures from features: unknown where unreadable, too small or not confident enough."""
+        """Postures from features: unknown where unreadable, too small or not confident enough.
+
+        Decided for all faces at once (numpy); only the ``HeadPosture`` records are built one by one.
+        """
         n = len(boxes)
         readable = np.isfinite(feats).all(axis=1)
         probs = np.full((n, len(POSTURE_CLASSES)), np.nan)
         if readable.any():
             probs[readable] = self.model.probabilities(feats[readable])
-        out = []
-        for i in range(n):
-            p = probs[i]
-            if not readable[i]:
-                out.append(HeadPosture(UNKNOWN, *p, reason="no face found at close range"))
-            elif boxes[i, 2] < self.model.min_face_px:
-                out.append(HeadPosture(UNKNOWN, *p, reason="face too small"))
-            elif p.max() < self.model.min_probability:
-                out.append(HeadPosture(UNKNOWN, *p, reason="low confidence"))
-            else:
-                out.append(HeadPosture(POSTURE_CLASSES[int(p.argmax())], *p))
-        return out
+        answered = np.where(readable[:, None], probs, -1.0)
+        verdict = np.select(
+            [
+                ~readable,
+                np.asarray(boxes, np.float64)[:, 2] < self.model.min_face_px,
+                answered.max(axis=1) < self.model.min_probability,
+            ],
+            [0, 1, 2],
+            default=3 + answered.argmax(axis=1),
+        )
+        return [_POSTURE_OF_VERDICT[v](p) for v, p in zip(verdict.tolist(), probs.tolist(), strict=True)]
+
+
+def _unknown(reason: str):
+    return lambda p: HeadPosture(UNKNOWN, *p, reason=reason)
+
+
+def _known(posture: str):
+    return lambda p: HeadPosture(posture, *p)
+
+
+# decide()'s verdict codes: 0-2 unknown for a reason, 3 + the index of the most probable class
+_POSTURE_OF_VERDICT = (
+    _unknown("no face found at close range"),
+    _unknown("face too small"),
+    _unknown("low confidence"),
+    *(_known(c) for c in POSTURE_CLASSES),
+)
