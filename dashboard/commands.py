@@ -126,6 +126,25 @@ def user_passwd(settings: Settings, name: str, password_stdin: bool) -> None:
     click.echo(f"password of {u.username} changed; {ended} login(s) ended")
 
 
+@user.command("email")
+@click.argument("name")
+@click.argument("address")
+@click.pass_obj
+def user_email(settings: Settings, name: str, address: str) -> None:
+    """Set where NAME's alerts (admins) and weekly digest (teachers) are mailed ("" for none)."""
+    from dashboard.accounts import AccountError, get_user
+    from monitor.store.notifications import set_email
+
+    try:
+        with _session(settings).begin() as db:
+            u = get_user(db, name)
+            set_email(db, u, address)
+            db.add(AuditLog(actor="cli", action="user_email", detail=f"user={u.username} email={u.email}"))
+    except (AccountError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{u.username}: mail goes to {u.email}" if u.email else f"{u.username}: no mail")
+
+
 @user.command("disable")
 @click.argument("name")
 @click.pass_obj

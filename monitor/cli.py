@@ -26,6 +26,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "settings": ("monitor.commands.settings", "Show or change settings (site-wide and per-process)."),
     "timetable": ("monitor.commands.timetable", "Import or export the database's timetable as TOML."),
     "demo": ("monitor.commands.demo", "Dashboard plus a worker on the built-in synthetic sample."),
+    "digest": ("monitor.commands.digest", "Mail each teacher the weekly digest (also sent by serve)."),
     "export": ("monitor.reports.commands", "Export session reports (CSV, JSON, PDF, HTML, zip)."),
     "dashboard": ("dashboard.commands", "Serve the teachers' web dashboard."),
     "user": ("dashboard.commands", "Manage dashboard accounts."),

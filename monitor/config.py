@@ -79,6 +79,8 @@ class Settings:
     secret_key: str | None = None
     # encrypts camera passwords stored from the admin page (monitor/store/camera_sources.py); never in the DB
     camera_key: str | None = None
+    # the mail server login's password (site setting smtp_username; monitor/mail.py); never in the DB
+    smtp_password: str | None = None
     # dashboard: log out after this many idle hours (a school day); see dashboard/usersessions.py
     session_idle_hours: float = 10.0
     cookie_secure: str = "auto"  # auto: Secure cookies when the request came over HTTPS | always | never

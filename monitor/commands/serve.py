@@ -56,7 +56,9 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
         upgrade(settings.db_url)  # a no-op when current; a first run needs no separate step
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
-    supervisor = Supervisor(config, settings.db_url, _cli_prefix(ctx, settings))
+    supervisor = Supervisor(
+        config, settings.db_url, _cli_prefix(ctx, settings), smtp_password=settings.smtp_password
+    )
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: its terminal closed
         signal.signal(sig, supervisor.request_stop)
     try:

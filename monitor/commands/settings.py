@@ -14,7 +14,7 @@ from monitor.store import DatabaseError, migrated_engine, normalise_url, session
 from monitor.store.schema import AuditLog
 from monitor.store.site_settings import SITE_KEYS, SettingError, all_settings, save_settings
 
-_SECRET = {"secret_key"}
+_SECRET = {"secret_key", "smtp_password"}
 
 
 def _process_settings(settings: Settings) -> dict[str, object]:

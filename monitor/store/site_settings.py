@@ -14,11 +14,16 @@ Keys:
   period is read in it. Stored times stay UTC.
 - ``locale``: the dashboard's and the reports' language when neither the user's own setting nor the browser
   asks for one: ``en`` or ``zh_Hans_CN`` (``zh-CN`` is read as ``zh_Hans_CN``).
+- Mail (alerts and the weekly digest, ``monitor.mail``): ``smtp_host`` (empty: no mail is sent),
+  ``smtp_port``, ``smtp_starttls``, ``smtp_sender``, ``smtp_username`` (its password is the per-process
+  ``smtp_password``, never stored here), ``alert_after_min``, ``alert_low_heads_up``, ``weekly_digest`` and
+  ``base_url`` (the dashboard's address, for links in messages).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +85,53 @@ def _locale(value: Any) -> str:
     return name
 
 
+MAX_ALERT_MIN = 1440
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
+_ADDRESS = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+
+
+def _host(value: Any) -> str:
+    if not isinstance(value, str) or (value.strip() and not _HOST.match(value.strip())):
+        raise SettingError("smtp_host must be a host name or address such as mail.school.example (or empty)")
+    return value.strip()
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise SettingError("smtp_port must be a whole number from 1 to 65535")
+    return value
+
+
+def is_address(value: str) -> bool:
+    """A plain e-mail address (``name@host``): no display name, no spaces, nothing a header could hide."""
+    return bool(_ADDRESS.match(value))
+
+
+def _sender(value: Any) -> str:
+    if not isinstance(value, str) or (value.strip() and not is_address(value.strip())):
+        raise SettingError("smtp_sender must be an e-mail address such as monitor@school.example (or empty)")
+    return value.strip()
+
+
+def _smtp_user(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 200 or any(ord(c) < 32 for c in value):
+        raise SettingError("smtp_username must be a text of at most 200 characters, one line (or empty)")
+    return value.strip()
+
+
+def _minutes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ALERT_MIN:
+        raise SettingError(f"alert_after_min must be a whole number of minutes from 0 to {MAX_ALERT_MIN}")
+    return value
+
+
+def _base_url(value: Any) -> str:
+    text = value.strip().rstrip("/") if isinstance(value, str) else None
+    if text is None or (text and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", text)) or len(text) > 300:
+        raise SettingError("base_url must be the dashboard's address, such as https://monitor.school.example")
+    return text
+
+
 def _from_text(spec_default: Any, text: str) -> Any:
     """A value typed on the command line or in a form, read as the key's type where it can be."""
     word = str(text).strip()
@@ -106,6 +158,15 @@ SITE_KEYS: dict[str, SiteKey] = {
         SiteKey("retention_days", 0, _days, "delete observations older than this (days; 0: keep forever)"),
         SiteKey("timezone", "UTC", _timezone, "IANA time zone for display, date filters and timetables"),
         SiteKey("locale", "en", _locale, "default language of pages and reports: en | zh_Hans_CN"),
+        SiteKey("smtp_host", "", _host, "mail server for alerts and digests (empty: send no mail)"),
+        SiteKey("smtp_port", 25, _port, "mail server port (25, 587 with STARTTLS...)"),
+        SiteKey("smtp_starttls", False, _flag("smtp_starttls"), "true: STARTTLS before logging in"),
+        SiteKey("smtp_sender", "", _sender, "From address of alerts and digests"),
+        SiteKey("smtp_username", "", _smtp_user, "mail login (password: CLASSROOM_MONITOR_SMTP_PASSWORD)"),
+        SiteKey("alert_after_min", 5, _minutes, "alert the admins when a camera is down this many minutes"),
+        SiteKey("alert_low_heads_up", False, _flag("alert_low_heads_up"), "true: low heads-up alerts"),
+        SiteKey("weekly_digest", True, _flag("weekly_digest"), "true: serve mails a digest on Mondays"),
+        SiteKey("base_url", "", _base_url, "the dashboard's address for links in mail (https://...)"),
     )
 }
 DEFAULTS: dict[str, Any] = {k.name: k.default for k in SITE_KEYS.values()}

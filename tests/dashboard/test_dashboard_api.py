@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.store.schema import AuditLog
+from monitor.store.site_settings import DEFAULTS
 from tests.dashboard.helpers import csrf_of
 
 
@@ -175,6 +176,7 @@ def test_settings_are_admin_only_validated_and_audited(school, world, login):
     alice, admin = login("alice"), login("admin")
     assert alice.get("/api/settings").status_code == 403
     assert admin.get("/api/settings").get_json() == {
+        **DEFAULTS,  # the mail settings too
         "mode": "emotion",
         "class_only": False,
         "retention_days": 0,

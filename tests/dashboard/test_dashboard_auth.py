@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from dashboard import create_app
 from monitor.store.schema import AuditLog, User
+from monitor.store.site_settings import DEFAULTS
 from tests.dashboard.helpers import PASSWORD, csrf_of, log_in
 
 
@@ -104,6 +105,7 @@ def test_admin_changes_privacy_in_the_settings_page(school, world, login):
         admin.post("/settings", data={"csrf_token": csrf_of(admin), "action": "privacy"}).status_code == 405
     )
     assert admin.get("/api/settings").get_json() == {
+        **DEFAULTS,  # the mail settings too
         "mode": "attention",
         "class_only": False,
         "retention_days": 14,

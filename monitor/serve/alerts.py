@@ -1,0 +1,360 @@
+"""``Notifier``: the mail ``serve`` sends, from a thread of its own so that a slow mail server never delays
+the watchdog.
+
+- **Camera down** (to the admins): a camera whose worker died, keeps failing, or cannot read its camera,
+  while the camera should be recording (a period of its timetable is running, or it is always on), for more
+  than ``alert_after_min`` minutes (site setting; 0: at once). A worker death is seen from the
+  supervisor's restart count, so a restart quicker than one poll still counts.
+- **Low heads-up** (to the camera's teachers; site setting ``alert_low_heads_up``, off by default): a
+  running lesson whose heads-up share over the last ``LOW_WINDOW_MIN`` minutes is ``FAR_BELOW`` or more
+  under its class's usual share (its ended lessons of the last ``USUAL_WEEKS`` weeks).
+- **Weekly digest** (to each teacher; site setting ``weekly_digest``): the week before, once it is Monday
+  ``DIGEST_AT`` in the school's time zone (``monitor.reports.digest``).
+
+Each alert episode is recorded (``monitor.store.notifications``) before its mail goes out and mailed once;
+it ends when the problem is over, and only a new episode mails again. Nothing is sent while no mail server
+is set (``smtp_host``); episodes are still recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.heads import HeadCount
+from monitor.mail import Mail, MailError, MailSettings, send_all
+from monitor.reports import notices
+from monitor.serve.config import ServeConfig, ServeConfigError
+from monitor.store import lesson_stats, notifications
+from monitor.store.schema import AlertSent, ClassSession, SessionRollup, WorkerStatus, utcnow
+from monitor.store.site_settings import all_settings, school_zone
+from monitor.store.worker_health import UNREACHABLE
+from monitor.timetable import Timetable
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+TIMETABLE_REFRESH_S = 30.0
+LOW_EVERY_S = 30.0
+DIGEST_EVERY_S = 60.0
+DIGEST_AT = time(7, 0)  # Monday, school time
+LOW_WINDOW_MIN = 10
+FAR_BELOW = 0.25  # heads-up share points under the class's usual share
+USUAL_WEEKS = 8
+CAMERA_DOWN = "camera_down"
+LOW_HEADS_UP = "low_heads_up"
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """One camera as the supervisor sees it, read from the supervisor's thread at one moment."""
+
+    name: str
+    state: str  # monitor.serve.process.WorkerState value
+    restarts: int
+    always_on: bool
+    last_error: str | None = None
+
+
+def camera_views(cameras: dict[str, Any]) -> list[CameraView]:
+    """The supervisor's ``CameraProcess`` records (name -> record) as ``CameraView``s."""
+    return [
+        CameraView(c.name, str(c.state), c.restarts, c.spec.always_on, c.last_error)
+        for c in list(cameras.values())
+    ]
+
+
+@dataclass
+class _Episode:
+    since: datetime
+    why: str
+    period: str | None
+    sent: bool = False
+
+
+class Notifier:
+    """Watches the supervisor's cameras and the lessons, and mails alerts and digests (see module doc)."""
+
+    def __init__(
+        self,
+        factory: sessionmaker,
+        config: ServeConfig,
+        cameras: Callable[[], list[CameraView]],
+        smtp_password: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.factory, self.config, self.cameras = factory, config, cameras
+        self.smtp_password, self.clock = smtp_password, clock
+        self.episodes: dict[str, _Episode] = {}
+        self._restarts: dict[str, int] = {}
+        self._timetables: dict[str, tuple[datetime, Timetable | None]] = {}
+        self._low: dict[int, bool] = {}  # session id -> mailed in this episode
+        self._next_low: datetime | None = None
+        self._next_digest: datetime | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the thread ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_S):
+            try:
+                self.check_once()
+            except SQLAlchemyError as exc:  # the database is away: look again next poll
+                log.warning("alerts not checked: %s", str(exc).splitlines()[0])
+            except Exception:  # never let a bug here take the alerts down for good
+                log.exception("alerts check failed")
+
+    def check_once(self) -> None:
+        """One pass: camera alerts every poll; low heads-up and the digest schedule less often."""
+        now = self.clock()
+        self.check_cameras(now)
+        if self._next_low is None or now >= self._next_low:
+            self._next_low = now + timedelta(seconds=LOW_EVERY_S)
+            self.check_low_heads_up(now)
+        if self._next_digest is None or now >= self._next_digest:
+            self._next_digest = now + timedelta(seconds=DIGEST_EVERY_S)
+            self.check_digest(now)
+
+    # --- camera down ----------------------------------------------------------------------------------
+
+    def _timetable(self, db: Session, name: str, now: datetime) -> Timetable | None:
+        cached = self._timetables.get(name)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        timetable = None
+        try:
+            from monitor.store.timetables import timetable_for  # the timetable kept in the database
+        except ImportError:
+            timetable_for = None
+        if timetable_for is not None:
+            timetable = timetable_for(db, name)
+        if timetable is None:
+            try:
+                timetable = self.config.timetable(name, school_zone(db))
+            except ServeConfigError:  # a database camera without a timetable: never on duty
+                timetable = None
+        self._timetables[name] = (now + timedelta(seconds=TIMETABLE_REFRESH_S), timetable)
+        return timetable
+
+    def _duty(self, db: Session, cam: CameraView, now: datetime) -> tuple[bool, str | None]:
+        """(should it be recording now, the period's label)."""
+        if cam.always_on:
+            return True, None
+        timetable = self._timetable(db, cam.name, now)
+        period = None if timetable is None else timetable.period_at(now)
+        return period is not None, None if period is None else period.label
+
+    def _down(self, cam: CameraView, capture: str | None) -> str | None:
+        """Why the camera is down (None: it is not), from the supervisor's state and the worker's row."""
+        died = cam.restarts > self._restarts.get(cam.name, cam.restarts)
+        self._restarts[cam.name] = cam.restarts
+        if cam.state == "backoff" or died:
+            return cam.last_error or "worker stopped"
+        if cam.state == "starting" and cam.name in self.episodes:
+            return self.episodes[cam.name].why  # restarted, not beating yet: the same episode goes on
+        if cam.state == "running" and capture in UNREACHABLE:
+            return f"camera {capture}"
+        return None
+
+    def check_cameras(self, now: datetime) -> None:
+        views = self.cameras()
+        due: list[tuple[int, str, _Episode]] = []
+        with self.factory.begin() as db:
+            site = all_settings(db)
+            ids = notifications.camera_ids(db, [c.name for c in views])
+            capture = notifications.capture_states(db, [c.name for c in views])
+            after = timedelta(minutes=site["alert_after_min"])
+            for cam in views:
+                why = self._down(cam, capture.get(cam.name))
+                on_duty, period = self._duty(db, cam, now) if why else (False, None)
+                camera_id = ids.get(cam.name)
+                if camera_id is None:
+                    continue
+                if why is None or not on_duty:
+                    self.episodes.pop(cam.name, None)
+                    if notifications.end_alerts(db, CAMERA_DOWN, camera_id, now):
+                        log.info("camera %s: back (or off duty); its alert episode ended", cam.name)
+                    continue
+                episode = self.episodes.setdefault(cam.name, _Episode(now, why, period))
+                if episode.sent or now - episode.since < after:
+                    continue
+                episode.sent = True
+                if notifications.open_alert(db, CAMERA_DOWN, camera_id) is not None:
+                    continue  # mailed before this serve started, and not over since
+                row = notifications.start_alert(
+                    db, CAMERA_DOWN, camera_id, episode.since, f"{cam.name}: {why}"
+                )
+                due.append((row.id, cam.name, episode))
+        for alert_id, name, episode in due:
+            self._mail_camera_down(alert_id, name, episode)
+
+    def _mail_camera_down(self, alert_id: int, name: str, episode: _Episode) -> None:
+        with self.factory() as db:
+            site = all_settings(db)
+            zone = school_zone(db)
+            mails = []
+            for admin in notifications.admins(db):
+                subject, text = notices.camera_down(
+                    admin.locale or site["locale"],
+                    camera=name,
+                    period=episode.period,
+                    since=episode.since,
+                    why=episode.why,
+                    zone=zone,
+                    base_url=site["base_url"],
+                )
+                mails.append(Mail(admin.email, subject, text))
+        self._deliver(alert_id, site, mails, "no admin has an e-mail address")
+        log.warning("camera %s: down since %s (%s); alert %d", name, episode.since, episode.why, alert_id)
+
+    def _deliver(self, alert_id: int, site: dict[str, Any], mails: list[Mail], nobody: str) -> None:
+        """Send an episode's mails and note on its row who got them, or why nobody did."""
+        settings = MailSettings.from_site(site, self.smtp_password)
+        error, sent = None, []
+        if not mails:
+            error = nobody
+        elif settings is None:
+            error = "no mail server set (smtp_host, smtp_sender)"
+        else:
+            try:
+                results = send_all(settings, mails)
+                sent = [to for to, why in results.items() if why is None]
+                error = "; ".join(f"{to}: {why}" for to, why in results.items() if why) or None
+            except MailError as exc:
+                error = str(exc)
+        if error:
+            log.warning("alert %d: %s", alert_id, error)
+        with self.factory.begin() as db:
+            row = db.get(AlertSent, alert_id)
+            if row is not None:
+                row.recipients = ", ".join(sent) or None
+                row.sent_at = utcnow() if sent else None
+                row.error = error[:500] if error else None
+
+    # --- low heads-up ---------------------------------------------------------------------------------
+
+    def check_low_heads_up(self, now: datetime) -> None:
+        with self.factory.begin() as db:
+            site = all_settings(db)
+            if not site["alert_low_heads_up"]:
+                return
+            running = db.execute(
+                select(ClassSession)
+                .join(WorkerStatus, WorkerStatus.session_id == ClassSession.id)
+                .where(ClassSession.ended_at.is_(None), ClassSession.attention_basis.is_not(None))
+            ).scalars()
+            due = []
+            seen = set()
+            for cs in running:
+                seen.add(cs.id)
+                low = self._lesson_low(db, cs, now)
+                if low is None:
+                    if self._low.pop(cs.id, None) is not None:
+                        notifications.end_alerts(db, LOW_HEADS_UP, cs.camera_id, now)
+                    continue
+                if self._low.get(cs.id) or notifications.open_alert(db, LOW_HEADS_UP, cs.camera_id):
+                    self._low[cs.id] = True
+                    continue
+                self._low[cs.id] = True
+                row = notifications.start_alert(
+                    db, LOW_HEADS_UP, cs.camera_id, now - timedelta(minutes=LOW_WINDOW_MIN), cs.label, cs.id
+                )
+                due.append((row.id, cs.camera_id, cs.id, cs.camera.name, cs.label, *low))
+            for session_id in set(self._low) - seen:  # the lesson ended: so did its episode
+                self._low.pop(session_id)
+            notifications.end_lesson_alerts(db, LOW_HEADS_UP, keep=seen, now=now)
+        for alert_id, camera_id, session_id, camera, lesson, share, usual in due:
+            with self.factory() as db:
+                mails = [
+                    Mail(
+                        t.email,
+                        *notices.low_heads_up(
+                            t.locale or site["locale"],
+                            camera=camera,
+                            lesson=lesson,
+                            share=share,
+                            usual=usual,
+                            minutes=LOW_WINDOW_MIN,
+                            session_id=session_id,
+                            base_url=site["base_url"],
+                        ),
+                    )
+                    for t in notifications.teachers_of(db, camera_id)
+                ]
+            self._deliver(alert_id, site, mails, "no teacher of this camera has an e-mail address")
+
+    def _lesson_low(self, db: Session, cs: ClassSession, now: datetime) -> tuple[float, float] | None:
+        """(share over the window, the class's usual share) when the lesson is far below; else None."""
+        since = now - timedelta(minutes=LOW_WINDOW_MIN)
+        if cs.started_at > since:
+            return None  # not 10 minutes of lesson yet
+        sums = db.execute(
+            select(
+                func.sum(SessionRollup.frames),
+                func.sum(SessionRollup.up_heads),
+                func.sum(SessionRollup.down_heads),
+                func.sum(SessionRollup.away_heads),
+                func.sum(SessionRollup.unknown_heads),
+            ).where(SessionRollup.session_id == cs.id, SessionRollup.bucket_start >= since)
+        ).one()
+        share = HeadCount.from_sums(sums[0], None, sums[1:]).heads_up
+        if share is None:
+            return None
+        usual = usual_share(db, cs, now)
+        if usual is None or share > usual - FAR_BELOW:
+            return None
+        return share, usual
+
+    # --- the weekly digest ----------------------------------------------------------------------------
+
+    def check_digest(self, now: datetime) -> None:
+        """Send last week's digest once it is Monday ``DIGEST_AT`` or later in the school's zone."""
+        from monitor.reports.digest import iso_week, send_digests
+
+        with self.factory() as db:
+            site = all_settings(db)
+            zone = school_zone(db)
+        if not site["weekly_digest"] or MailSettings.from_site(site, self.smtp_password) is None:
+            return
+        local = now.astimezone(zone)
+        monday = local.date() - timedelta(days=local.weekday())
+        if local.time() < DIGEST_AT and local.date() == monday:
+            return
+        week = iso_week(monday - timedelta(days=7))
+        outcome = send_digests(self.factory, week, trigger="serve", smtp_password=self.smtp_password)
+        if outcome.sent or outcome.errors:
+            log.info("weekly digest %s: %d sent, %d failed", week, len(outcome.sent), len(outcome.errors))
+
+
+def usual_share(db: Session, cs: ClassSession, now: datetime) -> float | None:
+    """The class's usual heads-up share: its ended lessons of the last ``USUAL_WEEKS`` weeks, pooled."""
+    label = lesson_stats.class_of(cs.label or "")
+    past = lesson_stats.find_lessons(
+        db, None, label=label or cs.label, start=now - timedelta(weeks=USUAL_WEEKS), end=cs.started_at
+    )
+    past = [p for p in past if p.ended_at is not None and p.attention_basis]
+    if not past:
+        return None
+    figs = lesson_stats.figures_for(db, past)
+    total = HeadCount()
+    for p in past:
+        total += figs[p.id].heads
+    return total.heads_up
