@@ -27,11 +27,13 @@ from dashboard.camera_setup import (
     calibration_status,
     edit_camera,
 )
+from dashboard.camera_sources import check_source, source_for_new_camera
 from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int
 from monitor.cameras import rects_text
 from monitor.store import queries, site_settings
+from monitor.store.camera_sources import CameraSourceError
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
 from monitor.store.schema import Camera, User, utcnow
@@ -178,14 +180,16 @@ def cameras_post() -> Any:
     action = f.get("action")
     try:
         if action == "add":
+            check_source(f.get("source", ""), f.get("hosts", ""))
             message = add_camera(f.get("name", ""), f.get("class_size", ""), f.get("mounting", "front"))
+            message += source_for_new_camera(f.get("name", ""), f.get("source", ""), f.get("hosts", ""))
         elif action == "edit":
             camera_id = _id_field(f.get("camera_id"), "camera")
             fields = ("name", "class_size", "mounting", "board", "ignore", "include")
             message = edit_camera(camera_id, {k: f[k] for k in fields if k in f})
         else:
             abort(400, description=gettext("unknown action"))
-    except CameraConfigError as exc:
+    except (CameraConfigError, CameraSourceError) as exc:
         flash(gettext("Camera not saved: %(why)s.", why=exc), "error")
     else:
         flash(message + " " + gettext("Workers read the set-up when they start."), "info")
