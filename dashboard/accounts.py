@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from dashboard import usersessions
+from monitor.store import directory, queries
 from monitor.store.schema import AuditLog, Camera, CameraAssignment, User, username_key
 
 MIN_PASSWORD_LENGTH = 10
@@ -86,7 +86,7 @@ def check_name(name: str) -> str:
 
 def find_user(db: Session, name: str) -> User | None:
     """The account called ``name``, whatever its case."""
-    return db.scalars(select(User).where(User.username_key == username_key(name))).first()
+    return directory.user_named(db, name)
 
 
 def get_user(db: Session, name: str) -> User:
@@ -151,11 +151,11 @@ def set_cameras(
     Raises ``AccountError`` for an id that is not a camera (nothing changes then).
     """
     wanted = set(camera_ids)
-    cams = {c.id: c for c in db.scalars(select(Camera).where(Camera.id.in_(wanted)))} if wanted else {}
+    cams = directory.cameras_by_id(db, wanted)
     if missing := sorted(wanted - cams.keys()):
         raise AccountError(f"no camera with id {missing[0]}")
-    have = set(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user.id)))
-    cams.update({c.id: c for c in db.scalars(select(Camera).where(Camera.id.in_(have - wanted)))})
+    have = set(queries.camera_ids_for_user(db, user.id))
+    cams.update(directory.cameras_by_id(db, have - wanted))
     added = [cams[i] for i in wanted - have if assign_camera(db, user, cams[i], True, actor)]
     removed = [cams[i] for i in have - wanted if assign_camera(db, user, cams[i], False, actor)]
     db.flush()

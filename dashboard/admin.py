@@ -13,7 +13,6 @@ from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import select
 
 from dashboard import access
 from dashboard.accounts import AccountError, add_user, set_cameras
@@ -32,11 +31,11 @@ from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int
 from monitor.cameras import rects_text
-from monitor.store import queries, site_settings
+from monitor.store import directory, queries, site_settings
 from monitor.store.camera_sources import CameraSourceError
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
-from monitor.store.schema import Camera, User, utcnow
+from monitor.store.schema import User, utcnow
 from monitor.store.site_settings import all_settings, school_zone
 from monitor.views.health import STALE_AFTER_S, worker_rows
 
@@ -70,8 +69,8 @@ def _id_field(raw: str | None, what: str) -> int:
 @admin_required
 def users() -> Any:
     db = get_db()
-    people = list(db.scalars(select(User).order_by(User.username_key)))
-    cams = list(db.scalars(select(Camera).order_by(Camera.name)))
+    people = directory.users(db, by_key=True)
+    cams = directory.cameras(db)
     assigned = {u.id: set(queries.camera_ids_for_user(db, u.id)) for u in people}
     return render_template("admin_users.html", users=people, cameras=cams, assigned=assigned)
 
@@ -156,7 +155,7 @@ def _assign_cameras() -> None:
 def cameras() -> Any:
     db = get_db()
     rows = []
-    for cam in db.scalars(select(Camera).order_by(Camera.name)):
+    for cam in directory.cameras(db):
         cfg = config_of(cam)
         rows.append(
             {

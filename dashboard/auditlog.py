@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store.schema import AuditLog
+from monitor.store import audit
+from monitor.store.audit import AuditPage
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -21,15 +19,6 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    rows: list[AuditLog]
-    total: int
-    page: int
-    pages: int
-    actors: list[str]
-
-
 def kind_of(action: str) -> str:
     """The kind an action is listed under (``other`` for an action no kind names)."""
     return next((kind for kind, actions in KINDS.items() if action in actions), "other")
@@ -37,18 +26,12 @@ def kind_of(action: str) -> str:
 
 def audit_page(db: Session, actor: str | None, kind: str | None, page: int) -> AuditPage:
     """Rows ``page`` (1-based) of the log, newest first, by ``actor`` (exact) and of ``kind`` if given."""
-    query = select(AuditLog)
-    if actor:
-        query = query.where(AuditLog.actor == actor)
-    if kind == "other":
-        query = query.where(AuditLog.action.not_in([a for acts in KINDS.values() for a in acts]))
-    elif kind:
-        query = query.where(AuditLog.action.in_(KINDS[kind]))
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    rows = db.scalars(
-        query.order_by(AuditLog.ts.desc(), AuditLog.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    actors = db.scalars(select(AuditLog.actor).where(AuditLog.actor.is_not(None)).distinct()).all()
-    return AuditPage(list(rows), total, page, pages, sorted(actors, key=str.casefold))
+    named = [a for acts in KINDS.values() for a in acts]
+    return audit.audit_page(
+        db,
+        actor=actor,
+        actions=KINDS[kind] if kind and kind != "other" else None,
+        other_than=named if kind == "other" else None,
+        page=page,
+        page_size=PAGE_SIZE,
+    )

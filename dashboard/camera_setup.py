@@ -7,19 +7,18 @@ import json
 
 from flask import abort, g
 from flask_babel import gettext
-from sqlalchemy import select
 
 from dashboard import access
 from dashboard.db import audit, write_db
 from monitor.cameras import (
     CameraConfig,
     CameraConfigError,
-    camera_name_key,
     clean_camera_name,
     rects_text,
     validate_changes,
 )
 from monitor.store.cameras import apply_changes, config_of
+from monitor.store.directory import camera_name_taken
 from monitor.store.schema import Camera
 
 
@@ -30,10 +29,7 @@ def check_camera_name(name: str) -> str:
 
 def _name_taken(db, name: str, other_than: int | None = None) -> str | None:
     """The existing camera name that names the same camera as ``name`` (Room 3 / room 3 would confuse)."""
-    for cid, existing in db.execute(select(Camera.id, Camera.name)):
-        if cid != other_than and camera_name_key(existing) == camera_name_key(name):
-            return existing
-    return None
+    return camera_name_taken(db, name, other_than)
 
 
 def board_text(cfg: CameraConfig) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.accounts import find_user
 from monitor.config import Settings
-from monitor.store import DatabaseError, make_engine, session_factory
-from monitor.store.schema import AuditLog, Camera, CameraAssignment, User
+from monitor.store import DatabaseError, directory, make_engine, queries, session_factory
+from monitor.store.schema import AuditLog, Camera, CameraAssignment
 
 MAX_PURGE_DAYS = 36_500
 """A hundred years: the most ``purge --days`` takes (the retention setting's own limit)."""
@@ -178,9 +177,9 @@ def _set_active(settings: Settings, name: str, active: bool) -> None:
 def user_list(settings: Settings) -> None:
     """List accounts and their cameras."""
     with _session(settings)() as db:
-        names = dict(db.execute(select(Camera.id, Camera.name)).all())
-        for u in db.scalars(select(User).order_by(User.username)):
-            cams = db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == u.id))
+        names = directory.camera_names(db)
+        for u in directory.users(db):
+            cams = queries.camera_ids_for_user(db, u.id)
             shown = "all cameras" if u.is_admin else ", ".join(sorted(names[c] for c in cams)) or "no cameras"
             role = ("admin" if u.is_admin else "teacher") + ("" if u.is_active else " (disabled)")
             click.echo(f"{u.username}\t{role}\t{shown}")
@@ -197,7 +196,7 @@ def user_assign(settings: Settings, name: str, camera: str, remove: bool) -> Non
         u = find_user(db, name)
         if u is None:
             raise click.ClickException(f"no user {name!r}")
-        cam = db.scalars(select(Camera).where(Camera.name == camera)).first()
+        cam = directory.camera_with_name(db, camera)
         if cam is None and camera.isdigit():
             cam = db.get(Camera, int(camera))
         if cam is None:

@@ -13,18 +13,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask, Request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
 from dashboard.security import COOKIE_SECURE_MODES, cookie_secure
 from monitor.config import Settings
-from monitor.store.schema import User, UserSession, utcnow
+from monitor.store import logins
+from monitor.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 TOKEN_KEY = "sid"
@@ -79,26 +80,22 @@ class RevocableSessionInterface(SecureCookieSessionInterface):
         key = token_hash(token)
         now = utcnow()
         with database.reader() as db:
-            row = db.execute(
-                select(UserSession.user_id, UserSession.last_seen, User.is_active)
-                .join(User, User.id == UserSession.user_id)
-                .where(UserSession.id == key)
-            ).first()
+            row = logins.login_row(db, key)
         if row is None or row.user_id != user_id or not row.is_active:
             return False
         if now - row.last_seen > self.idle:
-            _write(database, delete(UserSession).where(UserSession.id == key))
+            _write(database, lambda db: logins.end_login(db, key))
             return False
         if now - row.last_seen > TOUCH_EVERY:
-            _write(database, update(UserSession).where(UserSession.id == key).values(last_seen=now))
+            _write(database, lambda db: logins.touch_login(db, key, now))
         return True
 
 
-def _write(database: Database, stmt: Executable) -> None:
+def _write(database: Database, change: Callable[[Session], None]) -> None:
     """Best effort: a busy or read-only database must not turn a page view into an error."""
     try:
         with database.write() as db:
-            db.execute(stmt)
+            change(db)
     except SQLAlchemyError as exc:
         log.warning("cannot update user_sessions: %s", exc)
 
@@ -108,23 +105,20 @@ def start(db: Session, user_id: int, idle: timedelta | None = None) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     if idle is not None:
-        db.execute(delete(UserSession).where(UserSession.last_seen < now - idle))
-    db.add(UserSession(id=token_hash(token), user_id=user_id, created_at=now, last_seen=now))
+        logins.end_idle_logins(db, now - idle)
+    logins.add_login(db, token_hash(token), user_id, now)
     return token
 
 
 def end(db: Session, token: str | None) -> None:
     """End one login (logout)."""
     if isinstance(token, str):
-        db.execute(delete(UserSession).where(UserSession.id == token_hash(token)))
+        logins.end_login(db, token_hash(token))
 
 
 def end_all(db: Session, user_id: int, keep: str | None = None) -> int:
     """End every login of ``user_id`` (password change, account disabled), except the token ``keep``."""
-    stmt = delete(UserSession).where(UserSession.user_id == user_id)
-    if keep:
-        stmt = stmt.where(UserSession.id != token_hash(keep))
-    return db.execute(stmt).rowcount or 0
+    return logins.end_user_logins(db, user_id, keep=token_hash(keep) if keep else None)
 
 
 def current_token() -> str | None:

@@ -315,6 +315,11 @@ def running_session(db: Session, camera_id: int) -> ClassSession | None:
     ).first()
 
 
+def running_sessions(db: Session) -> list[ClassSession]:
+    """Every lesson not ended yet, on any camera."""
+    return list(db.scalars(select(ClassSession).where(ClassSession.ended_at.is_(None))))
+
+
 def session_dict(cs: ClassSession) -> dict:
     return {
         "id": cs.id,
