@@ -81,6 +81,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     from dashboard import camera_sources  # a camera's source, hosts and connection test (issue 24)
 
     camera_sources.init_app(app, settings)
+    from dashboard import mail  # mail settings, a test message, each user's own address (issue 24)
+
+    app.register_blueprint(mail.bp)
     live.init_app(app, settings)
     return app
 
