@@ -75,6 +75,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(trends.bp)
     app.register_blueprint(markers.bp)
+    from dashboard import timetable  # the timetable page (issue 24)
+
+    app.register_blueprint(timetable.bp)
     from dashboard import setup_picture  # camera set-up with a picture (issue 24)
 
     app.register_blueprint(setup_picture.bp)

@@ -109,6 +109,32 @@ def changes_of(db: Session, camera_id: int) -> dict[date, DayChange]:
     }
 
 
+def period_rows(db: Session, camera_id: int) -> list[TimetablePeriod]:
+    """The camera's weekly periods as stored (with their ids, for the edit forms), by day and start."""
+    return list(
+        db.scalars(
+            select(TimetablePeriod)
+            .where(TimetablePeriod.camera_id == camera_id)
+            .order_by(TimetablePeriod.weekday, TimetablePeriod.start)
+        )
+    )
+
+
+def change_rows(db: Session, camera_id: int) -> list[TimetableChange]:
+    """The camera's one-off changes as stored, by date and start."""
+    return list(
+        db.scalars(
+            select(TimetableChange)
+            .where(TimetableChange.camera_id == camera_id)
+            .order_by(TimetableChange.day, TimetableChange.start)
+        )
+    )
+
+
+def holiday_rows(db: Session) -> list[TimetableHoliday]:
+    return list(db.scalars(select(TimetableHoliday).order_by(TimetableHoliday.first, TimetableHoliday.id)))
+
+
 def holds_timetable(db: Session, camera_id: int) -> bool:
     """Whether the database holds this camera's timetable (even an empty one)."""
     return db.get(CameraTimetable, camera_id) is not None

@@ -16,7 +16,10 @@
       const problem = card.querySelector('[data-field="problem"]'); // "Camera unreachable since 05:29 (…)"
       if (problem) { problem.textContent = cam.problem || ""; problem.hidden = !cam.problem; }
       set("last_heartbeat", CM.when(cam.last_heartbeat));
-      set("session", cam.running_session ? cam.running_session.label : CM.t("none running"));
+      const tt = cam.timetable; // "next: Tue period 2 08:00 · Maths 7B", worded by the server in our language
+      set("session", cam.running_session ? cam.running_session.label : (tt && tt.idle) || CM.t("none running"));
+      const next = card.querySelector('[data-field="next"]');
+      if (next) { next.textContent = (tt && tt.next) || ""; next.hidden = next.previousElementSibling.hidden = !(tt && tt.next); }
       set("faces", cam.faces_in_view);
       const heads = cam.mood && cam.mood.heads_up;  // the heads-up share of the readable heads, with its base
       set("heads_up", heads && heads.up !== null ? `${CM.pct(heads.up)} · ${heads.text}` : "–");

@@ -133,6 +133,10 @@
     banner.textContent = problem || "";
     banner.hidden = !problem;
     root.dataset.camera = problem ? "unreachable" : "ok";
+    const next = document.getElementById("next-period"); // "next: Tue period 2 08:00 · Maths 7B" (timetabled)
+    const tt = camera && camera.timetable;
+    next.textContent = (tt && tt.next) || "";
+    next.hidden = !(tt && tt.next);
   }
 
   /* ---- the lesson's state, apart from the connection's ---------------------------------------------- */
@@ -168,7 +172,7 @@
       endedBanner.hidden = false;
       sessionLine.textContent = `“${last.label}”, ${CM.dateTime(last.started_at)}–${CM.clock(last.ended_at)}.`;
     } else {
-      setLesson("none", CM.t("no lesson"));
+      setLesson("none", (snap.camera && snap.camera.timetable && snap.camera.timetable.idle) || CM.t("no lesson"));
       endedBanner.hidden = true;
       sessionLine.replaceChildren(document.createTextNode(CM.t("No lesson running on this camera.")));
       if (last) {
