@@ -1,4 +1,4 @@
-"""The timetable page: a week per camera and per class; admins edit periods, changes and holidays (issue 24)."""
+"""The timetable page: a week per camera and per class; admins edit periods, changes and holidays."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from monitor.store.schema import AuditLog
-from monitor.store.timetables import import_timetables, timetable_for
+from monitor.store.timetables import import_timetables, period_rows, timetable_for
 from tests.dashboard.helpers import csrf_of
 
 SCHOOL = """
@@ -65,24 +65,54 @@ def test_admin_adds_edits_and_deletes_with_audit_rows(app, school, login, world)
     url = f"/admin/timetable/{school['room_a']}"
     csrf = csrf_of(admin)
     resp = admin.post(
-        url, data={"csrf_token": csrf, "action": "add_period", "day": "4", "start": "11:00", "end": "11:45",
-                   "label": "Art 7A"},
-    )  # fmt: skip
+        url,
+        data={
+            "csrf_token": csrf,
+            "action": "add_period",
+            "day": "4",
+            "start": "11:00",
+            "end": "11:45",
+            "label": "Art 7A",
+        },
+    )
     assert resp.status_code == 303
     with world.Session() as db:
         tt = timetable_for(db, school["room_a"])
         assert tt.weekly[4][0].label == "Art 7A"
-        period_id = next(p.id for p in __import__("monitor.store.timetables", fromlist=["x"]).period_rows(
-            db, school["room_a"]) if p.label == "Art 7A")  # fmt: skip
+        period_id = next(p.id for p in period_rows(db, school["room_a"]) if p.label == "Art 7A")
     resp = admin.post(
-        url, data={"csrf_token": csrf, "action": "edit_period", "period_id": str(period_id), "day": "4",
-                   "start": "12:00", "end": "12:45", "label": "Art 7A"},
-    )  # fmt: skip
+        url,
+        data={
+            "csrf_token": csrf,
+            "action": "edit_period",
+            "period_id": str(period_id),
+            "day": "4",
+            "start": "12:00",
+            "end": "12:45",
+            "label": "Art 7A",
+        },
+    )
     assert resp.status_code == 303
-    admin.post(url, data={"csrf_token": csrf, "action": "add_holiday", "first": "2026-12-24", "last": "2026-12-26",
-                          "label": "Christmas"})  # fmt: skip
-    admin.post(url, data={"csrf_token": csrf, "action": "add_change", "date": "2026-12-14", "kind": "cancel",
-                          "start": "09:00"})  # fmt: skip
+    admin.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "action": "add_holiday",
+            "first": "2026-12-24",
+            "last": "2026-12-26",
+            "label": "Christmas",
+        },
+    )
+    admin.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "action": "add_change",
+            "date": "2026-12-14",
+            "kind": "cancel",
+            "start": "09:00",
+        },
+    )
     with world.Session() as db:
         tt = timetable_for(db, school["room_a"])
         assert tt.weekly[4][0].start.hour == 12
@@ -105,14 +135,32 @@ def test_bad_edits_answer_400_with_the_reason_and_store_nothing(app, school, log
         ({"action": "add_period", "day": "0", "start": "09:30", "end": "10:00", "label": "X"}, "overlaps"),
         ({"action": "add_period", "day": "0", "start": "25:00", "end": "26:00", "label": "X"}, "bad time"),
         ({"action": "add_period", "day": "0", "start": "12:00", "end": "11:00", "label": "X"}, "not after"),
-        ({"action": "add_period", "day": "9", "start": "12:00", "end": "13:00", "label": "X"}, "choose a day"),
-        ({"action": "add_period", "day": "1", "start": "12:00", "end": "13:00", "label": " "}, "label must be"),
+        (
+            {"action": "add_period", "day": "9", "start": "12:00", "end": "13:00", "label": "X"},
+            "choose a day",
+        ),
+        (
+            {"action": "add_period", "day": "1", "start": "12:00", "end": "13:00", "label": " "},
+            "label must be",
+        ),
         ({"action": "add_holiday", "first": "2026-12-24", "last": "2026-12-01"}, "before"),
         ({"action": "add_holiday", "first": "soon"}, "bad date"),
-        ({"action": "add_change", "date": "2026-12-14", "kind": "cancel", "start": "11:00"}, "no period starts"),
-        ({"action": "edit_period", "period_id": "999", "day": "1", "start": "12:00", "end": "13:00", "label": "X"},
-         "no period 999"),
-    ]  # fmt: skip
+        (
+            {"action": "add_change", "date": "2026-12-14", "kind": "cancel", "start": "11:00"},
+            "no period starts",
+        ),
+        (
+            {
+                "action": "edit_period",
+                "period_id": "999",
+                "day": "1",
+                "start": "12:00",
+                "end": "13:00",
+                "label": "X",
+            },
+            "no period 999",
+        ),
+    ]
     for form, why in bad:
         resp = admin.post(url, data={"csrf_token": csrf, **form})
         assert resp.status_code == 400, (form, resp.status_code)
@@ -140,9 +188,14 @@ def test_camera_cards_say_next_period_and_idle_in_the_readers_language(app, scho
         soon += timedelta(hours=1)
     day = soon.strftime("%a")
     with world.Session.begin() as db:
-        import_timetables(db, tomllib.loads(
-            f'[[cameras]]\nname = "room-a"\ntimetable = [{{day = "{day}", start = "{soon:%H}:00", '
-            f'end = "{soon:%H}:30", label = "Maths 7A"}}]\n'), actor="cli")  # fmt: skip
+        import_timetables(
+            db,
+            tomllib.loads(
+                f'[[cameras]]\nname = "room-a"\ntimetable = [{{day = "{day}", start = "{soon:%H}:00", '
+                f'end = "{soon:%H}:30", label = "Maths 7A"}}]\n'
+            ),
+            actor="cli",
+        )
     alice = login("alice")
     cams = alice.get("/api/cameras").get_json()["cameras"]
     tt = cams[0]["timetable"]
