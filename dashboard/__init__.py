@@ -81,6 +81,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     from dashboard import setup_picture  # camera set-up with a picture (issue 24)
 
     app.register_blueprint(setup_picture.bp)
+    from dashboard import bulk_export  # a class's or camera's lessons in one zip (issue 24)
+
+    bulk_export.init_app(app)
     from dashboard import camera_sources  # a camera's source, hosts and connection test (issue 24)
 
     camera_sources.init_app(app, settings)

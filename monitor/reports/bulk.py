@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from monitor import timefmt
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
 from monitor.reports.files import atomic_file, output_path, session_db_url
 from monitor.store.cameras import camera_by_name
+from monitor.store.lesson_stats import label_matches
 from monitor.store.queries import session_dict
 from monitor.store.schema import Camera, ClassSession
 from monitor.store.site_settings import school_zone
@@ -33,12 +35,32 @@ def _day_after(day: date) -> date | None:
     return None if day == date.max else day + timedelta(days=1)
 
 
+def bulk_name(camera: str | None, label: str | None, date_from: date | None, date_to: date | None) -> str:
+    """The zip's file name: ``sessions-room-12-maths-7b-2026-11-01-to-2026-11-30.zip``."""
+    parts = ["sessions"]
+    for text, fallback in ((camera, "camera"), (label, "class")):
+        if text:
+            parts.append(re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or fallback)
+    if date_from:
+        parts.append(f"{date_from:%Y-%m-%d}")
+    if date_to:
+        parts.append(f"to-{date_to:%Y-%m-%d}")
+    return "-".join(parts) + ".zip"
+
+
 def find_sessions(
-    db: Session, camera: str | None = None, date_from: date | None = None, date_to: date | None = None
+    db: Session,
+    camera: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    *,
+    label: str | None = None,
+    camera_ids: Iterable[int] | None = None,
 ) -> list[int]:
     """Ids of the sessions of ``camera`` (by name) started within the days ``date_from``..``date_to`` (both
-    included, in the school's time zone), oldest first. ``ReportError`` for an unknown camera or when nothing
-    matches."""
+    included, in the school's time zone), oldest first; only those of class ``label`` (the lesson label, or
+    its part before `` · `` for a timetabled period) when given, and only on ``camera_ids`` when given (what
+    a teacher may see). ``ReportError`` for an unknown camera or when nothing matches."""
     zone = school_zone(db)
     stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
     if camera is not None:
@@ -47,6 +69,10 @@ def find_sessions(
             known = ", ".join(db.scalars(select(Camera.name).order_by(Camera.name))) or "none"
             raise ReportError(f"no camera named {camera!r} (cameras: {known})")
         stmt = stmt.where(ClassSession.camera_id == cam.id)
+    if label is not None:
+        stmt = stmt.where(label_matches(label))
+    if camera_ids is not None:
+        stmt = stmt.where(ClassSession.camera_id.in_(list(camera_ids)))
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ReportError(f"--to {date_to} is before --from {date_from}")
     # A bound that falls outside datetime's range (9999-12-31's end, 0001-01-01 east of UTC) is no bound.
@@ -62,6 +88,7 @@ def find_sessions(
         raise ReportError(
             "no sessions match"
             + (f" camera {camera!r}" if camera else "")
+            + (f" class {label!r}" if label else "")
             + (f" from {date_from}" if date_from else "")
             + (f" to {date_to}" if date_to else "")
         )
@@ -76,9 +103,14 @@ def write_bulk_zip(
     *,
     models_dir: Path | None = None,
     force: bool = False,
+    locale: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write the reports of several sessions, each in every one of ``fmts``, into one zip at ``path``
-    (an existing file is replaced only with ``force``; the database and model files never are)."""
+    (an existing file is replaced only with ``force``; the database and model files never are).
+
+    ``locale`` is the reader's language (None: the site's); ``progress(done, total)`` is called after each
+    session's reports are in."""
     fmts = [check_format(f) for f in dict.fromkeys(fmts)]
     ids = list(dict.fromkeys(session_ids))
     if not fmts:
@@ -90,12 +122,14 @@ def write_bulk_zip(
     zone = school_zone(db)
     stamp = datetime.now(zone).timetuple()[:6]
     with atomic_file(target, overwrite=force) as tmp, zipfile.ZipFile(tmp, "x", zipfile.ZIP_DEFLATED) as zf:
-        for session in sessions:
+        for done, session in enumerate(sessions, 1):
             for fmt in fmts:
                 # Streamed member by member: a session of millions of rows never sits in memory.
                 info = zipfile.ZipInfo(report_filename(session, fmt, zone), date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with zf.open(info, "w", force_zip64=True) as member:
-                    for chunk in render(db, session["id"], fmt, models_dir=models_dir):
+                    for chunk in render(db, session["id"], fmt, models_dir=models_dir, locale=locale):
                         member.write(chunk)
+            if progress is not None:
+                progress(done, len(sessions))
     return target

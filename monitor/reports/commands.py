@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
-from monitor.reports.bulk import find_sessions, write_bulk_zip
+from monitor.reports.bulk import bulk_name, find_sessions, write_bulk_zip
 from monitor.reports.core import FORMATS, ReportError, get_session, render
 from monitor.reports.files import write_report
 from monitor.store import DatabaseError, make_engine, normalise_url, session_factory
@@ -51,17 +50,6 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
-def _bulk_name(camera: str | None, date_from: datetime | None, date_to: datetime | None) -> str:
-    parts = ["sessions"]
-    if camera:
-        parts.append(re.sub(r"[^a-z0-9]+", "-", camera.lower()).strip("-") or "camera")
-    if date_from:
-        parts.append(date_from.strftime("%Y-%m-%d"))
-    if date_to:
-        parts.append(f"to-{date_to:%Y-%m-%d}")
-    return "-".join(parts) + ".zip"
-
-
 @click.command("export")
 @click.argument("session_id", type=click.IntRange(1, MAX_SESSION_ID), required=False)
 @click.option(
@@ -83,6 +71,11 @@ def _bulk_name(camera: str | None, date_from: datetime | None, date_to: datetime
 @click.option("--force", is_flag=True, help="Replace the output file when it exists already.")
 @click.option("--camera", help="Bulk: every session of the camera with this name.")
 @click.option(
+    "--class",
+    "label",
+    help="Bulk: every lesson of this class (its label, or the part before ' · ' of a timetabled one).",
+)
+@click.option(
     "--from",
     "date_from",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -102,6 +95,7 @@ def export(
     out: str | None,
     force: bool,
     camera: str | None,
+    label: str | None,
     date_from: datetime | None,
     date_to: datetime | None,
 ) -> None:
@@ -113,12 +107,15 @@ def export(
       classroom-monitor export 12 --format csv --out - | head
       classroom-monitor export --camera "Room 101" --format pdf --format csv --out room101.zip
       classroom-monitor export --from 2026-11-01 --to 2026-11-30 --format json --out november.zip
+      classroom-monitor export --class "Maths 7B" --from 2026-09-01 --format csv --out maths-7b.zip
     """
-    bulk = camera is not None or date_from is not None or date_to is not None
+    bulk = camera is not None or label is not None or date_from is not None or date_to is not None
     if session_id is not None and bulk:
-        raise click.UsageError("give either a SESSION_ID or --camera/--from/--to, not both")
+        raise click.UsageError("give either a SESSION_ID or --camera/--class/--from/--to, not both")
     if session_id is None and not bulk:
-        raise click.UsageError("give a SESSION_ID, or --camera and/or --from/--to to export several sessions")
+        raise click.UsageError(
+            "give a SESSION_ID, or --camera, --class and/or --from/--to to export several sessions"
+        )
     fmts = [f.lower() for f in dict.fromkeys(formats)] or ["csv"]
     models_dir = settings.models_dir
     with _database(settings) as db:
@@ -128,12 +125,14 @@ def export(
             ids = (
                 [session_id]
                 if session_id is not None
-                else find_sessions(db, camera, date_from and date_from.date(), date_to and date_to.date())
+                else find_sessions(
+                    db, camera, date_from and date_from.date(), date_to and date_to.date(), label=label
+                )
             )
             default = (
                 f"session-{session_id}.zip"
                 if session_id is not None
-                else _bulk_name(camera, date_from, date_to)
+                else bulk_name(camera, label, date_from and date_from.date(), date_to and date_to.date())
             )
             path = write_bulk_zip(
                 db, ids, fmts, out or Path.cwd() / default, models_dir=models_dir, force=force
