@@ -7,11 +7,13 @@ other classes cannot be probed.
 from __future__ import annotations
 
 from flask import abort, g
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy.orm import Session
 
+from monitor.locales import DEFAULT_LOCALE, LOCALES
 from monitor.store import queries
 from monitor.store.schema import Camera, ClassSession
+from monitor.views.audience import Audience
 
 MAX_ID = 2**63 - 1
 
@@ -20,6 +22,16 @@ def visible_camera_ids(db: Session, user=None) -> list[int] | None:
     """The camera ids the user may see; ``None`` means all (admins)."""
     user = user or g.user
     return None if user.is_admin else queries.camera_ids_for_user(db, user.id)
+
+
+def audience(db: Session) -> Audience:
+    """Who asks, loaded once per request: the site's privacy rules, the school's zone, the reader's language
+    and the cameras this user may see (``monitor.views.audience``), for every view the request reads."""
+    if "audience" not in g:
+        asked = str(get_locale() or DEFAULT_LOCALE)  # the reader's language, as dashboard.i18n picked it
+        locale = asked if asked in LOCALES else DEFAULT_LOCALE
+        g.audience = Audience.load(db, visible_camera_ids(db), locale)
+    return g.audience
 
 
 def can_see_camera(db: Session, camera_id: int, user=None) -> bool:

@@ -14,44 +14,44 @@ from dashboard.auth import admin_required
 from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
 from dashboard.security import csrf_token
-from dashboard.summaries import cameras_with_mood, live_snapshot, session_summary
 from monitor.store import queries, site_settings
-from monitor.store.schema import Camera, CameraAssignment, TrackSummary, User
+from monitor.store.schema import Camera, CameraAssignment, User
 from monitor.store.site_settings import all_settings
-from monitor.views.privacy import Privacy
+from monitor.views import lesson
+from monitor.views.cameras import cameras_with_mood
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/me")
 def me() -> Any:
-    privacy = Privacy.load(get_db())
+    audience = access.audience(get_db())
     return jsonify(
         username=g.user.username,
         is_admin=g.user.is_admin,
         csrf_token=csrf_token(),
-        privacy={"emotions": privacy.emotions, "tracks": privacy.tracks},
+        privacy={"emotions": audience.emotions, "tracks": audience.tracks},
     )
 
 
 @bp.get("/cameras")
 def cameras() -> Any:
     db = get_db()
-    return jsonify(cameras=cameras_with_mood(db, access.visible_camera_ids(db), Privacy.load(db)))
+    return jsonify(cameras=cameras_with_mood(db, access.audience(db)))
 
 
 @bp.get("/cameras/<int:camera_id>")
 def camera(camera_id: int) -> Any:
     db = get_db()
     access.camera_or_404(db, camera_id)
-    return jsonify(cameras_with_mood(db, [camera_id], Privacy.load(db))[0])
+    return jsonify(cameras_with_mood(db, access.audience(db), [camera_id])[0])
 
 
 @bp.get("/cameras/<int:camera_id>/live")
 def camera_live(camera_id: int) -> Any:
     db = get_db()
     access.camera_or_404(db, camera_id)
-    return jsonify(camera_id=camera_id, **live_snapshot(db, camera_id, Privacy.load(db)))
+    return jsonify(camera_id=camera_id, **lesson.live_snapshot(db, camera_id, access.audience(db)))
 
 
 @bp.get("/sessions")
@@ -76,7 +76,7 @@ def session(session_id: int) -> Any:
     return jsonify(
         **queries.session_dict(cs),
         camera_name=cs.camera.name,
-        summary=session_summary(db, cs, Privacy.load(db)),
+        summary=lesson.session_summary(db, cs, access.audience(db)),
     )
 
 
@@ -84,48 +84,36 @@ def session(session_id: int) -> Any:
 def timeline(session_id: int) -> Any:
     db = get_db()
     cs = access.session_or_404(db, session_id)
-    bucket_s, buckets = queries.session_timeline(db, session_id, bucket_arg())
-    privacy = Privacy.load(db).for_lesson(cs.mode)
-    return jsonify(
-        session_id=session_id,
-        bucket_s=bucket_s,
-        buckets=[privacy.timeline_bucket(b.as_dict()) for b in buckets],
-    )
+    bucket_s, buckets = lesson.timeline(db, cs, access.audience(db), bucket_arg())
+    return jsonify(session_id=session_id, bucket_s=bucket_s, buckets=buckets)
 
 
-def _tracks_allowed(privacy: Privacy) -> None:
-    if not privacy.tracks:
+def _tracks_allowed(db) -> None:
+    if not lesson.tracks_shown(access.audience(db)):
         abort(404, description=gettext("per-track data is turned off on this site (class-only views)"))
 
 
 @bp.get("/sessions/<int:session_id>/tracks")
 def tracks(session_id: int) -> Any:
     db = get_db()
-    access.session_or_404(db, session_id)
-    privacy = Privacy.load(db)
-    _tracks_allowed(privacy)
-    rows = queries.track_summaries(db, session_id)
-    return jsonify(session_id=session_id, tracks=[privacy.track_row(r) for r in rows])
+    cs = access.session_or_404(db, session_id)
+    _tracks_allowed(db)
+    return jsonify(session_id=session_id, tracks=lesson.track_rows(db, cs, access.audience(db)))
 
 
 @bp.get("/sessions/<int:session_id>/tracks/<int:track_id>/timeline")
 def track_timeline(session_id: int, track_id: int) -> Any:
     db = get_db()
     cs = access.session_or_404(db, session_id)
-    privacy = Privacy.load(db)
-    _tracks_allowed(privacy)
-    if track_id > access.MAX_ID or db.get(TrackSummary, (session_id, track_id)) is None:
+    _tracks_allowed(db)
+    if track_id > access.MAX_ID or not lesson.has_track(db, cs, track_id):
         abort(
             404,
             description=gettext(
                 "no track %(track)s in session %(session)s", track=track_id, session=session_id
             ),
         )
-    bucket_s = bucket_arg()
-    if bucket_s is None:
-        bucket_s = queries.auto_bucket_seconds((queries.session_end(cs) - cs.started_at).total_seconds())
-    rows = queries.track_timeline(db, session_id, track_id, bucket_s)
-    buckets = [privacy.track_bucket(r) for r in rows]
+    bucket_s, buckets = lesson.track_timeline(db, cs, track_id, access.audience(db), bucket_arg())
     return jsonify(session_id=session_id, track_id=track_id, bucket_s=bucket_s, buckets=buckets)
 
 

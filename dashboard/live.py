@@ -31,13 +31,13 @@ from werkzeug.wsgi import ClosingIterator
 
 from dashboard.access import MAX_ID, can_see_camera
 from dashboard.db import Database, get_db
-from dashboard.summaries import frame_payload
 from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
 from monitor.store.queries import latest_frame
 from monitor.store.schema import Camera, ClassSession, User, UserSession, utcnow
 from monitor.views.audience import Audience
+from monitor.views.lesson import frame_payload
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class LivePoller:
                 if not rows:
                     continue
                 self._last_frame[cs.id] = rows[0].frame_index
-                payload = frame_payload(db, cs, rows, audience.privacy)
+                payload = frame_payload(db, cs, rows, audience)
                 self.socketio.emit(LIVE_EVENT, payload, to=camera_room(cs.camera_id))
                 sent.append(payload)
         return sent

@@ -13,13 +13,13 @@ from dashboard.auth import admin_required
 from dashboard.db import get_db
 from dashboard.exports import FORMATS
 from dashboard.i18n import current_locale
-from dashboard.summaries import cameras_with_mood, session_summary
 from dashboard.vendor import missing_files
 from monitor import locales, timefmt
 from monitor.labels import EMOTIONS
 from monitor.store import queries, site_settings
 from monitor.store.site_settings import all_settings
-from monitor.views.privacy import Privacy
+from monitor.views.cameras import cameras_with_mood
+from monitor.views.lesson import session_summary
 
 bp = Blueprint("pages", __name__)
 
@@ -57,10 +57,10 @@ def ago_filter(value: datetime | None) -> str:
 
 @bp.app_context_processor
 def inject_common() -> dict[str, Any]:
-    privacy = Privacy.load(get_db()) if g.get("user") else None
+    audience = access.audience(get_db()) if g.get("user") else None
     return {
         "school_tz": timefmt.zone_name(_zone()),
-        "privacy": privacy,
+        "privacy": audience,  # its emotions and tracks: what the site shows
         "emotions": EMOTIONS,
         "user": g.get("user"),
         "vendor_missing": missing_files() if g.get("user") else [],
@@ -75,7 +75,7 @@ def index() -> Any:
 @bp.get("/cameras")
 def cameras() -> Any:
     db = get_db()
-    cams = cameras_with_mood(db, access.visible_camera_ids(db), Privacy.load(db))
+    cams = cameras_with_mood(db, access.audience(db))
     return render_template("cameras.html", cameras=cams)
 
 
@@ -98,7 +98,7 @@ def session(session_id: int) -> Any:
         "session.html",
         cs=cs,
         session=queries.session_dict(cs),
-        summary=session_summary(db, cs, Privacy.load(db)),
+        summary=session_summary(db, cs, access.audience(db)),
         formats=FORMATS,
         bucket_choices=queries.BUCKET_CHOICES_S,
     )

@@ -20,8 +20,8 @@ from monitor.pipeline import FramePipeline
 from monitor.stages import Frame, FrameRecord
 from monitor.store import cameras as camera_store
 from monitor.store.sessions import OpenedSession
+from monitor.views.audience import Audience
 from monitor.views.lesson import live_frame, recorded_mode
-from monitor.views.privacy import Privacy
 
 
 @dataclass
@@ -82,10 +82,10 @@ class Lesson:
         if mode == "emotion":
             self.recorded_mode = "emotion"
 
-    def published_frame(self, camera_id: int, record: FrameRecord, mode: str, privacy: Privacy) -> dict:
+    def published_frame(self, camera_id: int, record: FrameRecord, mode: str, audience: Audience) -> dict:
         """What the worker publishes live: ``live_payload`` under the same per-lesson filter as the
         dashboard's poller (``monitor.views.lesson.live_frame``)."""
-        return live_frame(privacy, self.recorded_mode, self.live_payload(camera_id, record, mode))
+        return live_frame(audience, self.recorded_mode, self.live_payload(camera_id, record, mode))
 
     def live_payload(self, camera_id: int, record: FrameRecord, mode: str) -> dict:
         """The live-feed summary of a processed frame (the site's privacy rules apply on top)."""

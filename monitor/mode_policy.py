@@ -10,12 +10,13 @@ import time
 
 from sqlalchemy.orm import sessionmaker
 
-from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode
-from monitor.views.privacy import Privacy
+from monitor.store.site_settings import SITE_POLL_S, all_settings, effective_mode, school_zone
+from monitor.views.audience import Audience
 
 
 class ModePolicy:
-    """The worker's current mode and privacy; ``poll()`` says when the site asks for another mode."""
+    """The worker's current mode and audience (the site's privacy rules); ``poll()`` says when the site
+    asks for another mode."""
 
     def __init__(self, db_factory: sessionmaker, requested: str, poll_s: float = SITE_POLL_S) -> None:
         self._db = db_factory
@@ -29,7 +30,7 @@ class ModePolicy:
     def _read(self) -> str:
         with self._db() as db:
             site = all_settings(db)
-        self.privacy = Privacy.from_settings(site)
+            self.audience = Audience.from_settings(site, school_zone(db))  # what it may publish live
         return effective_mode(self.requested, site["mode"])
 
     def poll(self, now: float | None = None) -> str | None:

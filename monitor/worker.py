@@ -239,7 +239,7 @@ class CaptureWorker:
         record = self.lesson.process(frame)
         self.writer.add(record, captured)
         if self.publisher is not None:
-            summary = self.lesson.published_frame(self.camera_id, record, self.mode, self.policy.privacy)
+            summary = self.lesson.published_frame(self.camera_id, record, self.mode, self.policy.audience)
             self.publisher.publish(summary)
         self.frames += 1
         self.faces += len(record.track_ids)

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.lesson_summary import (  # noqa: F401  (re-exported: the reports' wording lives there)
-    LOW_PERIODS,
-    LessonFigures,
-    Period,
-    heads_up_text,
-    lesson_figures,
-    low_attention_periods,
-    pct,
-    period_text,
-    summary_lines,
-)
 from monitor.locales import N_, gettext_for, long_date
 from monitor.locales import duration as locale_duration
-from monitor.store.markers import list_markers
-from monitor.store.queries import track_summaries
-from monitor.store.schema import Camera, ClassSession, ModelVersion, utcnow
 from monitor.views.audience import Audience
+from monitor.views.lesson import LessonReport, lesson_report
+from monitor.views.summary import pct, summary_lines
 
 TABLE_TRACKS = 15
 """Rows of the per-track table in PDF/HTML (the longest in view); JSON lists every track."""
@@ -51,19 +37,9 @@ NOTE_ATTENTION = N_(
 )
 
 
-@dataclass
-class ReportContent(LessonFigures):
-    """Everything a report shows about one session: the lesson's figures (``monitor.lesson_summary``, the
-    same the session page shows) plus the camera, tracks and model. ``emotion`` is False in attention-only
-    sessions; times are worded in ``zone``, the school's time zone."""
-
-    camera: str
-    generated_at: datetime
-    tracks: list[dict]
-    class_only: bool
-    model: dict | None
-    markers: list[dict] = field(default_factory=list)  # monitor.store.markers.list_markers, in time order
-    locale: str = "en"  # the requester's language (monitor.locales): headings, dates and the notes
+class ReportContent(LessonReport):
+    """Everything a report shows about one session (``monitor.views.lesson.lesson_report``: gathered and
+    filtered there), with the report's wording: its note and ``gettext`` in the report's locale."""
 
     @property
     def note(self) -> str:
@@ -75,63 +51,19 @@ class ReportContent(LessonFigures):
         return gettext_for(self.locale)
 
 
-def model_info(db: Session, version: str | None, models_dir: Path | None) -> dict | None:
-    """Version, accuracy and macro-F1 of a model: from the registry table, else its ``metrics.json``."""
-    if not version:
-        return None
-    info: dict = {"version": version, "accuracy": None, "macro_f1": None}
-    row = db.scalars(select(ModelVersion).where(ModelVersion.version == version)).first()
-    if row is not None:
-        info.update(accuracy=row.accuracy, macro_f1=row.macro_f1)
-    if info["accuracy"] is None and Path(version).name == version:
-        if models_dir is None:
-            from monitor.config import Settings
-
-            models_dir = Settings().models_dir
-        try:
-            metrics = json.loads((Path(models_dir) / version / "metrics.json").read_text())
-            info["accuracy"] = _fraction(metrics.get("accuracy"))
-            info["macro_f1"] = (
-                info["macro_f1"] if info["macro_f1"] is not None else _fraction(metrics.get("macro_f1"))
-            )
-        except (OSError, ValueError, AttributeError):
-            pass
-    return info
-
-
-def _fraction(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def load_content(
-    db: Session, session_id: int, *, models_dir: Path | None = None, locale: str | None = None
+    db: Session,
+    session_id: int,
+    *,
+    models_dir: Path | None = None,
+    locale: str | None = None,
+    audience: Audience | None = None,
 ) -> ReportContent:
-    """Read one session's metadata, timeline, tracks and model, and work out the headline figures.
-
-    ``locale`` is the requester's language; None: the site default (``locale`` site setting)."""
-    cs = db.get(ClassSession, session_id)
-    if cs is None:
-        raise LookupError(f"no session {session_id}")
-    camera = db.get(Camera, cs.camera_id)
-    audience = Audience.load(db, locale=locale)  # the site's rules, zone and language, read once
-    privacy = audience.privacy
-    # The site's settings now decide what a report may show, whatever the session ran in.
-    emotion = privacy.shows_emotions(cs.mode)
-    figures = lesson_figures(db, cs, emotion=emotion, zone=audience.zone)
-    figures.session["mode"] = privacy.shown_mode(cs.mode)  # what this report may show, not what ran
-
-    tracks = privacy.report_tracks(track_summaries(db, session_id), cs.mode)
-    class_only = not privacy.tracks
-    return ReportContent(
-        **{f.name: getattr(figures, f.name) for f in fields(LessonFigures)},
-        camera=camera.name if camera else f"camera {cs.camera_id}",
-        generated_at=utcnow(),
-        tracks=tracks,
-        class_only=class_only,
-        model=model_info(db, cs.model_version, models_dir) if emotion else None,
-        markers=list_markers(db, session_id),
-        locale=audience.locale,
-    )
+    """One session's report as ``audience`` may see it (``monitor.views.lesson.lesson_report``); None: the
+    site's settings now, in ``locale``, the requester's language (None: the site default)."""
+    audience = audience or Audience.load(db, locale=locale)  # the site's rules, zone and language, once
+    report = lesson_report(db, session_id, audience, models_dir=models_dir)
+    return ReportContent(**{f.name: getattr(report, f.name) for f in fields(LessonReport)})
 
 
 # ---- wording shared by the PDF and the HTML ----------------------------------------------------------
@@ -188,7 +120,7 @@ def when_text(c: ReportContent) -> str:
 
 
 def headline(c: ReportContent) -> list[str]:
-    """The summary a teacher reads first: ``monitor.lesson_summary.summary_lines``, as on the session page."""
+    """The summary a teacher reads first: ``monitor.views.summary.summary_lines``, as on the session page."""
     return summary_lines(c, c.gettext)
 
 

@@ -37,8 +37,8 @@ from monitor.store.markers import list_markers
 from monitor.store.queries import TimelineBucket, session_timeline
 from monitor.store.retention import purged_note
 from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
-from monitor.store.site_settings import school_zone
-from monitor.views.privacy import Privacy
+from monitor.views import lesson as lesson_view
+from monitor.views.audience import Audience
 
 DIGITS = 4
 """Decimals kept for shares and probabilities (0.1234 = 12.34%): stored floats carry 17 digits of noise."""
@@ -119,26 +119,28 @@ def _lines(writer_rows: Iterable[Iterable], header: list[str]) -> Iterator[bytes
 
 
 def iter_csv(
-    db: Session, session_id: int, batch_rows: int = BATCH_ROWS, privacy: Privacy | None = None
+    db: Session, session_id: int, batch_rows: int = BATCH_ROWS, audience: Audience | None = None
 ) -> Iterator[bytes]:
-    """Yield the session's CSV (UTF-8, header first) in chunks; ``privacy`` defaults to the site's now."""
+    """Yield the session's CSV (UTF-8, header first) in chunks, as ``audience`` may see it (default: the
+    site's settings now)."""
     cs = db.get(ClassSession, session_id)
     if cs is None:
         raise LookupError(f"no session {session_id}")
-    privacy = privacy or Privacy.load(db)
-    mode = privacy.shown_mode(cs.mode)
-    header = csv_columns(mode, class_only=not privacy.tracks)
+    audience = audience or Audience.load(db)
+    shown = lesson_view.shown(audience, cs.mode)
+    mode = shown.mode
+    header = csv_columns(mode, class_only=not shown.tracks)
     markers = list_markers(db, session_id)
     phase = marker_phase(markers)
     if markers:
         header.append("marker")
     # A lesson the retention policy purged says so in a first row, where its deleted (oldest) rows were.
-    zone = school_zone(db)
-    shown = [header[0], SCHOOL_TIME, *header[1:]]
-    purged = _purged_rows(db, cs, len(shown))
-    if not privacy.tracks:
+    zone = audience.zone
+    columns = [header[0], SCHOOL_TIME, *header[1:]]
+    purged = _purged_rows(db, cs, len(columns), zone)
+    if not shown.tracks:
         _, buckets = session_timeline(db, session_id, bucket_s=1)
-        engagement_shown = privacy.for_lesson(cs.mode).engagement
+        engagement_shown = shown.engagement
         rows = (
             (
                 b.start.isoformat(timespec="seconds"),
@@ -153,7 +155,7 @@ def iter_csv(
             )
             for b in buckets
         )
-        yield from _lines([*purged, rows], shown)
+        yield from _lines([*purged, rows], columns)
         return
     cols = [getattr(Observation, name) for name in header[1 : len(header) - bool(markers)]]
     stmt = (
@@ -185,13 +187,13 @@ def iter_csv(
                 for row in part
             )
 
-    yield from _lines(chain(purged, parts()), shown)
+    yield from _lines(chain(purged, parts()), columns)
 
 
-def _purged_rows(db: Session, cs: ClassSession, width: int) -> list[list[list[str]]]:
+def _purged_rows(db: Session, cs: ClassSession, width: int, zone: tzinfo) -> list[list[list[str]]]:
     """One part of one row, "Observations deleted by the retention policy on ...", or none."""
     if cs.observations_purged_at is None:
         return []
     left = db.scalar(select(Observation.id).where(Observation.session_id == cs.id).limit(1))
-    note = purged_note(cs.observations_purged_at, school_zone(db), all_gone=left is None)
+    note = purged_note(cs.observations_purged_at, zone, all_gone=left is None)
     return [[[note, *[""] * (width - 1)]]]

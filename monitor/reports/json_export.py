@@ -24,6 +24,11 @@ def _r(value: float | None, ndigits: int = 4) -> float | None:
     return None if value is None else round(value, ndigits)
 
 
+def _without_emotions(track: dict) -> dict:
+    """A per-track row without its hidden emotion keys (``monitor.views.lesson.track_rows``: None)."""
+    return {k: v for k, v in track.items() if k not in ("emotions", "dominant")}
+
+
 def report_dict(c: ReportContent) -> dict:
     """The JSON report as plain data. Attention-only sessions carry no emotion keys at all."""
     s = c.session
@@ -68,9 +73,10 @@ def report_dict(c: ReportContent) -> dict:
         summary["dominant_emotions"] = [
             {"label": k, "share": _r(v)} for k, v in sorted(shares.items(), key=lambda kv: -kv[1])[:3]
         ]
-    else:
+    else:  # an attention-only report names no emotion: hidden (None) emotion keys are left out
         for b in buckets:
             b.pop("emotions", None)
+    tracks = c.tracks if c.emotion else [_without_emotions(t) for t in c.tracks]
     return {
         "report": {"kind": REPORT_KIND, "version": REPORT_VERSION, "generated_at": _ts(c.generated_at)},
         "session": session,
@@ -78,7 +84,7 @@ def report_dict(c: ReportContent) -> dict:
         "timeline": {"bucket_seconds": c.bucket_s, "buckets": buckets},
         "engagement": [{"start": b["start"], "engagement": b["engagement"]} for b in buckets],
         "class_only": c.class_only,
-        "tracks": c.tracks,
+        "tracks": tracks,
         "markers": c.markers,
         "note": c.note,
     }

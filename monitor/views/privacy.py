@@ -6,6 +6,9 @@ expression term (``monitor.engagement``): ``for_lesson`` says so per lesson.
 Class-only mode: no per-track rows anywhere (track routes answer 404, the live feed and the exports
 carry none). The worker's live publish applies the same per-lesson filter as the dashboard's poller
 (``monitor.views.lesson.live_frame``), and infers no emotion at all in attention-only mode.
+
+Private to ``monitor.views``: everything outside reads through an ``Audience`` and the views
+(``tests/monitor/test_imports.py`` holds it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Privacy:
 
     @classmethod
     def load(cls, db: Session) -> Privacy:
+        """The site's rules now. Kept only until dashboard/trends.py reads through an Audience (helper B)."""
         return cls.from_settings(all_settings(db))
 
     def shows_emotions(self, recorded_mode: str) -> bool:
@@ -53,22 +57,14 @@ class Privacy:
         out = bucket if self.emotions else {**bucket, "emotions": None}
         return out if self.engagement else {**out, "engagement": None}
 
-    def track_row(self, row: dict) -> dict:
-        """A per-track summary row for the API: its emotion keys None when emotions are off."""
-        return row if self.emotions else {**row, **dict.fromkeys(TRACK_EMOTION_KEYS)}
+    def track_row(self, row: dict, recorded_mode: str) -> dict:
+        """A per-track summary row of a lesson recorded in ``recorded_mode``: its emotion keys None unless
+        the lesson's emotions may be shown (``shows_emotions``)."""
+        return row if self.shows_emotions(recorded_mode) else {**row, **dict.fromkeys(TRACK_EMOTION_KEYS)}
 
     def track_bucket(self, bucket: dict) -> dict:
         """One bucket of a track's timeline for the API: its emotions None when emotions are off."""
         return bucket if self.emotions else {**bucket, "emotions": None}
-
-    def report_tracks(self, rows: list[dict], recorded_mode: str) -> list[dict]:
-        """The per-track rows a report carries: none in class-only mode, and without the emotion keys
-        unless the lesson's emotions may be shown (``shows_emotions``)."""
-        if not self.tracks:
-            return []
-        if self.shows_emotions(recorded_mode):
-            return rows
-        return [{k: v for k, v in t.items() if k not in TRACK_EMOTION_KEYS} for t in rows]
 
     def live_frame(self, payload: dict) -> dict:
         out = dict(payload)

@@ -1,6 +1,6 @@
 """The plain-language summary of one lesson ("how was my class?"): the figures and the sentences.
 
-One source of truth: the session page (``dashboard.summaries``) and every report (``monitor.reports``) call
+One source of truth: the session page (``monitor.views.lesson``) and every report (``monitor.reports``) call
 ``lesson_figures`` and ``summary_lines``, so they always say the same thing. Times are worded in the
 school's time zone (``monitor.timefmt``).
 """

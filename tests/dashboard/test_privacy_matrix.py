@@ -65,7 +65,7 @@ def _worker_publish(world, camera_id: int, session_id: int, recorded: str) -> Sh
         engagement=0.5,
         postures=["up", "down", "up"],
     )
-    return _live(lesson.published_frame(camera_id, record, policy.mode, policy.privacy))
+    return _live(lesson.published_frame(camera_id, record, policy.mode, policy.audience))
 
 
 def _views(

@@ -176,10 +176,16 @@ def test_the_worker_on_a_classroom_still(still: str, tmp_path: Path) -> None:
 def test_every_figure_reads_the_same_heads_up_share_with_its_base(classroom_run) -> None:
     """One meaning of attention (issue 20): the rollups' posture counts, the lesson summary, the JSON report
     and the live frame all give up / readable heads of the stored postures, and say what it rests on."""
-    from dashboard.summaries import frame_payload
+    from zoneinfo import ZoneInfo
+
     from monitor.heads import WARMUP_S
     from monitor.reports.json_export import report_dict
-    from monitor.views.privacy import Privacy
+    from monitor.views.audience import Audience
+    from monitor.views.lesson import frame_payload
+
+    attention_only = Audience.from_settings(
+        {"mode": "attention", "class_only": False, "locale": "en"}, ZoneInfo("UTC")
+    )
 
     url, _, _ = classroom_run
     cs, rollups = _session(url)
@@ -198,9 +204,9 @@ def test_every_figure_reads_the_same_heads_up_share_with_its_base(classroom_run)
         frames = {}
         for o in db.scalars(select(Observation).where(Observation.session_id == cs.id)):
             frames.setdefault(o.frame_index, []).append(o)
-        first = frame_payload(db, cs, frames[min(frames)], Privacy(emotions=False, tracks=True))
+        first = frame_payload(db, cs, frames[min(frames)], attention_only)
         last_rows = frames[max(frames)]
-        last = frame_payload(db, cs, last_rows, Privacy(emotions=False, tracks=True))
+        last = frame_payload(db, cs, last_rows, attention_only)
     engine.dispose()
     assert content.mean_attention == pytest.approx(share)
     heads = report["summary"]["heads_up"]

@@ -89,16 +89,17 @@ def test_faces_below_the_readable_size_get_no_expression(tmp_path: Path, min_fac
     # The engagement index is a number, built from presence and attention only.
     assert all(0.0 <= r.engagement_sum / r.frames <= 1.0 for r in rollups)
 
-    from dashboard.summaries import class_mood, frame_payload, session_summary
     from monitor.reports.content import headline, load_content
-    from monitor.views.privacy import Privacy
+    from monitor.views.audience import Audience
+    from monitor.views.cameras import class_mood
+    from monitor.views.lesson import frame_payload, session_summary
 
     engine = make_engine(url)
     with session_factory(engine)() as db:
-        privacy = Privacy.load(db)
-        assert privacy.emotions
+        audience = Audience.load(db)
+        assert audience.emotions
         cs = db.get(ClassSession, sid)
-        mood = class_mood(db, sid, privacy)
+        mood = class_mood(db, sid, audience)
         assert mood["label"] is None and mood["emotions"] is None and mood["note"] == FACES_TOO_SMALL
         newest = max(o.frame_index for o in obs)
         rows = [
@@ -106,10 +107,10 @@ def test_faces_below_the_readable_size_get_no_expression(tmp_path: Path, min_fac
             for o in db.scalars(select(Observation).where(Observation.session_id == sid))
             if o.frame_index == newest
         ]
-        live = frame_payload(db, cs, rows, privacy)
+        live = frame_payload(db, cs, rows, audience)
         assert live["distribution"] is None and live["expression_note"] == FACES_TOO_SMALL
         assert live["readable_faces"] == 0 and live["faces"] == len(rows) > 0
-        summary = session_summary(db, cs, privacy)
+        summary = session_summary(db, cs, audience)
         report = headline(load_content(db, sid))
     engine.dispose()
     for lines in (summary["lines"], report):
@@ -131,13 +132,14 @@ def test_faces_above_the_readable_size_still_get_an_expression(tmp_path: Path, m
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-3)
     assert all(r.p_happy is not None for r in rollups if r.faces)
 
-    from dashboard.summaries import class_mood, session_summary
-    from monitor.views.privacy import Privacy
+    from monitor.views.audience import Audience
+    from monitor.views.cameras import class_mood
+    from monitor.views.lesson import session_summary
 
     engine = make_engine(url)
     with session_factory(engine)() as db:
-        mood = class_mood(db, sid, Privacy.load(db))
-        summary = session_summary(db, db.get(ClassSession, sid), Privacy.load(db))
+        mood = class_mood(db, sid, Audience.load(db))
+        summary = session_summary(db, db.get(ClassSession, sid), Audience.load(db))
     engine.dispose()
     assert mood["label"] is not None and mood["note"] is None
     assert summary["dominant"] is not None and summary["expression_note"] is None

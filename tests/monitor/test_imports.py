@@ -57,8 +57,6 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.locales": "the languages the site offers, shared with the reports",
     "monitor.gc_tuning": "the web process freezes its start-up heap like the worker",
     "monitor.cameras": "the camera set-up values (CameraConfig, rectangles) the admin page edits",
-    "monitor.heads": "heads-up figures of a summary; to move into monitor.views.lesson (issue 22)",
-    "monitor.lesson_summary": "the summary lines; to move into monitor.views.lesson (issue 22)",
     "monitor.commands.db": "the dashboard's init-db shares ensure_sqlite_dir with `db upgrade`",
     "monitor.store": "the connection (make_engine, session_factory, DatabaseError) the app holds",
     "monitor.store.db": "the engine and sqlite_file(url) of the secret key",
@@ -70,7 +68,6 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.store.markers": "the live and session pages add, delete and list markers",
     "monitor.store.retention": "the purge status (health page), a summary's purged note, the CLI's purge",
     "monitor.store.lesson_stats": "the trends' per-lesson figures; to move into monitor.views.trends",
-    "monitor.store.sessions": "STALE_AFTER_S, the live summary's freshness limit",
 }
 """What the dashboard still imports outside DESIGN.md's list, each with its reason. Do not add lightly."""
 
@@ -164,6 +161,17 @@ def test_monitor_views_import_no_web_code_and_only_the_store_of_the_core() -> No
         if _within(module, ("monitor.views",)):
             assert not [n for n in names if n.split(".")[0] in (*WEB, "training", "werkzeug")], module
             assert not [n for n in names if _within(n, ("monitor.reports", "monitor.commands"))], module
+
+
+def test_the_privacy_rules_are_private_to_monitor_views() -> None:
+    # Everything outside reads through an Audience and the views (monitor.views.lesson, .cameras, .trends):
+    # for_lesson and the track rules are applied there and nowhere else (issue 22).
+    importers = sorted(
+        m
+        for m, names in IMPORTS.items()
+        if not _within(m, ("monitor.views",)) and any(_within(n, ("monitor.views.privacy",)) for n in names)
+    )
+    assert importers == []
 
 
 def test_dashboard_imports_only_the_contracts_views_and_reports_and_listed_exceptions() -> None:

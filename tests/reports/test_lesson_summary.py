@@ -1,4 +1,4 @@
-"""The lesson summary shared by the session page and the reports (monitor/lesson_summary.py)."""
+"""The lesson summary shared by the session page and the reports (monitor/views/summary.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.lesson_summary import (
+from monitor.store.queries import auto_bucket_seconds, session_timeline
+from monitor.store.schema import ClassSession
+from monitor.views.summary import (
     PERIODS_PER_SESSION,
     _regroup,
     lesson_figures,
     low_attention_periods,
     summary_lines,
 )
-from monitor.store.queries import auto_bucket_seconds, session_timeline
-from monitor.store.schema import ClassSession
 
 
 @pytest.mark.parametrize("which", ["ended", "attention", "running"])

@@ -74,7 +74,7 @@ def test_schema_rejects_emotion_keys_in_attention_only_reports(db, seeded, valid
 
 
 def test_accuracy_falls_back_to_the_model_folder_metrics(db, seeded):
-    from monitor.reports.content import model_info
+    from monitor.views.lesson import model_info
 
     assert model_info(db, "other-cnn", seeded.models_dir) == {
         "version": "other-cnn",
