@@ -1,0 +1,112 @@
+"""The timetable edited in a real Chromium (issue 24): a running ``serve`` imported the school TOML's
+timetable into the database; the admin moves a period on the timetable page to start in under a minute,
+the camera card says when, and the worker (never restarted) opens the lesson at that start and ends it."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from monitor.store.schema import ClassSession, WorkerStatus
+from monitor.store.timetables import POLL_S, period_rows
+from tests.conftest import GROUP, cli_env, process_output, requires_videos, start_cli
+from tests.dashboard.helpers import PASSWORD
+from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+
+pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
+ZONE = "Pacific/Auckland"  # far from UTC: a period read in the wrong zone would be 13 hours off
+LEAD_S = 40  # from the save to the period's start: the worker's next read (every POLL_S) fits in it
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = start_chromium(tmp_path / "chromium-profile")
+    yield driver
+    driver.quit()
+
+
+@requires_videos
+def test_a_period_moved_in_the_browser_is_recorded_by_the_running_worker(server, browser, world, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    world.setting("timezone", ZONE)
+    world.user("ada", admin=True)
+    school = tmp_path / "school.toml"
+    school.write_text(
+        f'[serve]\nlog_dir = "{tmp_path / "logs"}"\nretention_every_s = 0\n'
+        f'[[cameras]]\nname = "room-7"\nsource = "{GROUP}"\nloop = true\nrealtime = true\n'
+        'mode = "attention"\nsample_fps = 5\n'
+        'timetable = [{day = "Sun", start = "03:00", end = "03:05", label = "Maths 7B"}]\n'
+    )
+    serve = start_cli(
+        "serve", "--config", str(school), env=cli_env(CLASSROOM_MONITOR_DB_URL=world.url), logs=tmp_path
+    )
+    try:
+        # serve imported the TOML's period into the database, and its worker waits, idle, holding the camera
+        def idle_worker() -> bool:
+            with world.Session() as db:
+                ws = db.scalar(select(WorkerStatus))
+                return ws is not None and ws.state == "idle"
+
+        wait_for(idle_worker, timeout=120, what="room-7's worker, idle outside its timetable")
+        with world.Session() as db:
+            (period,) = period_rows(db, 1)
+            camera_id = period.camera_id
+        browser.get(f"{server}/timetable?camera={camera_id}")
+        browser.find_element(By.NAME, "username").send_keys("ada")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait_for(lambda: "/timetable" in browser.current_url, what="the timetable page")
+        assert "03:00–03:05" in browser.page_source
+
+        start = (datetime.now(UTC) + timedelta(seconds=LEAD_S)).replace(microsecond=0)
+        end = start + timedelta(seconds=20)
+        local_start, local_end = start.astimezone(ZoneInfo(ZONE)), end.astimezone(ZoneInfo(ZONE))
+        if local_start.date() != local_end.date():
+            pytest.skip("the period would cross local midnight")
+        row = browser.find_element(By.CSS_SELECTOR, f'[data-period-id="{period.id}"]')
+        Select(row.find_element(By.NAME, "day")).select_by_value(str(local_start.weekday()))
+        for name, value in (("start", local_start), ("end", local_end)):
+            field = row.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(f"{value:%H:%M:%S}")
+        row.find_element(By.CSS_SELECTOR, "button[value=edit_period]").click()
+        wait_for(lambda: "Period saved" in browser.page_source, what="the saved message")
+        saved = datetime.now(UTC)
+        assert saved < start - timedelta(seconds=POLL_S), "the save came too late to test the pick-up"
+
+        # The camera card says what comes next, in school time.
+        browser.get(f"{server}/cameras")
+        card = browser.find_element(By.CSS_SELECTOR, f'[data-camera-id="{camera_id}"]')
+        wait_for(
+            lambda: f"period 1 {local_start:%H:%M:%S} · Maths 7B" in card.text,
+            what="the next period on the card",
+        )
+        assert "no lesson now (timetabled)" in card.text
+
+        def lesson() -> ClassSession | None:
+            with world.Session() as db:
+                return db.scalar(select(ClassSession).where(ClassSession.camera_id == camera_id))
+
+        wait_for(lambda: lesson() is not None, timeout=LEAD_S + 30, what="the lesson at the moved period")
+        opened = lesson()
+        assert opened.label == f"Maths 7B · {local_start:%a} period 1"
+        late_s = (opened.started_at - start).total_seconds()
+        assert abs(late_s) < 2.0, late_s
+        wait_for(lambda: lesson().ended_at is not None, timeout=60, what="the lesson's end")
+        closed = lesson()
+        assert abs((closed.ended_at - end).total_seconds()) < 2.0
+        print(
+            f"saved {(start - saved).total_seconds():.1f} s before the start; lesson opened {late_s:+.2f} s"
+        )
+        assert serve.poll() is None  # never restarted
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        out, err = process_output(serve, timeout=120)
+    assert serve.returncode == 0, err[-3000:]
+    assert "timetable imported" in err, err[-3000:]
