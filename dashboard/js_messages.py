@@ -79,6 +79,7 @@ JS_MESSAGES: tuple[str, ...] = (
     N_("down"),
     N_("away"),
     N_("unknown"),
+    N_("Class"),  # the weekly table's first column when classes are compared (trends)
     # Values the scripts (and templates) translate as they come: expressions, camera and worker states.
     N_("running"),
     N_("starting"),

@@ -330,3 +330,38 @@ def test_trends_with_no_camera_still_say_what_to_choose(world, login) -> None:
     world.user("dora")
     page = login("dora").get("/trends")
     assert page.status_code == 200 and b"Choose a camera or a class" in page.data
+
+
+# ---- up to four classes on one chart ------------------------------------------------------------------
+
+
+def test_two_classes_overlay_as_one_series_each_equal_to_their_own_trend(term, world, login) -> None:
+    physics = lesson(
+        world, term["room_a"], "Physics 8A · Thu period 4", MONDAY + timedelta(days=3), heads_up=0.3
+    )
+    client = login("alice")
+    body = client.get("/api/trends?label=Maths 7B&label=Physics 8A&label=Maths 7B").get_json()
+    assert body["labels"] == ["Maths 7B", "Physics 8A"]  # each class once, in the order given
+    assert [s["label"] for s in body["series"]] == ["Maths 7B", "Physics 8A"]
+    assert "points" not in body and body["zone"] == "UTC"
+    for series in body["series"]:
+        alone = client.get(f"/api/trends?label={series['label']}").get_json()
+        assert series["points"] == alone["points"] and series["weekly"] == alone["weekly"]
+    maths, phys = body["series"]
+    assert term["room_b"] not in [p["camera_id"] for p in maths["points"]]  # alice's cameras only
+    assert [p["session_id"] for p in phys["points"]] == [physics]
+    assert phys["points"][0]["attention"] == pytest.approx(0.3)
+    on_room_b = client.get(f"/api/trends?camera={term['room_b']}&label=Maths 7B&label=Physics 8A")
+    assert on_room_b.status_code == 404
+
+
+def test_a_fifth_class_is_refused_with_one_clear_message(term, login) -> None:
+    client = login("alice")
+    four = "&".join(f"label=Class {n}" for n in range(4))
+    assert client.get(f"/api/trends?{four}").status_code == 200
+    resp = client.get(f"/api/trends?{four}&label=Class 4")
+    assert resp.status_code == 400
+    assert resp.get_json()["message"] == "compare at most 4 classes at once, not 5"
+    assert client.get(f"/api/trends?{four}&label=%20").status_code == 400
+    page = client.get(f"/trends?{four}&label=Class 4")  # the page shows what the API answers
+    assert page.status_code == 200 and b"label=Class+4" in page.data

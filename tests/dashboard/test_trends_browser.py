@@ -98,3 +98,56 @@ def test_trend_page_opens_on_the_teachers_class_and_shows_api_errors(server, ter
         wait_for(lambda: "must not be before" in note.text, what="the API's message")
     finally:
         browser.quit()
+
+
+def test_two_classes_picked_on_the_page_draw_two_series_with_the_apis_figures(
+    server, world, tmp_path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    room = world.camera("room-a")
+    for day, (label, heads_up) in enumerate([("Maths 7B", 0.8), ("Physics 8A", 0.3), ("Maths 7B", 0.6)]):
+        lesson(world, room, label, MONDAY + timedelta(days=day), heads_up=heads_up)
+    lesson(world, room, "Physics 8A", MONDAY + timedelta(days=7), heads_up=0.5)
+    lesson(world, room, "Art 9C", MONDAY + timedelta(days=8), heads_up=0.9)
+    world.user("alice", cameras=(room,))
+    browser = start_chromium(tmp_path / "profile")
+    try:
+        open_logged_in(browser, server, "/trends?camera=&from=2026-11-01")
+        classes = Select(browser.find_element(By.NAME, "label"))
+        assert classes.is_multiple
+        classes.select_by_visible_text("Maths 7B")
+        classes.select_by_visible_text("Physics 8A")
+        browser.find_element(By.NAME, "from").send_keys(Keys.ENTER)  # submits the filter form
+        wait_for(
+            lambda: browser.execute_script("return !!(window.trendCharts && window.trendCharts.main)"),
+            what="the overlaid chart",
+        )
+        assert "label=Maths+7B&label=Physics+8A" in browser.current_url
+        datasets = browser.execute_script(
+            "return window.trendCharts.main.data.datasets"
+            ".map(d => ({label: d.label, hidden: d.hidden, y: d.data.map(p => p.y)}))"
+        )
+        shown = [d for d in datasets if not d["hidden"]]
+        assert [d["label"] for d in shown] == ["Maths 7B", "Physics 8A"]  # two series, Art 9C not among them
+        api = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(document.getElementById('trend').dataset.api).then(r => r.json()).then(done);"
+        )
+        for drawn, series in zip(shown, api["series"], strict=True):
+            assert drawn["y"] == [round(p["attention"] * 1000) / 10 for p in series["points"]]
+        assert [d["y"] for d in shown] == [[80, 60], [30, 50]]
+        rows = browser.find_elements(By.CSS_SELECTOR, "#weekly tbody tr")
+        assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == [
+            "Maths 7B",
+            "Physics 8A",
+            "Physics 8A",
+        ]
+        assert "Maths 7B: 2 lessons; Physics 8A: 2 lessons" in browser.find_element(By.ID, "trend-note").text
+        assert overflow(browser) <= 0
+        assert console_errors(browser) == []
+        browser.save_screenshot(str(tmp_path / "trends-compare.png"))
+    finally:
+        browser.quit()

@@ -1,5 +1,7 @@
 /* Trends page: one point per lesson (attention and engagement; people in view on their own small chart),
-   lessons with markers drawn as triangles, and the week-over-week table. Data: GET /api/trends. */
+   lessons with markers drawn as triangles, and the week-over-week table. Data: GET /api/trends.
+   With two to four classes chosen the API answers one series per class: each class gets its own colour
+   (heads-up share drawn, engagement in the legend), and the weekly table a Class column. */
 "use strict";
 (function () {
   const card = document.getElementById("trend");
@@ -59,6 +61,36 @@
              pointStyle: (c) => (c.raw && c.raw.p.markers.length ? "triangle" : "circle") };
   }
 
+  // one colour per compared class (distinguishable with the common colour-vision deficiencies)
+  const CLASS_COLORS = ["#2f6fb3", "#c2571a", "#2e8b57", "#8e44ad"];
+
+  function drawCompare(data) {
+    const all = { points: data.series.flatMap((s) => s.points) };
+    const byClass = (key, scale, hidden) => data.series.map((s, i) => ({
+      label: s.label, data: points(s, key, scale), hidden: !!hidden,
+      ...style(CLASS_COLORS[i % CLASS_COLORS.length], key === "engagement" ? [6, 4] : []),
+    }));
+    document.getElementById("trend-chart-box").hidden = false;
+    const engagement = byClass("engagement", pctOf, true);
+    engagement.forEach((d) => { d.label = d.label + " · " + CM.t("Engagement index"); });
+    window.trendCharts.main = new Chart(document.getElementById("trend-chart"), {
+      type: "line",
+      data: { datasets: [...byClass("attention", pctOf), ...engagement] },
+      options: options(all, 100, CM.t("Attention (heads up)") + ", " + CM.t("% of the class")),
+    });
+    const peak = Math.max(1, ...all.points.map((p) => p.people_peak || 0));
+    document.getElementById("people-chart-box").hidden = false;
+    window.trendCharts.people = new Chart(document.getElementById("people-chart"), {
+      type: "line",
+      data: { datasets: byClass("people_typical", (v) => v) },
+      options: options(all, Math.ceil(peak * 1.1), CM.t("people")),
+    });
+    const counts = data.series.map((s) => `${s.label}: ${s.points.length === 1 ? CM.t("1 lesson") : CM.t("{n} lessons", { n: s.points.length })}`);
+    let text = counts.join("; ");
+    if (data.series.some((s) => s.truncated)) text += CM.t("; only the newest lessons are shown, narrow the dates to see older ones");
+    note.textContent = text + (CM.zh ? "。" : ".");
+  }
+
   function drawCharts(data) {
     const withFigures = data.points.filter((p) => p.attention !== null || p.engagement !== null);
     document.getElementById("trend-chart-box").hidden = false;
@@ -99,8 +131,16 @@
   function drawWeeks(data) {
     const body = document.querySelector("#weekly tbody");
     body.replaceChildren();
-    for (const w of data.weekly) {
+    const series = data.series || [{ label: null, weekly: data.weekly }];
+    const head = document.querySelector("#weekly thead tr");
+    if (data.series && head.cells[0].id !== "weekly-class") {
+      const th = document.createElement("th");
+      th.id = "weekly-class"; th.textContent = CM.t("Class");
+      head.prepend(th);
+    }
+    for (const s of series) for (const w of s.weekly) {
       const tr = document.createElement("tr");
+      if (data.series) tr.append(CM.cell(s.label));
       // a lesson still running is left out of the week's figures and change until it ends
       const running = w.in_progress ? " " + CM.t("(+{n} in progress)", { n: w.in_progress }) : "";
       tr.append(CM.cell(CM.day(w.week + "T12:00:00Z")), CM.cell(String(w.lessons) + running),
@@ -108,13 +148,14 @@
                 CM.cell(w.engagement === null ? CM.t("no figures") : CM.pct(w.engagement)), change(w.change_engagement));
       body.append(tr);
     }
-    document.getElementById("weekly-card").hidden = data.weekly.length === 0;
+    document.getElementById("weekly-card").hidden = series.every((s) => s.weekly.length === 0);
   }
 
   CM.getJSON(card.dataset.api).then((data) => {
     if (!data) return;
-    if (!data.points.length) { note.textContent = CM.t("No lessons in this range yet."); return; }
-    drawCharts(data);
+    const lessons = data.series ? data.series.flatMap((s) => s.points) : data.points;
+    if (!lessons.length) { note.textContent = CM.t("No lessons in this range yet."); return; }
+    if (data.series) drawCompare(data); else drawCharts(data);
     drawWeeks(data);
   }).catch((err) => { note.textContent = CM.t("Could not load the trend:") + " " + err.message; note.classList.add("error"); });
 })();
