@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.heads import HeadCount
+from monitor.heads import HEAD_COUNT_COLUMNS, HeadCount
 from monitor.mail import Mail, MailError, MailSettings, send_all
 from monitor.reports import notices
 from monitor.serve.config import ServeConfig, ServeConfigError
@@ -306,16 +306,16 @@ class Notifier:
         since = now - timedelta(minutes=LOW_WINDOW_MIN)
         if cs.started_at > since:
             return None  # not 10 minutes of lesson yet
-        sums = db.execute(
+        frames, faces, up, *counts = db.execute(
             select(
                 func.sum(SessionRollup.frames),
-                func.sum(SessionRollup.up_heads),
-                func.sum(SessionRollup.down_heads),
-                func.sum(SessionRollup.away_heads),
-                func.sum(SessionRollup.unknown_heads),
+                func.sum(SessionRollup.faces),
+                func.sum(SessionRollup.heads_up_sum),
+                *(func.sum(getattr(SessionRollup, c)) for c in HEAD_COUNT_COLUMNS),
             ).where(SessionRollup.session_id == cs.id, SessionRollup.bucket_start >= since)
         ).one()
-        share = HeadCount.from_sums(sums[0], None, sums[1:]).heads_up
+        # summed as monitor.store.lesson_stats sums a lesson, so the window and the usual figure compare
+        share = HeadCount.from_sums(frames, faces, tuple(counts), (up, 0.0, 0.0)).heads_up
         if share is None:
             return None
         usual = usual_share(db, cs, now)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from monitor.labels import EMOTIONS
 from monitor.locales import gettext_for
-from monitor.store.schema import DigestSent, LessonMarker, User
+from monitor.serve.alerts import Notifier
+from monitor.serve.config import parse_config
+from monitor.store.schema import AlertSent, ClassSession, DigestSent, LessonMarker, User, WorkerStatus
 from tests.conftest import run_cli
 from tests.dashboard.helpers import World
 from tests.dashboard.test_trends import lesson
@@ -160,3 +163,69 @@ def test_a_bad_week_or_no_mail_server_is_one_clear_line(world) -> None:
     mail_to(world, "alice", "alice@school.test")
     none = run_cli("--db", world.url, "digest", "--week", WEEK, timeout=60)
     assert none.returncode == 1 and "no mail server is set" in none.stderr and "Traceback" not in none.stderr
+
+
+def test_serve_mails_last_weeks_digest_once_from_monday_seven_school_time(school, world, smtp_server) -> None:
+    configure(world, smtp_server, timezone="Asia/Shanghai")
+    config = parse_config({"serve": {"database_cameras": True}}, Path("school.toml"))
+    notifier = Notifier(world.Session, config, list)
+    sunday_utc = datetime(2026, 11, 15, tzinfo=UTC)  # Monday 16 November starts at 16:00 UTC the day before
+    notifier.check_digest(sunday_utc + timedelta(hours=22, minutes=59))  # Monday 06:59 in Shanghai
+    assert smtp_server.inbox.received() == []
+    notifier.check_digest(sunday_utc + timedelta(hours=23))  # Monday 07:00
+    got = by_recipient(smtp_server)
+    assert sorted(got) == ["alice@school.test", "li@school.test"]
+    for hours in (23.5, 30, 24 * 3):
+        notifier.check_digest(sunday_utc + timedelta(hours=hours))
+    assert len(smtp_server.inbox.received()) == 2, "each teacher gets a week once"
+    with world.Session() as db:
+        assert {(d.week, d.trigger) for d in db.query(DigestSent)} == {(WEEK, "serve")}
+    world.setting("weekly_digest", False)
+    notifier.check_digest(sunday_utc + timedelta(days=7, hours=23))
+    assert len(smtp_server.inbox.received()) == 2, "weekly_digest off: none"
+
+
+def test_a_class_far_below_its_usual_share_for_ten_minutes_alerts_its_teachers_once(
+    world, smtp_server
+) -> None:
+    room = world.camera("room-a")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for weeks in (1, 2):
+        lesson(world, room, "Maths 7B · Mon period 1", now - timedelta(weeks=weeks), heads_up=0.8)
+    running = lesson(
+        world,
+        room,
+        "Maths 7B · Mon period 1",
+        now - timedelta(minutes=12),
+        heads_up=0.3,
+        seconds=720,
+        running=True,
+    )
+    with world.Session.begin() as db:
+        db.add(WorkerStatus(camera_id=room, state="running", session_id=running))
+    world.user("alice", cameras=(room,))
+    world.user("bob")
+    world.user("admin", admin=True)
+    for name in ("alice", "bob", "admin"):
+        mail_to(world, name, f"{name}@school.test")
+    configure(world, smtp_server)
+    config = parse_config({"serve": {"database_cameras": True}}, Path("school.toml"))
+    notifier = Notifier(world.Session, config, list)
+    notifier.check_low_heads_up(now)
+    assert smtp_server.inbox.received() == [], "off by default"
+
+    world.setting("alert_low_heads_up", True)
+    for _ in range(3):
+        notifier.check_low_heads_up(now)
+    ((rcpt, message),) = smtp_server.inbox.wait_for(1)
+    assert rcpt == ["alice@school.test"], "the camera's teacher only"
+    assert message["Subject"] == "Heads-up share low in Maths 7B · Mon period 1"
+    assert "30% of the readable heads were up; this class usually has 80%" in text_of(message)
+    assert f"{BASE}/sessions/{running}" in text_of(message)
+    with world.Session.begin() as db:
+        db.get(ClassSession, running).ended_at = now
+    notifier.check_low_heads_up(now)
+    with world.Session() as db:
+        (episode,) = db.query(AlertSent).all()
+    assert episode.session_id == running and episode.ended_at is not None
+    assert len(smtp_server.inbox.received()) == 1
