@@ -82,8 +82,8 @@ def run_ours(
     tracker = make()
     reported: Reported = []
     for i, dets in enumerate(stream):
-        tracks = tracker.update(dets[dets.scores >= floor]) if i % detect_every == 0 else tracker.coast()
-        reported.append([(t.track_id, t.box.copy()) for t in tracks])
+        tracked = tracker.update(dets[dets.scores >= floor]) if i % detect_every == 0 else tracker.coast()
+        reported.append(list(zip(tracked.track_ids.tolist(), tracked.boxes, strict=True)))
     return reported, tracker.ids_issued
 
 

@@ -103,13 +103,7 @@ class CameraConfig:
         keep = self.roi_mask(dets.boxes, frame_shape)
         if keep.all():
             return dets
-        ids = dets.track_ids
-        return Detections(
-            dets.boxes[keep],
-            dets.scores[keep],
-            None if dets.keypoints is None else dets.keypoints[keep],
-            ids[keep] if ids is not None and len(ids) == len(keep) else ids,
-        )
+        return dets[keep]
 
     def describe(self) -> list[str]:
         """Lines for ``camera show`` and the calibrate command."""

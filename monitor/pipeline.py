@@ -53,12 +53,13 @@ class FramePipeline:
 
     def process(self, image: np.ndarray, ts: datetime, frame_index: int) -> FrameRecord:
         if self.frames % self.detect_every == 0:
-            tracks = self.tracker.update(self.camera.filter(self.detector.detect(image), image.shape))
+            tracked = self.tracker.update(self.camera.filter(self.detector.detect(image), image.shape))
         else:
-            tracks = self.tracker.coast()
+            tracked = self.tracker.coast()
         self.frames += 1
-        n = len(tracks)
-        boxes = np.array([t.box for t in tracks], np.float32).reshape(n, 4)
+        tracks = self.tracker.tracks_of(tracked)  # each person's smoothed state
+        n = len(tracked)
+        boxes = tracked.boxes
         fresh = self._classify(image, tracks, boxes)
         readings = self.room.postures(image, tracks, boxes)
         postures = [h.posture for h in readings]
@@ -76,7 +77,7 @@ class FramePipeline:
         return FrameRecord(
             ts=ts,
             frame_index=frame_index,
-            track_ids=np.array([t.track_id for t in tracks], np.int64),
+            track_ids=tracked.track_ids,
             boxes=boxes.round().astype(np.int64),
             attention=attention,
             probs=probs,

@@ -14,6 +14,10 @@ practice and keeps SciPy's 0.4 s import out of the worker's start. A constant-ve
 tracks through the frames without detection (``coast``), and each track keeps an exponential moving average
 of its emotion probabilities and attention. Ids are small integers per session, given when a track is
 confirmed; nothing about a face is kept once its track ends.
+
+Like supervision's trackers, ``update`` and ``coast`` return ``Detections`` of the confirmed tracks in view
+with ``track_ids`` filled; ``tracks_of(detections)`` gives each row's track, which holds its smoothed
+values.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class Track:
     track_id: int  # 0 until the track is confirmed
     box: np.ndarray  # x, y, w, h
     keypoints: np.ndarray | None = None
+    score: float = 0.0  # the detector's score at the last sighting
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     hits: int = 1
     misses: int = 0
@@ -88,6 +93,7 @@ class Track:
         self.since_seen = 0
         self.box = new_box
         self.keypoints = None if dets.keypoints is None else dets.keypoints[i]
+        self.score = float(dets.scores[i])
         self.hits += 1
         self.misses = 0
 
@@ -111,14 +117,15 @@ class _Tracker:
 
     def _new_track(self, dets: Detections, i: int) -> Track:
         kp = None if dets.keypoints is None else dets.keypoints[i]
-        t = Track(0, dets.boxes[i].astype(np.float32), kp)
+        t = Track(0, dets.boxes[i].astype(np.float32), kp, float(dets.scores[i]))
         self.tracks.append(t)
         return t
 
-    def _confirmed(self, seen: list[tuple[Track, int]], dets: Detections) -> list[Track]:
-        """Number newly confirmed tracks, fill ``dets.track_ids``; the confirmed tracks of this frame."""
+    def _confirmed(self, seen: list[tuple[Track, int]], dets: Detections) -> Detections:
+        """Number newly confirmed tracks and fill ``dets.track_ids`` (-1: no confirmed track); returns the
+        rows of ``dets`` that confirmed tracks matched this frame, in matching order, ids filled."""
         ids = np.full(len(dets), -1, np.int64)
-        out = []
+        rows = []
         for t, i in seen:
             if t.hits < self.min_hits:
                 continue
@@ -126,19 +133,34 @@ class _Tracker:
                 t.track_id = self._next_id
                 self._next_id += 1
             ids[i] = t.track_id
-            out.append(t)
+            rows.append(i)
         dets.track_ids = ids
-        return out
+        return dets[rows]
 
     @staticmethod
     def _boxes(tracks: list[Track]) -> np.ndarray:
         return np.array([t.box for t in tracks], np.float32).reshape(-1, 4)
 
-    def coast(self) -> list[Track]:
-        """Advance without a detection (frames between detections): confirmed, recently seen tracks."""
+    def coast(self) -> Detections:
+        """Advance without a detection (frames between detections): the confirmed, recently seen tracks at
+        their predicted boxes, as ``Detections`` with ``track_ids`` (scores: their last sighting's)."""
         for t in self.tracks:
             t.predict()
-        return [t for t in self.tracks if t.track_id and t.misses == 0]
+        shown = [t for t in self.tracks if t.track_id and t.misses == 0]
+        kps = [t.keypoints for t in shown]
+        return Detections(
+            self._boxes(shown),
+            np.array([t.score for t in shown], np.float32),
+            np.array(kps, np.float32) if kps and all(k is not None for k in kps) else None,
+            np.array([t.track_id for t in shown], np.int64),
+        )
+
+    def tracks_of(self, dets: Detections) -> list[Track]:
+        """The track of each row of ``dets`` as returned by ``update`` or ``coast``."""
+        if dets.track_ids is None:
+            raise ValueError("these detections were not tracked (no track_ids)")
+        live = {t.track_id: t for t in self.tracks if t.track_id}
+        return [live[int(i)] for i in dets.track_ids]
 
     @property
     def ids_issued(self) -> int:
@@ -156,8 +178,8 @@ class FaceTracker(_Tracker):
         self.iou_threshold = iou_threshold
         self.max_misses = max_misses
 
-    def update(self, dets: Detections) -> list[Track]:
-        """Match a frame's detections; returns the confirmed tracks matched in this frame."""
+    def update(self, dets: Detections) -> Detections:
+        """Match a frame's detections; returns those that confirmed tracks matched, ``track_ids`` filled."""
         for t in self.tracks:
             t.predict()
         pairs = greedy_match(iou_matrix(self._boxes(self.tracks), dets.boxes), self.iou_threshold)
@@ -214,8 +236,8 @@ class ByteTracker(_Tracker):
         rest = np.array([d for c, d in enumerate(rows) if c not in used_c], np.int64)
         return [(tracks[r], int(rows[c])) for r, c in pairs], left, rest
 
-    def update(self, dets: Detections) -> list[Track]:
-        """Match a frame's detections; returns the confirmed tracks matched in this frame."""
+    def update(self, dets: Detections) -> Detections:
+        """Match a frame's detections; returns those that confirmed tracks matched, ``track_ids`` filled."""
         for t in self.tracks:
             t.predict()
         high = np.flatnonzero(dets.scores >= self.high_thresh)

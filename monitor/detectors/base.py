@@ -50,17 +50,16 @@ def merge(
     if all(p.keypoints is not None for p in parts):
         kps = np.concatenate([p.keypoints for p in parts]).astype(np.float32)
     idx = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), threshold, nms_iou), np.int64).ravel()
-    boxes, scores = boxes[idx], scores[idx]
-    kps = kps[idx] if kps is not None else None
+    found = Detections(boxes, scores, kps)[idx]
+    boxes = found.boxes
     h, w = frame_shape[:2]
     x0 = np.clip(boxes[:, 0], 0, w)
     y0 = np.clip(boxes[:, 1], 0, h)
     x1 = np.clip(boxes[:, 0] + boxes[:, 2], 0, w)
     y1 = np.clip(boxes[:, 1] + boxes[:, 3], 0, h)
     boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
-    ok = (boxes[:, 2] > 4) & (boxes[:, 3] > 4)
-    order = np.argsort(-scores[ok], kind="stable")
-    return Detections(boxes[ok][order], scores[ok][order], kps[ok][order] if kps is not None else None)
+    kept = Detections(boxes, found.scores, found.keypoints)[(boxes[:, 2] > 4) & (boxes[:, 3] > 4)]
+    return kept[np.argsort(-kept.scores, kind="stable")]
 
 
 def five_to_six(landmarks: np.ndarray) -> np.ndarray:

@@ -75,5 +75,5 @@ def test_a_per_frame_budget_refreshes_every_face_in_turn() -> None:
     assert max(classifier.calls[5:]) <= 2 < faces
     assert all(r.probs is not None and r.probs.shape == (len(r.track_ids), 7) for r in records)
     # Oldest first: in any run of ceil(faces / 2) frames every face was refreshed.
-    newest = {t.track_id: t.classified_at for t in pipeline.tracker.coast()}
+    newest = {t.track_id: t.classified_at for t in pipeline.tracker.tracks_of(pipeline.tracker.coast())}
     assert pipeline.frames - min(newest.values()) <= -(-faces // 2) + 1, newest

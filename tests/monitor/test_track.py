@@ -28,37 +28,57 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes() -> None:
 def test_moving_faces_keep_their_ids_and_a_new_face_gets_a_new_one() -> None:
     tracker = FaceTracker(min_hits=1)
     first = tracker.update(dets((10, 10, 50, 50), (200, 10, 50, 50)))
-    ids = {tuple(t.box[:2].astype(int)): t.track_id for t in first}
+    ids = dict(
+        zip(map(tuple, first.boxes[:, :2].astype(int).tolist()), first.track_ids.tolist(), strict=True)
+    )
     for step in range(1, 20):
-        tracks = tracker.update(dets((10 + 3 * step, 10, 50, 50), (200 - 3 * step, 10, 50, 50)))
-        assert sorted(t.track_id for t in tracks) == sorted(ids.values())
-    tracks = tracker.update(dets((10 + 60, 10, 50, 50), (200 - 60, 10, 50, 50), (400, 300, 40, 40)))
-    assert len({t.track_id for t in tracks}) == 3
-    assert max(t.track_id for t in tracks) == 3
+        tracked = tracker.update(dets((10 + 3 * step, 10, 50, 50), (200 - 3 * step, 10, 50, 50)))
+        assert sorted(tracked.track_ids.tolist()) == sorted(ids.values())
+    tracked = tracker.update(dets((10 + 60, 10, 50, 50), (200 - 60, 10, 50, 50), (400, 300, 40, 40)))
+    assert len(set(tracked.track_ids.tolist())) == 3
+    assert tracked.track_ids.max() == 3
 
 
 def test_unconfirmed_detections_are_not_reported_and_lost_tracks_expire() -> None:
     tracker = FaceTracker(min_hits=2, max_misses=2)
-    assert tracker.update(dets((0, 0, 30, 30))) == []  # one sighting is not yet a face we report
-    assert [t.track_id for t in tracker.update(dets((1, 0, 30, 30)))] == [1]
+    assert len(tracker.update(dets((0, 0, 30, 30)))) == 0  # one sighting is not yet a face we report
+    assert tracker.update(dets((1, 0, 30, 30))).track_ids.tolist() == [1]
     for _ in range(3):
         tracker.update(Detections.empty())
     assert tracker.tracks == []
     tracker.update(dets((1, 0, 30, 30)))
-    assert [t.track_id for t in tracker.update(dets((1, 0, 30, 30)))] == [2]
+    assert tracker.update(dets((1, 0, 30, 30))).track_ids.tolist() == [2]
 
 
 def test_coasting_moves_tracks_with_their_velocity() -> None:
     tracker = FaceTracker(min_hits=1, momentum=0.0)
     tracker.update(dets((0, 0, 20, 20)))
     tracker.update(dets((10, 0, 20, 20)))
-    (t,) = tracker.coast()
-    assert t.box[0] == 20
+    coasted = tracker.coast()
+    assert coasted.track_ids.tolist() == [1] and coasted.boxes[0, 0] == 20
+    assert coasted.scores.tolist() == [1.0]  # the last sighting's score
+
+
+def test_update_and_coast_return_detections_whose_rows_map_to_their_tracks() -> None:
+    tracker = ByteTracker()
+    kps = np.arange(2 * 6 * 2, dtype=np.float32).reshape(2, 6, 2)
+    for x in (0, 2):
+        frame = Detections(np.array([[x, 0, 30, 30], [200 + x, 0, 30, 30]], np.float32), [0.9, 0.8], kps)
+        tracked = tracker.update(frame)
+    np.testing.assert_array_equal(tracked.boxes, frame.boxes)
+    np.testing.assert_array_equal(tracked.keypoints, kps)
+    assert tracked.track_ids.tolist() == [1, 2]
+    coasted = tracker.coast()
+    assert coasted.track_ids.tolist() == [1, 2] and coasted.keypoints.shape == (2, 6, 2)
+    assert [t.track_id for t in tracker.tracks_of(coasted)] == [1, 2]
+    assert tracker.tracks_of(coasted)[1] is tracker.tracks_of(tracked)[1]
+    with pytest.raises(ValueError, match="not tracked"):
+        tracker.tracks_of(dets((0, 0, 1, 1)))  # detections the tracker has not seen
 
 
 def test_smoothing_blends_history() -> None:
     tracker = FaceTracker(min_hits=1)
-    (t,) = tracker.update(dets((0, 0, 20, 20)))
+    (t,) = tracker.tracks_of(tracker.update(dets((0, 0, 20, 20))))
     t.smooth(np.array([1.0, 0, 0, 0, 0, 0, 0]), 1.0, alpha=0.5)
     t.smooth(np.array([0.0, 0, 0, 1.0, 0, 0, 0]), 0.0, alpha=0.5)
     np.testing.assert_allclose(t.probs, [0.5, 0, 0, 0.5, 0, 0, 0])
@@ -77,9 +97,9 @@ def test_the_tracker_fills_the_track_ids_of_the_detections() -> None:
     tracker.update(first)
     assert first.track_ids.tolist() == [-1, -1]  # seen once: not a confirmed track yet
     second = dets((11, 10, 30, 30), (201, 10, 30, 30), (400, 10, 30, 30))
-    tracks = tracker.update(second)
+    tracked = tracker.update(second)
     assert second.track_ids.tolist() == [1, 2, -1]
-    assert [t.track_id for t in tracks] == [1, 2]
+    assert tracked.track_ids.tolist() == [1, 2]
     assert tracker.ids_issued == 2
 
 
@@ -91,7 +111,7 @@ def reappears_after(tracker: FaceTracker | ByteTracker, missed_passes: int) -> l
         tracker.update(Detections.empty())
         tracker.coast()  # the frames between detections (detect_every=3)
         tracker.coast()
-    return [t.track_id for t in tracker.update(dets((100, 100, 30, 30)))]
+    return tracker.update(dets((100, 100, 30, 30))).track_ids.tolist()
 
 
 def test_a_face_the_detector_misses_for_a_while_keeps_its_id() -> None:
@@ -101,7 +121,7 @@ def test_a_face_the_detector_misses_for_a_while_keeps_its_id() -> None:
     assert reappears_after(byte, 29) == [1]
     iou = FaceTracker()  # the greedy IoU tracker forgets a face after 10 passes: a new id
     assert reappears_after(iou, 15) == []
-    assert [t.track_id for t in iou.update(dets((100, 100, 30, 30)))] == [2]
+    assert iou.update(dets((100, 100, 30, 30))).track_ids.tolist() == [2]
 
 
 def test_low_score_detections_keep_a_track_alive_but_never_start_one() -> None:
@@ -112,8 +132,8 @@ def test_low_score_detections_keep_a_track_alive_but_never_start_one() -> None:
         frame = Detections(
             np.array([[100 + step, 100, 30, 30], [300, 300, 30, 30]], np.float32), np.array([0.4, 0.4])
         )
-        tracks = tracker.update(frame)
-        assert [t.track_id for t in tracks] == [1]
+        tracked = tracker.update(frame)
+        assert tracked.track_ids.tolist() == [1]
         assert frame.track_ids.tolist() == [1, -1]
     assert tracker.ids_issued == 1
     tracker.update(dets((300, 300, 30, 30), score=0.2))  # under the floor: ignored altogether
