@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 
@@ -38,6 +39,7 @@ Captured = tuple[Frame, float]
 """A frame and when it was read (``time.monotonic()``): capture-to-store latency counts from there."""
 
 StatusCallback = Callable[[str, str], None]
+T = TypeVar("T")
 
 
 class SourceError(Exception):
@@ -98,6 +100,10 @@ class FrameSource:
         self.reconnects = 0
         self.frames_skipped = 0
         """Frames that ``sample_fps`` leaves out: grabbed from the source, never converted to an image."""
+        self.frames_grabbed = 0
+        """Frames read from the source (each one demuxed and decoded), kept or skipped."""
+        self.decode_cpu_s = 0.0
+        """CPU seconds the capture thread spent in grab and retrieve (decoding and colour conversion)."""
         self.capture = CaptureState("online", "source opened", datetime.now(UTC))
         self._cap: cv2.VideoCapture | None = None
         self.fps: float = 0.0
@@ -170,6 +176,19 @@ class FrameSource:
         else:
             yield from self._live_frames()
 
+    @property
+    def decode_ms_per_frame(self) -> float | None:
+        """CPU ms of grab and retrieve per frame read from the source (None before the first frame)."""
+        return 1000 * self.decode_cpu_s / self.frames_grabbed if self.frames_grabbed else None
+
+    def _timed(self, call: Callable[[], T]) -> T:
+        """``call()``, its CPU time (this thread's) added to ``decode_cpu_s``."""
+        start = time.thread_time()
+        try:
+            return call()
+        finally:
+            self.decode_cpu_s += time.thread_time() - start
+
     def _keep(self, ts_s: float, last_kept: float | None) -> bool:
         if not self.sample_fps or last_kept is None:
             return True
@@ -182,17 +201,18 @@ class FrameSource:
         clock = time.monotonic()
         self._set_capture("online", f"reading {Path(self.spec).name}")
         while not self.stop_event.is_set():
-            if not cap.grab():
+            if not self._timed(cap.grab):
                 if self.loop and index >= 0:
                     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # play again; time keeps running on
                     continue
                 break
             index += 1
+            self.frames_grabbed += 1
             pos_s = index / fps
             if not self._keep(pos_s, last_kept):
                 self.frames_skipped += 1  # grabbed, never converted to an image
                 continue
-            ok, image = cap.retrieve()
+            ok, image = self._timed(cap.retrieve)
             if not ok or image is None:
                 break
             last_kept = pos_s
@@ -222,11 +242,12 @@ class FrameSource:
                 failures, backoff = 0, 1.0
                 self._set_capture("online", "connected")
             # Only a frame that sample_fps keeps is converted to an image (retrieve); the rest are grabbed.
-            ok = self._cap.grab()
+            ok = self._timed(self._cap.grab)
+            self.frames_grabbed += bool(ok)
             now = datetime.now(UTC)
             ts_s = now.timestamp()
             keep = ok and self._keep(ts_s, last_kept)
-            image = self._cap.retrieve()[1] if keep else None
+            image = self._timed(self._cap.retrieve)[1] if keep else None
             if not ok or (keep and image is None):
                 self._cap.release()
                 self._cap = None
