@@ -120,6 +120,9 @@ def test_admin_adds_edits_and_deletes_with_audit_rows(app, school, login, world)
         assert [s.start.hour for _, s in tt.day_periods(datetime(2026, 12, 14).date())] == []
         actions = db.scalars(select(AuditLog.detail).where(AuditLog.action == "timetable")).all()
     assert len(actions) == 4 and all('"camera": "room-a"' in a for a in actions)
+    listed = admin.get("/admin/audit?kind=cameras").data.decode()  # the audit page lists them with cameras
+    assert "Art 7A" in listed and "Christmas" in listed
+    assert "Art 7A" not in admin.get("/admin/audit?kind=users").data.decode()
     resp = admin.post(url, data={"csrf_token": csrf, "action": "delete_period", "period_id": str(period_id)})
     assert resp.status_code == 303
     with world.Session() as db:
