@@ -60,6 +60,7 @@ class Lesson:
             tracker=settings.tracker,
             camera=camera,
             classify_per_frame=settings.classify_per_frame,
+            full_detect_every=settings.full_detect_every,
         )
         lesson = cls(label, opened.session_id, pipeline, opened.frame_offset, opened.track_offset)
         lesson.recorded_mode = recorded_mode(db, opened.session_id)  # a continued session keeps its own

@@ -12,11 +12,12 @@ import numpy as np
 from monitor.cameras import CameraConfig
 from monitor.classify import MIN_FACE_PX, EmotionClassifier
 from monitor.detect import FaceDetector
+from monitor.detectors.regions import FULL_EVERY, region_detector, tracked_boxes
 from monitor.engagement import NOT_READ_YET, EngagementIndex, RoomAttention, attention_of
 from monitor.heads import WARMUP_S
 from monitor.labels import EMOTIONS
 from monitor.preprocess import crop_face
-from monitor.stages import FrameRecord
+from monitor.stages import Detections, FrameRecord
 from monitor.track import DEFAULT_TRACKER, ByteTracker, make_tracker
 
 
@@ -31,8 +32,11 @@ class FramePipeline:
         tracker: str = DEFAULT_TRACKER,
         camera: CameraConfig | None = None,
         classify_per_frame: int = 0,
+        full_detect_every: int = FULL_EVERY,
     ) -> None:
         self.detector = detector
+        # YuNet: between full passes, only the region around the tracked faces (monitor/detectors/regions.py)
+        self.regions = region_detector(detector, full_detect_every)
         # The camera's set-up: its ROI drops detections; its class size and mounting go with the posture.
         self.camera = camera or CameraConfig()
         self.room = RoomAttention.for_camera(self.camera)
@@ -53,7 +57,7 @@ class FramePipeline:
 
     def process(self, image: np.ndarray, ts: datetime, frame_index: int) -> FrameRecord:
         if self.frames % self.detect_every == 0:
-            tracked = self.tracker.update(self.camera.filter(self.detector.detect(image), image.shape))
+            tracked = self.tracker.update(self.camera.filter(self._detect(image), image.shape))
         else:
             tracked = self.tracker.coast()
         self.frames += 1
@@ -92,6 +96,11 @@ class FramePipeline:
             heads_unknown=heads.unknown,
             warming_up=warming_up,
         )
+
+    def _detect(self, image: np.ndarray) -> Detections:
+        if self.regions is None:
+            return self.detector.detect(image)
+        return self.regions.detect(image, tracked_boxes(self.tracker))
 
     def _warming_up(self, ts: datetime, readings: list) -> bool:
         """True for the first ``WARMUP_S`` seconds and until every head in view has been read once; then
