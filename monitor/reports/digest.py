@@ -227,16 +227,26 @@ def send_digests(
         raise MailError(
             "no mail server is set: set smtp_host and smtp_sender (classroom-monitor settings set)"
         )
-    results = send_all(settings, [d.mail for d in out.digests])
-    for digest in out.digests:
-        error = results.get(digest.mail.to)
-        if error:
-            out.errors[digest.mail.to] = error
-            continue
+    claimed = []
+    for digest in out.digests:  # recorded first: two hosts' serve never both mail a teacher's week
         try:
             with factory.begin() as db:
                 notifications.record_digest(db, week, digest.user_id, digest.mail.to, trigger)
-        except IntegrityError:  # another host mailed it meanwhile
-            pass
-        out.sent.append(digest.mail.to)
+            claimed.append(digest)
+        except IntegrityError:
+            out.already.append(digest.mail.to)
+    try:
+        results = send_all(settings, [d.mail for d in claimed])
+    except MailError:
+        with factory.begin() as db:
+            for digest in claimed:
+                notifications.forget_digest(db, week, digest.user_id)
+        raise
+    for digest in claimed:
+        if error := results.get(digest.mail.to):
+            out.errors[digest.mail.to] = error
+            with factory.begin() as db:  # not delivered: the next try sends it
+                notifications.forget_digest(db, week, digest.user_id)
+        else:
+            out.sent.append(digest.mail.to)
     return out

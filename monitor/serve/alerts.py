@@ -36,6 +36,7 @@ from monitor.serve.config import ServeConfig, ServeConfigError
 from monitor.store import lesson_stats, notifications
 from monitor.store.schema import AlertSent, ClassSession, SessionRollup, WorkerStatus, utcnow
 from monitor.store.site_settings import all_settings, school_zone
+from monitor.store.timetables import timetable_for
 from monitor.store.worker_health import UNREACHABLE
 from monitor.timetable import Timetable
 
@@ -139,13 +140,7 @@ class Notifier:
         cached = self._timetables.get(name)
         if cached is not None and now < cached[0]:
             return cached[1]
-        timetable = None
-        try:
-            from monitor.store.timetables import timetable_for  # the timetable kept in the database
-        except ImportError:
-            timetable_for = None
-        if timetable_for is not None:
-            timetable = timetable_for(db, name)
+        timetable = timetable_for(db, name)  # the database's timetable (the TOML's was imported into it)
         if timetable is None:
             try:
                 timetable = self.config.timetable(name, school_zone(db))
@@ -339,7 +334,11 @@ class Notifier:
         if local.time() < DIGEST_AT and local.date() == monday:
             return
         week = iso_week(monday - timedelta(days=7))
-        outcome = send_digests(self.factory, week, trigger="serve", smtp_password=self.smtp_password)
+        try:
+            outcome = send_digests(self.factory, week, trigger="serve", smtp_password=self.smtp_password)
+        except MailError as exc:  # tried again at the next check
+            log.warning("weekly digest %s not sent: %s", week, exc)
+            return
         if outcome.sent or outcome.errors:
             log.info("weekly digest %s: %d sent, %d failed", week, len(outcome.sent), len(outcome.errors))
 

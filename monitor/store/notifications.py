@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from monitor.store.schema import (
@@ -137,3 +137,8 @@ def digest_sent(db: Session, week: str, user_id: int) -> bool:
 def record_digest(db: Session, week: str, user_id: int, recipient: str, trigger: str) -> None:
     """Note that ``week``'s digest reached ``recipient`` (caller commits)."""
     db.add(DigestSent(week=week, user_id=user_id, recipient=recipient, trigger=trigger, sent_at=utcnow()))
+
+
+def forget_digest(db: Session, week: str, user_id: int) -> None:
+    """Undo ``record_digest`` for a digest that was not delivered (caller commits)."""
+    db.execute(delete(DigestSent).where(DigestSent.week == week, DigestSent.user_id == user_id))

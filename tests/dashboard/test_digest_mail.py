@@ -163,6 +163,12 @@ def test_a_bad_week_or_no_mail_server_is_one_clear_line(world) -> None:
     mail_to(world, "alice", "alice@school.test")
     none = run_cli("--db", world.url, "digest", "--week", WEEK, timeout=60)
     assert none.returncode == 1 and "no mail server is set" in none.stderr and "Traceback" not in none.stderr
+    for key, value in {"smtp_host": "127.0.0.1", "smtp_port": 1, "smtp_sender": "m@school.test"}.items():
+        world.setting(key, value)  # nothing listens on port 1
+    away = run_cli("--db", world.url, "digest", "--week", WEEK, timeout=60)
+    assert away.returncode == 1 and "cannot reach the mail server 127.0.0.1:1" in away.stderr
+    with world.Session() as db:
+        assert db.query(DigestSent).count() == 0, "not delivered, not recorded: the next try sends it"
 
 
 def test_serve_mails_last_weeks_digest_once_from_monday_seven_school_time(school, world, smtp_server) -> None:
