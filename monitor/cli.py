@@ -125,6 +125,10 @@ def cli(ctx: click.Context, config_file: str | None, db_url: str | None, verbose
     if not verbose:
         # Alembic logs one INFO line per autogenerate plugin whenever it is imported: noise in every --help.
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if settings.camera_key:  # camera passwords (monitor.store.camera_sources) follow --config too
+        from monitor.store import camera_sources
+
+        camera_sources.use_settings(settings)
     ctx.obj = settings
 
 

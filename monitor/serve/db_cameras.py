@@ -110,12 +110,17 @@ def wanted_cameras(
 
 
 class DatabaseCameras:
-    """The supervisor's follower of the admin page's cameras (see the module's docstring)."""
+    """The supervisor's follower of the admin page's cameras (see the module's docstring).
+
+    A camera to stop gets SIGTERM and is *retired*: the tick goes on while its worker stores what it holds and
+    closes its lesson (:meth:`reap` kills it after ``stop_timeout_s``). A changed camera starts again once its
+    old worker is gone, so the two never contend for the camera's lease."""
 
     def __init__(self, config: ServeConfig, poll_s: float = POLL_S) -> None:
         self.config = config
         self.poll_s = poll_s
         self.next_poll: float | None = None  # None: at the first tick
+        self.retiring: dict[str, tuple[subprocess.Popen, float]] = {}  # name -> (worker, kill after)
         self._warned: set[str] = set()
 
     def _warn_once(self, message: str) -> None:
@@ -130,6 +135,7 @@ class DatabaseCameras:
         return list(wanted_cameras(db, self.config, warn=self._warn_once, strict=True).values())
 
     def due(self, now: float) -> bool:
+        """Time to look at the database again (every ``poll_s``; at once after a retired worker ended)."""
         if not self.config.database_cameras:
             return False
         if self.next_poll is not None and now < self.next_poll:
@@ -137,49 +143,62 @@ class DatabaseCameras:
         self.next_poll = now + self.poll_s
         return True
 
+    def wanted(self, db: Session) -> dict[str, DatabaseCameraSpec]:
+        """The database cameras this host should run now (read in a short session of the caller's)."""
+        return wanted_cameras(db, self.config, warn=self._warn_once)
+
     def sync(
         self,
-        db: Session,
+        wanted: dict[str, DatabaseCameraSpec],
         running: dict[str, Any],
         add: Callable[[CameraSpec], None],
-        stop: Callable[[str], None],
+        now: float,
     ) -> list[str]:
-        """Bring ``running`` (the supervisor's cameras by name) in line with the database: ``add`` a spec to
-        run, ``stop`` a camera by name (its worker ends and its entry goes). Returns one line per change."""
-        wanted = wanted_cameras(db, self.config, warn=self._warn_once)
+        """Bring ``running`` (the supervisor's cameras by name) in line with ``wanted``: ``add`` a spec to
+        run; a camera to stop or restart leaves ``running`` and its worker retires. One line per change."""
         changes = []
         for name, cam in list(running.items()):
             if not isinstance(cam.spec, DatabaseCameraSpec):
                 continue  # the config file's camera
             spec = wanted.get(name)
+            if spec is not None and spec.fingerprint == cam.spec.fingerprint:
+                continue
+            del running[name]
+            if cam.proc is not None and cam.proc.poll() is None:
+                cam.proc.send_signal(signal.SIGTERM)
+                self.retiring[name] = (cam.proc, now + self.config.stop_timeout_s)
             if spec is None:
-                stop(name)
                 changes.append(f"camera {name}: no longer set up for this host; worker stopped")
-            elif spec.fingerprint != cam.spec.fingerprint:
-                stop(name)
-                add(spec)
-                changes.append(
-                    f"camera {name}: source or hosts changed ({mask_source(spec.source)}); restarted"
-                )
+            else:
+                changes.append(f"camera {name}: source or hosts changed; restarting its worker")
         for name, spec in wanted.items():
-            if name not in running:
+            if name not in running and name not in self.retiring:
                 add(spec)
                 changes.append(
                     f"camera {name}: set up on the admin page ({mask_source(spec.source)}); started"
                 )
         return changes
 
+    def reap(self, now: float) -> None:
+        """Forget retired workers that ended (and look at the database again at once); kill the late ones."""
+        for name, (proc, kill_after) in list(self.retiring.items()):
+            if proc.poll() is None and now >= kill_after:
+                log.error("camera %s: worker pid %d did not stop in time; killing it", name, proc.pid)
+                proc.kill()
+                proc.wait()
+            if proc.poll() is not None:
+                del self.retiring[name]
+                self.next_poll = None
 
-def end_worker(proc: subprocess.Popen | None, timeout_s: float) -> None:
-    """SIGTERM (the worker stores what it holds and closes its session), SIGKILL after ``timeout_s``."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    def finish(self, timeout_s: float) -> None:
+        """At serve's stop: wait for the retiring workers (killed after ``timeout_s``)."""
+        for proc, _ in self.retiring.values():
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.retiring.clear()
 
 
 def worker_env(spec: CameraSpec) -> dict[str, str]:

@@ -40,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.serve.alerts import Notifier, camera_views
 from monitor.serve.config import CameraSpec, ServeConfig
-from monitor.serve.db_cameras import DatabaseCameras, end_worker, worker_env
+from monitor.serve.db_cameras import DatabaseCameras, worker_env
 from monitor.serve.process import BACKOFF_START_S, CameraProcess, WorkerState
 from monitor.serve.state import (
     HOSTNAME,
@@ -213,22 +213,22 @@ class Supervisor:
 
     def _follow_database_cameras(self, now: float) -> None:
         """Start, restart or stop the admin page's cameras as they change (``monitor.serve.db_cameras``)."""
+        self.db_cameras.reap(now)
         if self.stopping or not self.db_cameras.due(now):
             return
         try:
-            with self.db() as db:
-                for line in self.db_cameras.sync(db, self.cameras, self._add_camera, self._drop_camera):
-                    log.info("%s", line)
+            with self.db() as db:  # a short session: it holds the write lock (BEGIN IMMEDIATE)
+                wanted = self.db_cameras.wanted(db)
         except SQLAlchemyError as exc:
             log.warning("cannot read the database's cameras: %s", str(exc).splitlines()[0])
+            return
+        for line in self.db_cameras.sync(wanted, self.cameras, self._add_camera, now):
+            log.info("%s", line)
 
     def _add_camera(self, spec: CameraSpec) -> None:
         self.cameras[spec.name] = CameraProcess(
             spec, self.config.log_dir / f"{_safe(spec.name)}.log", self.config.backoff_max_s
         )
-
-    def _drop_camera(self, name: str) -> None:
-        end_worker(self.cameras.pop(name).proc, self.config.stop_timeout_s)
 
     # --- retention --------------------------------------------------------------------------------
 
@@ -383,6 +383,7 @@ class Supervisor:
         for proc in workers:
             _signal(proc, signal.SIGTERM)
         _wait_all(workers, self.config.stop_timeout_s)
+        self.db_cameras.finish(self.config.stop_timeout_s)  # workers of cameras taken off this host
         for cam in self.cameras.values():
             if cam.proc is not None and cam.proc.returncode != 0:  # died before the stop, or would not stop
                 error = describe_exit(cam.proc.returncode, cam.log_path, cam.log_offset)
