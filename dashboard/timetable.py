@@ -13,12 +13,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+import monitor.store.timetables as store
 from dashboard import access
 from dashboard.auth import admin_required
 from dashboard.db import get_db, write_db
 from dashboard.params import parse_int
 from monitor.locales import weekday_period
-from monitor.store import timetables as store
 from monitor.store.schema import AuditLog, Camera
 from monitor.timetable import DAYS, TimetableError, hm, parse_date, parse_time
 from monitor.views.timetable import (
