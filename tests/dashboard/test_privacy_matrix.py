@@ -3,19 +3,25 @@
 Site mode (emotion, attention) x class_only (off, on) x the mode the lesson was recorded in (emotion,
 attention) x each view: the live frame as the dashboard's poller emits it, the live frame as the worker
 publishes it to Redis (the real ``Lesson`` and ``ModePolicy`` of the worker, after a mid-lesson switch),
-the session summary, the timeline, the tracks, the CSV header (and, class-only, its engagement column) and
-the JSON report. Each view answers three questions: are emotions shown, is the engagement index shown, are
-per-track rows shown (None where the view carries no such thing). All mismatches are reported at once.
+the live page's snapshot (its timeline and newest frame), the camera card's class mood, the session
+summary, the timeline, the tracks, one track's timeline, the CSV header (and, class-only, its engagement
+column), the JSON, HTML and PDF reports, and the trends' per-lesson point. Each view answers three
+questions: are emotions shown, is the engagement index shown, are per-track rows shown (None where the view
+carries no such thing; "mixed" where parts of one view disagree). All mismatches are reported at once.
+
+Markers are not in it: they carry the teacher's own text, the same under every setting.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import numpy as np
+from pypdf import PdfReader
 
 from dashboard.live import LivePoller
 from monitor.config import Settings
@@ -23,8 +29,10 @@ from monitor.lesson import Lesson
 from monitor.mode_policy import ModePolicy
 from monitor.stages import FrameRecord
 from monitor.store.sessions import OpenedSession
+from tests.reports.helpers import emotion_words
 
-Shown = tuple[bool | None, bool | None, bool | None]  # emotions, engagement, tracks
+Answer = bool | str | None  # shown, not shown, "mixed" (parts of one view disagree), None: not carried
+Shown = tuple[Answer, Answer, Answer]  # emotions, engagement, tracks
 
 # (site mode, class_only, recorded in) -> (emotions shown, engagement shown, tracks shown).
 # Emotions: only a lesson recorded with emotions, while the site allows them. Engagement: withheld only
@@ -40,7 +48,31 @@ EXPECTED: dict[tuple[str, bool, str], Shown] = {
     ("attention", True, "attention"): (False, True, False),
 }
 QUESTIONS = ("emotions", "engagement", "tracks")
-VIEWS = ("poller", "worker_publish", "summary", "timeline", "tracks", "csv", "json_report")
+VIEWS = (
+    "poller",
+    "worker_publish",
+    "live_snapshot",
+    "camera_card",
+    "summary",
+    "timeline",
+    "tracks",
+    "track_timeline",
+    "csv",
+    "json_report",
+    "html_report",
+    "pdf_report",
+    "trends_point",
+)
+CELLS = 8 * 30 + 4
+"""Questions answered in all: 30 per row of the table (views x emotions/engagement/tracks, less those a view
+does not carry), and one more in the 4 rows that show per-track rows (the emotions of both track routes'
+rows, less the class engagement column that only the class-only CSV has)."""
+ENGAGEMENT_LINE = re.compile(r"Engagement\s+index\s+averaged")
+
+
+def _agree(*parts: bool) -> Answer:
+    """One answer for a view made of parts: theirs when they agree, else "mixed" (always a mismatch)."""
+    return parts[0] if len(set(parts)) == 1 else "mixed"
 
 
 def _live(frame: dict) -> Shown:
@@ -68,9 +100,33 @@ def _worker_publish(world, camera_id: int, session_id: int, recorded: str) -> Sh
     return _live(lesson.published_frame(camera_id, record, policy.mode, policy.audience))
 
 
+def _keys(data: object) -> set[str]:
+    """Every key of a JSON document, at any depth."""
+    if isinstance(data, dict):
+        return set(data).union(*(_keys(v) for v in data.values()))
+    if isinstance(data, list):
+        return set().union(*(_keys(v) for v in data))
+    return set()
+
+
+def _document(text: str, tracks_table: bool) -> Shown:
+    """An HTML or PDF report, by what it says: emotion words, the engagement sentence, the track table."""
+    return bool(emotion_words(text)), bool(ENGAGEMENT_LINE.search(text)), tracks_table
+
+
 def _views(
     client, poller_frames: dict[int, dict], world, camera_id: int, sid: int, recorded: str
 ) -> dict[str, Shown]:
+    snapshot = client.get(f"/api/cameras/{camera_id}/live").get_json()
+    mood = client.get(f"/api/cameras/{camera_id}").get_json()["mood"]
+    track = client.get(f"/api/sessions/{sid}/tracks/1/timeline")
+    assert track.status_code in (200, 404)
+    track_buckets = track.get_json()["buckets"] if track.status_code == 200 else []
+    html = client.get(f"/sessions/{sid}/export.html").data.decode()
+    pdf = PdfReader(io.BytesIO(client.get(f"/sessions/{sid}/export.pdf").data))
+    pdf_text = "\n".join(page.extract_text() for page in pdf.pages)
+    points = client.get(f"/api/trends?camera={camera_id}").get_json()["points"]
+    assert [p["session_id"] for p in points] == [sid]
     summary = client.get(f"/api/sessions/{sid}").get_json()["summary"]
     buckets = client.get(f"/api/sessions/{sid}/timeline").get_json()["buckets"]
     tracks = client.get(f"/api/sessions/{sid}/tracks")
@@ -83,6 +139,18 @@ def _views(
     return {
         "poller": _live(poller_frames[sid]),
         "worker_publish": _worker_publish(world, camera_id, sid, recorded),
+        "live_snapshot": (
+            _agree(
+                snapshot["frame"]["distribution"] is not None,
+                any(b["emotions"] is not None for b in snapshot["timeline"]),
+            ),
+            _agree(
+                snapshot["frame"]["engagement"] is not None,
+                any(b["engagement"] is not None for b in snapshot["timeline"]),
+            ),
+            bool(snapshot["frame"]["tracks"]),
+        ),
+        "camera_card": (mood["emotions"] is not None, mood["engagement"] is not None, None),
         "summary": (summary["emotions"] is not None, summary["engagement"] is not None, None),
         "timeline": (
             any(b["emotions"] is not None for b in buckets),
@@ -94,23 +162,32 @@ def _views(
             None,
             tracks.status_code == 200 and bool(track_rows),
         ),
+        "track_timeline": (
+            any(b["emotions"] is not None for b in track_buckets) if track_buckets else None,
+            None,
+            track.status_code == 200 and bool(track_buckets),
+        ),
         "csv": (emotion_cols, class_engagement, "track_id" in header),
         "json_report": (
             "emotion_shares" in report["summary"],
             report["summary"]["mean_engagement"] is not None,
             bool(report["tracks"]),
         ),
+        "html_report": _document(html, '<table id="tracks">' in html),
+        "pdf_report": _document(pdf_text, "Time in view" in pdf_text),
+        # trends never carry an emotion field at all (asserted below), nor per-track rows
+        "trends_point": (None, points[0]["engagement"] is not None, None),
     }
 
 
 def test_privacy_matrix(app, world, login) -> None:
     start = datetime.now(UTC) - timedelta(seconds=40)
     lessons = {}  # recorded mode -> (camera, session), both running, with stored frames
-    for recorded in ("emotion", "attention"):
-        cam = world.camera(f"room-{recorded}")
+    for n, recorded in enumerate(("emotion", "attention"), start=1):
+        cam = world.camera(f"room-{n}")  # names and labels with no emotion word: the reports are read
         lessons[recorded] = (
             cam,
-            world.lesson(cam, recorded, start=start, seconds=20, running=True, mode=recorded),
+            world.lesson(cam, f"Maths 7{n}", start=start, seconds=20, running=True, mode=recorded),
         )
     world.user("head", admin=True)
     client = login("head")
@@ -124,6 +201,8 @@ def test_privacy_matrix(app, world, login) -> None:
         for recorded, (cam, sid) in lessons.items():
             want = EXPECTED[site_mode, class_only, recorded]
             got = _views(client, polled, world, cam, sid, recorded)
+            trend_keys = _keys(client.get(f"/api/trends?camera={cam}").get_json())
+            assert not [k for k in trend_keys if "emotion" in k or k == "dominant"], trend_keys
             for view in VIEWS:
                 for what, expected, seen in zip(QUESTIONS, want, got[view], strict=True):
                     if seen is None:  # the view carries no such thing
@@ -135,4 +214,4 @@ def test_privacy_matrix(app, world, login) -> None:
                             f"{what} shown={seen}, expected {expected}"
                         )
     assert not mismatches, "\n".join(mismatches)
-    assert cells == 8 * 17  # 17 answered questions per row (views x emotions/engagement/tracks): none skipped
+    assert cells == CELLS  # none skipped
