@@ -7,14 +7,13 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import gettext
-from sqlalchemy import select
 
 from dashboard import access
 from dashboard.auth import admin_required
 from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
 from dashboard.security import csrf_token
-from monitor.store import queries, site_settings
+from monitor.store import directory, queries, site_settings
 from monitor.store.schema import Camera, CameraAssignment, User
 from monitor.store.site_settings import all_settings
 from monitor.views import lesson
@@ -152,7 +151,7 @@ def settings() -> Any:
 def users() -> Any:
     db = get_db()
     out = []
-    for u in db.scalars(select(User).order_by(User.username)):
+    for u in directory.users(db):
         out.append(
             {
                 "id": u.id,
