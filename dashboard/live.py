@@ -24,7 +24,6 @@ from urllib.parse import parse_qs
 
 from flask import Flask, current_app, request, session
 from flask_socketio import SocketIO, emit, join_room, leave_room, rooms
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import ClosingIterator
@@ -34,8 +33,8 @@ from dashboard.db import Database, get_db
 from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
 from monitor.live import LIVE_EVENT, camera_room
-from monitor.store.queries import latest_frame
-from monitor.store.schema import Camera, ClassSession, User, UserSession, utcnow
+from monitor.store.queries import latest_frame, running_sessions
+from monitor.store.schema import Camera, User, UserSession, utcnow
 from monitor.views.audience import Audience
 from monitor.views.lesson import frame_payload
 
@@ -263,7 +262,7 @@ class LivePoller:
         sent = []
         with self.database.reader() as db:
             audience = Audience.load(db)  # the site's rules of this poll, for every lesson in it
-            running = db.scalars(select(ClassSession).where(ClassSession.ended_at.is_(None))).all()
+            running = running_sessions(db)
             live_ids = {cs.id for cs in running}
             for sid in list(self._last_frame):
                 if sid not in live_ids:
