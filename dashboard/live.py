@@ -32,6 +32,7 @@ from dashboard.access import MAX_ID, can_see_camera
 from dashboard.db import Database, get_db
 from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
+from monitor.config import check_settings as check_process_settings
 from monitor.live import LIVE_EVENT, camera_room
 from monitor.store.queries import latest_frame, running_sessions
 from monitor.store.schema import Camera, User, UserSession, utcnow
@@ -45,7 +46,6 @@ WATCH_ERROR_EVENT = "watch_error"
 
 
 SOCKETIO_PATH = "socket.io"
-MAX_LIVE_PER_USER = 1_000
 DEFAULT_MAX_LIVE = 80
 """Live connections open at once without a server that says how many threads it has (dev server, tests):
 what :func:`live_slots` leaves of gunicorn's default 100 threads."""
@@ -62,10 +62,8 @@ def live_slots(threads: int) -> int:
 
 
 def check_live_settings(settings: Settings) -> None:
-    """Raise ValueError (one line) for live-feed settings that cannot be used."""
-    per_user = settings.live_connections_per_user
-    if isinstance(per_user, bool) or not isinstance(per_user, int) or not 1 <= per_user <= MAX_LIVE_PER_USER:
-        raise ValueError(f"live_connections_per_user must be 1 to {MAX_LIVE_PER_USER}, not {per_user!r}")
+    """Raise ValueError (one line) for live-feed settings that cannot be used (rules: ``PROCESS_KEYS``)."""
+    check_process_settings(settings, ("live_connections_per_user",))
 
 
 def init_app(app: Flask, settings: Settings) -> SocketIO:

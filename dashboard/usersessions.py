@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
-from dashboard.security import COOKIE_SECURE_MODES, cookie_secure
+from dashboard.security import cookie_secure
 from monitor.config import Settings
+from monitor.config import check_settings as check_process_settings
 from monitor.store import logins
 from monitor.store.schema import utcnow
 
@@ -37,15 +38,8 @@ def token_hash(token: str) -> str:
 
 
 def check_settings(settings: Settings) -> None:
-    """Raise ValueError (one line) for login settings that cannot be used."""
-    if not 0 < settings.session_idle_hours <= 24 * 366:
-        raise ValueError(f"session_idle_hours must be above 0, not {settings.session_idle_hours!r}")
-    if settings.cookie_secure not in COOKIE_SECURE_MODES:
-        raise ValueError(
-            f"cookie_secure must be one of {', '.join(COOKIE_SECURE_MODES)}, not {settings.cookie_secure!r}"
-        )
-    if not 0 <= settings.proxy_hops <= 10:
-        raise ValueError(f"proxy_hops must be 0 to 10, not {settings.proxy_hops!r}")
+    """Raise ValueError (one line) for login settings that cannot be used (rules: ``PROCESS_KEYS``)."""
+    check_process_settings(settings, ("session_idle_hours", "cookie_secure", "proxy_hops"))
 
 
 def init_app(app: Flask, settings: Settings) -> None:

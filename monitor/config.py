@@ -17,6 +17,7 @@ import dataclasses
 import math
 import os
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def default_data_dir() -> Path:
     return Path(base) / "classroom-monitor"
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """A configuration file or value that cannot be used; the message is meant for the user."""
 
 
@@ -44,6 +45,15 @@ TRACKERS = ("bytetrack", "iou")
 
 MODEL_PRECISIONS = ("auto", "float32", "int8")
 """Which exported file the worker runs; see monitor.classify.model_file."""
+
+COOKIE_SECURE_MODES = ("auto", "always", "never")
+"""Whether the dashboard's cookies are ``Secure``: auto (when the request came over HTTPS), always, never."""
+
+MAX_LIVE_PER_USER = 1_000
+"""The most live-feed connections one account may be allowed (``live_connections_per_user``)."""
+
+MAX_IDLE_HOURS = 24 * 366
+"""The longest ``session_idle_hours`` (a year)."""
 
 
 @dataclass
@@ -158,12 +168,51 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
         if not hasattr(settings, name):
             raise ConfigError(f"unknown setting {name!r}")
         setattr(settings, name, _coerce(name, raw, getattr(settings, name)))
-    if settings.mode not in MODES:
-        raise ConfigError(f"mode must be 'emotion' or 'attention', not {settings.mode!r}")
-    if settings.tracker not in TRACKERS:
-        raise ConfigError(f"tracker must be one of {', '.join(TRACKERS)}, not {settings.tracker!r}")
-    if settings.model_precision not in MODEL_PRECISIONS:
-        raise ConfigError(
-            f"model_precision must be one of {', '.join(MODEL_PRECISIONS)}, not {settings.model_precision!r}"
-        )
+    check_settings(settings)
     return settings
+
+
+@dataclass(frozen=True)
+class ProcessKey:
+    """How one per-process setting is checked: ``valid(value)``, and what a good value is, for the message."""
+
+    name: str
+    valid: Callable[[Any], bool]
+    expected: str  # the text after "<name> must be"
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], bool]:
+    return lambda v: v in choices
+
+
+def _whole(low: int, high: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+PROCESS_KEYS: dict[str, ProcessKey] = {
+    k.name: k
+    for k in (
+        ProcessKey("mode", _one_of(MODES), "'emotion' or 'attention'"),
+        ProcessKey("tracker", _one_of(TRACKERS), f"one of {', '.join(TRACKERS)}"),
+        ProcessKey("model_precision", _one_of(MODEL_PRECISIONS), f"one of {', '.join(MODEL_PRECISIONS)}"),
+        ProcessKey(
+            "session_idle_hours",
+            lambda v: isinstance(v, int | float) and 0 < v <= MAX_IDLE_HOURS,
+            f"above 0 (hours, at most {MAX_IDLE_HOURS})",
+        ),
+        ProcessKey("cookie_secure", _one_of(COOKIE_SECURE_MODES), f"one of {', '.join(COOKIE_SECURE_MODES)}"),
+        ProcessKey("proxy_hops", _whole(0, 10), "0 to 10"),
+        ProcessKey("live_connections_per_user", _whole(1, MAX_LIVE_PER_USER), f"1 to {MAX_LIVE_PER_USER}"),
+    )
+}
+"""The per-process settings that have rules beyond their type, checked in one place (like the site's
+``SITE_KEYS``): at load for every command, and again by the dashboard for settings built in code."""
+
+
+def check_settings(settings: Settings, names: Iterable[str] | None = None) -> None:
+    """Raise ``ConfigError`` (one line) for the first of ``names`` (default: every ``PROCESS_KEYS`` entry)
+    whose value ``settings`` cannot use."""
+    for name in PROCESS_KEYS if names is None else names:
+        key, value = PROCESS_KEYS[name], getattr(settings, name)
+        if not key.valid(value):
+            raise ConfigError(f"{name} must be {key.expected}, not {value!r}")

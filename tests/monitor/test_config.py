@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,47 @@ def test_an_unreadable_config_file_is_one_clear_line(
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr, proc.stderr
         assert message in proc.stderr or "is a directory" in proc.stderr, proc.stderr  # click checks --config
+
+
+PROCESS_BAD = {
+    "mode": ("spy", "mode must be 'emotion' or 'attention', not 'spy'"),
+    "tracker": ("sort", "tracker must be one of bytetrack, iou, not 'sort'"),
+    "model_precision": ("int4", "model_precision must be one of auto, float32, int8, not 'int4'"),
+    "session_idle_hours": ("0", "session_idle_hours must be above 0 (hours, at most 8784), not 0.0"),
+    "cookie_secure": ("sometimes", "cookie_secure must be one of auto, always, never, not 'sometimes'"),
+    "proxy_hops": ("11", "proxy_hops must be 0 to 10, not 11"),
+    "live_connections_per_user": ("0", "live_connections_per_user must be 1 to 1000, not 0"),
+}
+
+
+def test_every_per_process_rule_is_one_row_of_one_table() -> None:
+    from monitor.config import PROCESS_KEYS, Settings, check_settings
+
+    assert set(PROCESS_KEYS) == set(PROCESS_BAD)
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert set(PROCESS_KEYS) <= fields
+    check_settings(Settings())  # the defaults pass
+
+
+@pytest.mark.parametrize("name", sorted(PROCESS_BAD))
+def test_a_bad_per_process_value_is_refused_at_load_by_every_command(name: str, db_url: str) -> None:
+    raw, message = PROCESS_BAD[name]
+    env_name = f"CLASSROOM_MONITOR_{name.upper()}"
+    with pytest.raises(ConfigError) as err:
+        load_settings(env={env_name: raw})
+    assert str(err.value) == message
+    # not only the dashboard: a worker-side command refuses it too, with one line and exit 1
+    proc = run_cli("--db", db_url, "settings", "show", env={**cli_env(), env_name: raw})
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"Error: {message}"], proc.stderr
+
+
+def test_the_dashboard_checks_settings_built_in_code_by_the_same_table() -> None:
+    from dashboard.live import check_live_settings
+    from dashboard.usersessions import check_settings as check_login_settings
+    from monitor.config import Settings
+
+    with pytest.raises(ValueError, match=r"^proxy_hops must be 0 to 10, not 11$"):
+        check_login_settings(Settings(proxy_hops=11))
+    with pytest.raises(ValueError, match=r"^live_connections_per_user must be 1 to 1000, not True$"):
+        check_live_settings(Settings(live_connections_per_user=True))
