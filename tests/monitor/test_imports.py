@@ -67,9 +67,11 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.store.cameras": "the camera set-up page writes them",
     "monitor.store.markers": "the live and session pages add, delete and list markers",
     "monitor.store.retention": "the purge status (health page), a summary's purged note, the CLI's purge",
+    "monitor.store.directory": "the admin pages, the API and the CLI list users and cameras",
+    "monitor.store.audit": "the audit-log page reads the log a page at a time",
+    "monitor.store.logins": "a login lives while its user_sessions row does (dashboard.usersessions)",
     "monitor.store.timetables": "the timetable page writes periods, day changes and holidays",
     "monitor.timetable": "the timetable page reads times and dates as the TOML does (TimetableError)",
-    "monitor.store.lesson_stats": "the trends' per-lesson figures; to move into monitor.views.trends",
 }
 """What the dashboard still imports outside DESIGN.md's list, each with its reason. Do not add lightly."""
 
@@ -179,6 +181,37 @@ def test_the_privacy_rules_are_private_to_monitor_views() -> None:
 def test_dashboard_imports_only_the_contracts_views_and_reports_and_listed_exceptions() -> None:
     assert _offenders("dashboard", (*DASHBOARD_MAY_IMPORT, *DASHBOARD_EXCEPTIONS)) == {}
     assert not [m for m, names in IMPORTS.items() if _within(m, ("dashboard",)) and "training" in names]
+
+
+SQLALCHEMY_FOR_THE_DASHBOARD = ("sqlalchemy.exc", "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker")
+"""All the dashboard takes from SQLAlchemy: its errors and the session types. Every query is a named function
+in monitor.store or monitor.views (DESIGN.md: the dashboard writes no SQL of its own)."""
+
+
+def _sqlalchemy_names(path: Path) -> set[str]:
+    """What a module takes from SQLAlchemy: ``sqlalchemy.select`` for ``from sqlalchemy import select``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "sqlalchemy")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _dashboard_queries() -> dict[str, list[str]]:
+    """Dashboard modules taking anything of SQLAlchemy beyond its errors and session types."""
+    out = {}
+    for module, path in MODULES.items():
+        if _within(module, ("dashboard",)):
+            names = sorted(n for n in _sqlalchemy_names(path) if not _within(n, SQLALCHEMY_FOR_THE_DASHBOARD))
+            if names:
+                out[module] = names
+    return out
+
+
+def test_the_dashboard_imports_no_select_or_other_query_builder() -> None:
+    assert _dashboard_queries() == {}
 
 
 def test_training_imports_only_the_contracts_classify_registry_and_listed_exceptions() -> None:
