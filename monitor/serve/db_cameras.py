@@ -23,9 +23,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.cameras import CameraConfigError
 from monitor.serve.config import CameraSpec, ServeConfig, ServeConfigError, check_camera
 from monitor.store.camera_sources import CameraSourceError, host_may_serve, mask_source, openable_source
 from monitor.store.schema import Camera
+from monitor.store.timetables import holds_timetable, weekly_entries
 
 log = logging.getLogger(__name__)
 POLL_S = 10.0  # a new or changed camera runs within this (plus a worker's start-up)
@@ -60,6 +62,14 @@ class DatabaseCameraSpec(CameraSpec):
 def _fingerprint(cam: Camera) -> str:
     text = "\n".join(str(v) for v in (cam.configured_source, cam.source_credentials, cam.serve_hosts))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_setup(spec: CameraSpec) -> None:
+    """The options' class size and mounting, checked like a config camera's (``ServeConfigError``)."""
+    try:
+        spec.camera_changes()
+    except CameraConfigError as exc:
+        raise ServeConfigError(f"database camera {spec.name!r}: {exc}") from exc
 
 
 def legacy_source(source: str | None) -> bool:
@@ -97,9 +107,14 @@ def wanted_cameras(
         else:
             continue
         options: Mapping[str, Any] = {**config.defaults, "source": cam.configured_source or source}
+        if not options.get("always_on") and (weekly := weekly_entries(db, cam.id)) is not None:
+            options = {**options, "timetable": weekly}  # set in the browser; its worker re-reads it live
         spec = DatabaseCameraSpec(cam.name, options, openable=source, fingerprint=_fingerprint(cam))
         try:
-            check_camera(spec, f"database camera {cam.name!r}", config.holidays)
+            if not spec.always_on and holds_timetable(db, cam.id):
+                _check_setup(spec)  # its timetable is the database's (set in the browser or imported)
+            else:
+                check_camera(spec, f"database camera {cam.name!r}", config.holidays)
         except ServeConfigError as exc:
             if strict:
                 raise

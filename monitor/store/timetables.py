@@ -155,6 +155,17 @@ def timetable_for(db: Session, camera: int | str | Camera, zone: ZoneInfo | None
     )
 
 
+def weekly_entries(db: Session, camera_id: int) -> list[dict[str, str]] | None:
+    """The camera's stored weekly periods as TOML-shaped ``{day, start, end, label}`` tables (what a school
+    config's ``timetable`` holds); None when the database holds no timetable for it."""
+    if not holds_timetable(db, camera_id):
+        return None
+    return [
+        {"day": DAYS[p.weekday], "start": hm(p.start), "end": hm(p.end), "label": p.label}
+        for p in period_rows(db, camera_id)
+    ]
+
+
 def timetabled_cameras(db: Session) -> list[Camera]:
     """The cameras whose timetable the database holds, by name."""
     return list(
