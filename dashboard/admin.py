@@ -276,7 +276,7 @@ def health() -> Any:
     db = get_db()
     return render_template(
         "health.html",
-        workers=worker_rows(db, access.visible_camera_ids(db), gettext=gettext),
+        workers=worker_rows(db, access.audience(db)),
         stale_after_s=STALE_AFTER_S,
         retention=retention_status(db, zone=school_zone(db), locale=current_locale(), gettext=gettext),
     )
@@ -289,6 +289,6 @@ def api_health() -> Any:
     return jsonify(
         now=now.isoformat(timespec="milliseconds"),
         stale_after_s=STALE_AFTER_S,
-        workers=worker_rows(db, access.visible_camera_ids(db), now, gettext),
+        workers=worker_rows(db, access.audience(db), now),
         retention=retention_status(db, now, zone=school_zone(db), locale=current_locale(), gettext=gettext),
     )

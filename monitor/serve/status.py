@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from monitor.views.audience import Audience
 from monitor.views.health import shown_state, worker_rows
 
 COLUMNS = (
@@ -27,7 +28,7 @@ COLUMNS = (
 
 def camera_rows(db: Session) -> list[dict]:
     """Cameras with their worker's state, from the one health read model (``monitor.views.health``)."""
-    return worker_rows(db)
+    return worker_rows(db, Audience.load(db, locale="en"))  # every camera, in English
 
 
 def _cell(value: object) -> str:

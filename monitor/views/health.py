@@ -12,7 +12,6 @@ One read model, one wording, one rule:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from monitor import timefmt
 from monitor.store import worker_health
 from monitor.store.schema import Camera, ClassSession, WorkerStatus, utcnow
 from monitor.store.sessions import LIVE_STATES, STALE_AFTER_S, is_stale
-from monitor.store.site_settings import school_zone
+from monitor.views.audience import Audience
 
 NEVER_STARTED = "never started"
 """The state of a camera no worker ever served (no worker row)."""
@@ -39,16 +38,12 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") if moment else None
 
 
-def worker_rows(
-    db: Session,
-    camera_ids: list[int] | None = None,
-    now: datetime | None = None,
-    gettext: Callable[[str], str] | None = None,
-) -> list[dict]:
-    """One row per camera (the given ids, or all), by name: its worker's state, staleness, heartbeat;
-    ``last_error``'s own words in the language of ``gettext`` (English by default)."""
+def worker_rows(db: Session, audience: Audience | None = None, now: datetime | None = None) -> list[dict]:
+    """One row per camera the audience may see, by name: its worker's state, staleness, heartbeat;
+    ``last_error``'s own words in the audience's language. None: every camera, in English (``status``)."""
     now = now or utcnow()
-    zone = school_zone(db)
+    audience = audience or Audience.load(db, locale="en")
+    zone, gettext, camera_ids = audience.zone, audience.gettext, audience.camera_ids
     stmt = (
         select(Camera, WorkerStatus, ClassSession)
         .outerjoin(WorkerStatus, WorkerStatus.camera_id == Camera.id)
