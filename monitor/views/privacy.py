@@ -16,10 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from monitor.store.site_settings import all_settings
-
 TRACK_EMOTION_KEYS = ("emotions", "dominant")
 """The keys of a per-track summary row that carry emotions."""
 
@@ -33,11 +29,6 @@ class Privacy:
     @classmethod
     def from_settings(cls, site: dict[str, Any]) -> Privacy:
         return cls(emotions=site["mode"] != "attention", tracks=not site["class_only"])
-
-    @classmethod
-    def load(cls, db: Session) -> Privacy:
-        """The site's rules now. Kept only until dashboard/trends.py reads through an Audience (helper B)."""
-        return cls.from_settings(all_settings(db))
 
     def shows_emotions(self, recorded_mode: str) -> bool:
         """THE rule for a lesson's emotions: shown only if it ran in emotion mode (``ClassSession.mode``)
