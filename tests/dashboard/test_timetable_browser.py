@@ -5,14 +5,16 @@ the camera card says when, and the worker (never restarted) opens the lesson at 
 from __future__ import annotations
 
 import signal
+import tomllib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from monitor.store.schema import ClassSession, WorkerStatus
-from monitor.store.timetables import POLL_S, period_rows
+from monitor.store.cameras import camera_by_name
+from monitor.store.schema import ClassSession, User, WorkerStatus
+from monitor.store.timetables import POLL_S, import_timetables, period_rows
 from tests.conftest import GROUP, cli_env, process_output, requires_videos, start_cli
 from tests.dashboard.helpers import PASSWORD
 from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
@@ -110,3 +112,49 @@ def test_a_period_moved_in_the_browser_is_recorded_by_the_running_worker(server,
         out, err = process_output(serve, timeout=120)
     assert serve.returncode == 0, err[-3000:]
     assert "timetable imported" in err, err[-3000:]
+
+
+@pytest.mark.parametrize(("locale", "window"), [("en", "1440,1000"), ("zh_Hans_CN", "390,844")])
+def test_the_timetable_page_passes_axe_and_fits_a_phone(server, world, tmp_path, locale, window) -> None:
+    from tests.dashboard.test_accessibility_browser import AXE, _violations
+    from tests.dashboard.test_trends_browser import open_logged_in
+
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (npm ci)")
+    world.setting("timezone", "Asia/Shanghai")
+    world.user("alice", admin=True)
+    with world.Session.begin() as db:
+        db.query(User).filter_by(username="alice").one().locale = locale
+        import_timetables(db, tomllib.loads(AXE_SCHOOL), actor="cli")
+        room = camera_by_name(db, "教学楼301").id
+    browser = start_chromium(tmp_path / "profile", window=window)
+    browser.set_script_timeout(60)
+    try:
+        open_logged_in(browser, server, "/cameras")
+        for path in (
+            f"/timetable?camera={room}&week=2026-12-07",
+            "/timetable?class=数学 初二(3)班&week=2026-12-07",
+        ):
+            assert _violations(browser, server, path) == [], path
+            assert "08:00–08:45" in browser.page_source and 'data-state="cancelled"' in browser.page_source
+            wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 0, f"{path} overflows by {wide} px"
+    finally:
+        browser.quit()
+
+
+AXE_SCHOOL = """
+[[holidays]]
+from = 2026-12-11
+label = "运动会"
+
+[[cameras]]
+name = "教学楼301"
+timetable = [
+  {day = "Mon", start = "08:00", end = "08:45", label = "数学 初二(3)班"},
+  {day = "Tue", start = "08:00", end = "08:45", label = "语文 初二(3)班"},
+  {day = "Fri", start = "08:00", end = "08:45", label = "数学 初二(3)班"},
+]
+changes = [{date = 2026-12-08, cancel = ["08:00"]},
+           {date = 2026-12-09, periods = [{start = "10:00", end = "11:30", label = "数学 初二(3)班 测验"}]}]
+"""
