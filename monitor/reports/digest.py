@@ -209,7 +209,7 @@ def send_digests(
     unreachable)."""
     week_monday(week)
     out = Outcome()
-    with factory() as db:
+    with notifications.reads_of(factory)() as db:  # composing never holds the write lock
         site = all_settings(db)
         for teacher in notifications.teachers(db):
             if not dry_run and notifications.digest_sent(db, week, teacher.user_id):

@@ -93,11 +93,11 @@ class Notifier:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.factory, self.config, self.cameras = factory, config, cameras
+        self.reads = notifications.reads_of(factory)
         self.smtp_password, self.clock = smtp_password, clock
         self.episodes: dict[str, _Episode] = {}
         self._restarts: dict[str, int] = {}
         self._timetables: dict[str, tuple[datetime, Timetable | None]] = {}
-        self._low: dict[int, bool] = {}  # session id -> mailed in this episode
         self._next_low: datetime | None = None
         self._next_digest: datetime | None = None
         self._stop = threading.Event()
@@ -171,11 +171,13 @@ class Notifier:
 
     def check_cameras(self, now: datetime) -> None:
         views = self.cameras()
-        due: list[tuple[int, str, _Episode]] = []
-        with self.factory.begin() as db:
+        ending: list[int] = []
+        starting: list[tuple[int, str, _Episode]] = []
+        with self.reads() as db:  # read without the write lock: the workers write all the time
             site = all_settings(db)
             ids = notifications.camera_ids(db, [c.name for c in views])
             capture = notifications.capture_states(db, [c.name for c in views])
+            still_on = notifications.cameras_with_open_alerts(db, CAMERA_DOWN)
             after = timedelta(minutes=site["alert_after_min"])
             for cam in views:
                 why = self._down(cam, capture.get(cam.name))
@@ -185,24 +187,33 @@ class Notifier:
                     continue
                 if why is None or not on_duty:
                     self.episodes.pop(cam.name, None)
-                    if notifications.end_alerts(db, CAMERA_DOWN, camera_id, now):
+                    if camera_id in still_on:
+                        ending.append(camera_id)
                         log.info("camera %s: back (or off duty); its alert episode ended", cam.name)
                     continue
                 episode = self.episodes.setdefault(cam.name, _Episode(now, why, period))
                 if episode.sent or now - episode.since < after:
                     continue
                 episode.sent = True
-                if notifications.open_alert(db, CAMERA_DOWN, camera_id) is not None:
-                    continue  # mailed before this serve started, and not over since
-                row = notifications.start_alert(
-                    db, CAMERA_DOWN, camera_id, episode.since, f"{cam.name}: {why}"
-                )
-                due.append((row.id, cam.name, episode))
+                if camera_id not in still_on:  # else mailed before this serve started, and not over since
+                    starting.append((camera_id, cam.name, episode))
+        if not (ending or starting):
+            return
+        due: list[tuple[int, str, _Episode]] = []
+        with self.factory.begin() as db:
+            for camera_id in ending:
+                notifications.end_alerts(db, CAMERA_DOWN, camera_id, now)
+            for camera_id, name, episode in starting:
+                if notifications.open_alert(db, CAMERA_DOWN, camera_id) is None:
+                    row = notifications.start_alert(
+                        db, CAMERA_DOWN, camera_id, episode.since, f"{name}: {episode.why}"
+                    )
+                    due.append((row.id, name, episode))
         for alert_id, name, episode in due:
             self._mail_camera_down(alert_id, name, episode)
 
     def _mail_camera_down(self, alert_id: int, name: str, episode: _Episode) -> None:
-        with self.factory() as db:
+        with self.reads() as db:
             site = all_settings(db)
             zone = school_zone(db)
             mails = []
@@ -247,52 +258,49 @@ class Notifier:
     # --- low heads-up ---------------------------------------------------------------------------------
 
     def check_low_heads_up(self, now: datetime) -> None:
-        with self.factory.begin() as db:
+        """Mail a running lesson's teachers once when it is far below its class's usual share (one episode
+        per lesson: it ends when the lesson does, or comes back up)."""
+        with self.reads() as db:
             site = all_settings(db)
             if not site["alert_low_heads_up"]:
                 return
-            running = db.execute(
+            running = db.scalars(
                 select(ClassSession)
                 .join(WorkerStatus, WorkerStatus.session_id == ClassSession.id)
                 .where(ClassSession.ended_at.is_(None), ClassSession.attention_basis.is_not(None))
-            ).scalars()
-            due = []
-            seen = set()
-            for cs in running:
-                seen.add(cs.id)
-                low = self._lesson_low(db, cs, now)
-                if low is None:
-                    if self._low.pop(cs.id, None) is not None:
-                        notifications.end_alerts(db, LOW_HEADS_UP, cs.camera_id, now)
-                    continue
-                if self._low.get(cs.id) or notifications.open_alert(db, LOW_HEADS_UP, cs.camera_id):
-                    self._low[cs.id] = True
-                    continue
-                self._low[cs.id] = True
-                row = notifications.start_alert(
-                    db, LOW_HEADS_UP, cs.camera_id, now - timedelta(minutes=LOW_WINDOW_MIN), cs.label, cs.id
-                )
-                due.append((row.id, cs.camera_id, cs.id, cs.camera.name, cs.label, *low))
-            for session_id in set(self._low) - seen:  # the lesson ended: so did its episode
-                self._low.pop(session_id)
-            notifications.end_lesson_alerts(db, LOW_HEADS_UP, keep=seen, now=now)
-        for alert_id, camera_id, session_id, camera, lesson, share, usual in due:
-            with self.factory() as db:
+            ).all()
+            low = {cs.id: (cs, figures) for cs in running if (figures := self._lesson_low(db, cs, now))}
+            still_on = notifications.lessons_with_alerts(db, LOW_HEADS_UP, open_only=True)
+            alerted = notifications.lessons_with_alerts(db, LOW_HEADS_UP, among=list(low))
+            ending = still_on - set(low)
+            starting = [low[sid] for sid in low if sid not in alerted]
+            names = {cs.id: cs.camera.name for cs, _ in starting}
+        if not (ending or starting):
+            return
+        due = []
+        with self.factory.begin() as db:
+            notifications.end_lesson_alerts(db, LOW_HEADS_UP, ending, now)
+            for cs, (share, usual) in starting:
+                since = now - timedelta(minutes=LOW_WINDOW_MIN)
+                row = notifications.start_alert(db, LOW_HEADS_UP, cs.camera_id, since, cs.label, cs.id)
+                due.append((row.id, cs, names[cs.id], share, usual))
+        for alert_id, cs, camera, share, usual in due:
+            with self.reads() as db:
                 mails = [
                     Mail(
                         t.email,
                         *notices.low_heads_up(
                             t.locale or site["locale"],
                             camera=camera,
-                            lesson=lesson,
+                            lesson=cs.label,
                             share=share,
                             usual=usual,
                             minutes=LOW_WINDOW_MIN,
-                            session_id=session_id,
+                            session_id=cs.id,
                             base_url=site["base_url"],
                         ),
                     )
-                    for t in notifications.teachers_of(db, camera_id)
+                    for t in notifications.teachers_of(db, cs.camera_id)
                 ]
             self._deliver(alert_id, site, mails, "no teacher of this camera has an e-mail address")
 
@@ -324,7 +332,7 @@ class Notifier:
         """Send last week's digest once it is Monday ``DIGEST_AT`` or later in the school's zone."""
         from monitor.reports.digest import iso_week, send_digests
 
-        with self.factory() as db:
+        with self.reads() as db:
             site = all_settings(db)
             zone = school_zone(db)
         if not site["weekly_digest"] or MailSettings.from_site(site, self.smtp_password) is None:

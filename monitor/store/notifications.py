@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.store.db import read_sessions
 from monitor.store.schema import (
     AlertSent,
     Camera,
@@ -83,6 +84,17 @@ def capture_states(db: Session, names: list[str]) -> dict[str, str | None]:
     return {name: state for name, state in rows}
 
 
+def reads_of(factory: sessionmaker) -> sessionmaker:
+    """Read-only sessions on ``factory``'s engine: on SQLite they never wait for (or hold) the write lock."""
+    return read_sessions(factory.kw["bind"])
+
+
+def cameras_with_open_alerts(db: Session, kind: str) -> set[int]:
+    """The cameras with an episode of ``kind`` still on."""
+    stmt = select(AlertSent.camera_id).where(AlertSent.kind == kind, AlertSent.ended_at.is_(None))
+    return set(db.scalars(stmt))
+
+
 def open_alert(db: Session, kind: str, camera_id: int) -> AlertSent | None:
     """The camera's episode of ``kind`` that is still on, if any."""
     return db.scalars(
@@ -119,12 +131,29 @@ def end_alerts(db: Session, kind: str, camera_id: int, now: datetime | None = No
     return len(rows)
 
 
-def end_lesson_alerts(db: Session, kind: str, keep: set[int], now: datetime | None = None) -> None:
-    """Close the open episodes of ``kind`` whose lesson is not in ``keep`` (it ended); caller commits."""
-    stmt = select(AlertSent).where(AlertSent.kind == kind, AlertSent.ended_at.is_(None))
+def lessons_with_alerts(
+    db: Session, kind: str, *, open_only: bool = False, among: list[int] | None = None
+) -> set[int]:
+    """The lessons with an episode of ``kind`` (``open_only``: still on; ``among``: of these lessons)."""
+    stmt = select(AlertSent.session_id).where(AlertSent.kind == kind, AlertSent.session_id.is_not(None))
+    if open_only:
+        stmt = stmt.where(AlertSent.ended_at.is_(None))
+    if among is not None:
+        if not among:
+            return set()
+        stmt = stmt.where(AlertSent.session_id.in_(among))
+    return set(db.scalars(stmt))
+
+
+def end_lesson_alerts(db: Session, kind: str, session_ids: set[int], now: datetime | None = None) -> None:
+    """Close the open episodes of ``kind`` of these lessons (caller commits)."""
+    if not session_ids:
+        return
+    stmt = select(AlertSent).where(
+        AlertSent.kind == kind, AlertSent.ended_at.is_(None), AlertSent.session_id.in_(session_ids)
+    )
     for row in db.scalars(stmt):
-        if row.session_id not in keep:
-            row.ended_at = now or utcnow()
+        row.ended_at = now or utcnow()
 
 
 def digest_sent(db: Session, week: str, user_id: int) -> bool:
