@@ -142,3 +142,25 @@ def test_serve_runs_a_password_camera_then_follows_its_new_source(db_url, tmp_pa
     assert "source or hosts changed" in err
     logs = "".join(p.read_text() for p in (tmp_path / "logs").glob("*.log")) + out + err
     assert SECRET not in logs and "viewer" not in logs
+
+
+def test_a_camera_with_a_timetable_in_the_database_runs_by_it(db_url, tmp_path) -> None:
+    from datetime import time as clock
+
+    from monitor.serve.config import ServeConfigError
+    from monitor.store.timetables import save_period
+
+    camera_id = _set(db_url, "lab", "/videos/lab.mp4")
+    path = tmp_path / "school.toml"
+    path.write_text('[serve]\ndatabase_cameras = true\n[defaults]\nmode = "attention"\n')
+    config = load_config(path)
+    with pytest.raises(ServeConfigError, match="database camera 'lab': no timetable"):
+        Supervisor(config, db_url, ["classroom-monitor"]).plan()  # neither always on nor timetabled
+    engine = make_engine(db_url, writer=True)
+    with session_factory(engine).begin() as db:
+        save_period(db, camera_id, 0, clock(9, 0), clock(9, 50), "Maths 7B")
+    engine.dispose()
+    supervisor = Supervisor(config, db_url, ["classroom-monitor"])
+    (spec,) = supervisor.plan()
+    args = supervisor.worker_args(spec)
+    assert args[args.index("--timetable-from") + 1] == str(path.resolve()) and "--session" not in args
