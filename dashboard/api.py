@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import gettext
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import access
 from dashboard.auth import admin_required
@@ -20,6 +21,7 @@ from monitor.views import lesson
 from monitor.views.cameras import cameras_with_mood
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 
 
 @bp.get("/me")
@@ -127,14 +129,16 @@ def _json_body() -> dict:
 
 
 def save_settings(changes: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
-    """Validate (400 with the reason on a bad key or value), store and audit a site settings change."""
+    """Validate (400 with the reason on a bad key or value), store and audit a site settings change, in one
+    transaction (503 when the database refuses it: then nothing changed)."""
     try:
         with write_db() as db:
-            now, changed = site_settings.save_settings(db, changes, from_text=from_text)
+            now, _ = site_settings.save_settings(db, changes, g.user.username, from_text=from_text)
     except site_settings.SettingError as exc:
         abort(400, description=str(exc))
-    if changed:
-        audit(g.user.username, "settings", json.dumps(changed, sort_keys=True))
+    except SQLAlchemyError:
+        log.exception("site settings not saved")
+        abort(503, description=gettext("the database did not take the change; nothing was saved"))
     return now
 
 

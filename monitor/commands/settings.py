@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Settings
 from monitor.store import DatabaseError, migrated_engine, normalise_url, session_factory
-from monitor.store.schema import AuditLog
 from monitor.store.site_settings import SITE_KEYS, SettingError, all_settings, save_settings
 
 _SECRET = {"secret_key", "smtp_password"}
@@ -79,13 +78,12 @@ def set_cmd(process: Settings, key: str, value: str) -> None:
     engine = _engine(process)
     try:
         with session_factory(engine).begin() as db:
-            now, changed = save_settings(db, {key: value}, from_text=True)
-            if changed:
-                db.add(AuditLog(actor="cli", action="settings", detail=json.dumps(changed, sort_keys=True)))
+            now, changed = save_settings(db, {key: value}, "cli", from_text=True)
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot write to {normalise_url(process.db_url)}: {exc}") from exc
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"cannot write to {normalise_url(process.db_url)}: {reason}") from exc
     finally:
         engine.dispose()
     state = "set" if changed else "unchanged"

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy.orm import Session
 
 from monitor.config import MODES
-from monitor.store.schema import Setting, utcnow
+from monitor.store.schema import AuditLog, Setting, utcnow
 
 MAX_RETENTION_DAYS = 36_500
 SITE_POLL_S = 2.0
@@ -216,14 +216,19 @@ def set_setting(db: Session, key: str, value: Any) -> None:
 
 
 def save_settings(
-    db: Session, changes: dict[str, Any], *, from_text: bool = False
+    db: Session, changes: dict[str, Any], actor: str, *, from_text: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Validate and store ``changes`` (caller commits); returns (all settings now, what actually changed)."""
+    """Validate and store ``changes`` with their audit row (``actor``, action ``settings``) in the caller's
+    transaction, so that both are committed or neither; returns (all settings now, what actually changed).
+    Nothing changed: no audit row."""
     changes = validate(changes, from_text=from_text)
     before = all_settings(db)
     for key, value in changes.items():
         set_setting(db, key, value)
-    return {**before, **changes}, {k: v for k, v in changes.items() if before.get(k) != v}
+    changed = {k: v for k, v in changes.items() if before.get(k) != v}
+    if changed:
+        db.add(AuditLog(actor=actor, action="settings", detail=json.dumps(changed, sort_keys=True)))
+    return {**before, **changes}, changed
 
 
 def school_zone(db: Session) -> ZoneInfo:
