@@ -367,11 +367,6 @@ def _write_cache(
 # --- Image folders -------------------------------------------------------------------------------------
 
 
-def folder_label(name: str) -> str | None:
-    """The emotion a class folder holds (``None`` if dropped); raises KeyError for an unknown name."""
-    return FOLDER_LABELS[name.strip().lower()]
-
-
 def _class_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and p.name.strip().lower() in FOLDER_LABELS)
 
