@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 VIDEOS = REPO.parent / "shared" / "datasets" / "videos"
 
 from monitor.classify import EmotionClassifier  # noqa: E402
-from monitor.config import Settings  # noqa: E402
+from monitor.config import Settings, load_settings  # noqa: E402
 from monitor.detect import make_detector  # noqa: E402
 from monitor.preprocess import crop_face  # noqa: E402
 from monitor.registry import active_model_dir  # noqa: E402
@@ -160,13 +160,14 @@ def posture_timing(frames: list[np.ndarray], classifier: EmotionClassifier, repe
 
     runs = []
     for _ in range(repeats):
-        settings = Settings()
+        settings = load_settings()  # as the worker loads them (CLASSROOM_MONITOR_* variables too)
         pipeline = FramePipeline(
             make_detector(settings.detector),
             classifier,
             EngagementIndex(EngagementWeights()),
             detect_every=settings.detect_every,
             classify_per_frame=settings.classify_per_frame,
+            full_detect_every=settings.full_detect_every,
         )
         read_postures, posture_s = pipeline.room.postures, [0.0]
         if pipeline.room.estimator is None:  # loaded here, before the clock starts
