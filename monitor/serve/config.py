@@ -31,7 +31,6 @@ from monitor.timetable import (
     Holiday,
     Timetable,
     TimetableError,
-    ZoneFollowingTimetable,
     build_timetable,
     parse_holidays,
 )
@@ -254,30 +253,3 @@ def load_config(path: str | Path) -> ServeConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ServeConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     return parse_config(raw, path)
-
-
-def schedule_for(path: str | Path, camera: str, db_url: str) -> ZoneFollowingTimetable | None:
-    """The timetable ``camera`` records by (``worker --timetable-from``), read in the school's time zone
-    (the site setting, followed while the worker runs); None when the camera is always on. Raises
-    ``ServeConfigError``, or ``DatabaseError`` for a database without the schema."""
-    from monitor.store import migrated_engine, session_factory
-    from monitor.store.site_settings import get_setting, school_zone
-
-    config = load_config(path)
-    engine = migrated_engine(db_url)
-    factory = session_factory(engine)
-
-    def read_zone() -> ZoneInfo:
-        with factory() as db:
-            return school_zone(db)
-
-    def read_locale() -> str:
-        with factory() as db:
-            return get_setting(db, "locale")
-
-    timetable = config.timetable(camera, read_zone())
-    if timetable is None:
-        engine.dispose()
-        return None
-    timetable.locale = read_locale()
-    return ZoneFollowingTimetable(timetable, read_zone, read_locale=read_locale)
