@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from dashboard.api import save_settings
 from dashboard.auth import admin_required
 from dashboard.db import audit, get_db, write_db
+from dashboard.settings_write import save_settings
 from monitor.mail import Mail, MailError, MailSettings, send_all
 from monitor.store import notifications, site_settings
 from monitor.store.schema import User
@@ -71,6 +71,29 @@ def mail_test() -> Any:
         else:
             flash(gettext("Test message sent to %(address)s.", address=me.email), "info")
     return redirect(url_for("pages.settings", _anchor="mail"))
+
+
+@bp.post("/admin/users/<int:user_id>/email")
+@admin_required
+def user_email(user_id: int) -> Any:
+    """An admin sets a user's e-mail address (the users page): where their alerts or digest go."""
+    address = request.form.get("email", "")
+    try:
+        with write_db() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                abort(404, description=gettext("no user %(id)s", id=user_id))
+            notifications.set_email(db, user, address)
+            name, now = user.username, user.email
+    except ValueError:
+        flash(gettext("E-mail address not saved: it must look like name@school.example."), "error")
+        return redirect(url_for("admin.users"))
+    audit(g.user.username, "user_email", f"user={name} email={now}")
+    if now:
+        flash(gettext("Mail for %(name)s now goes to %(address)s.", name=name, address=now), "info")
+    else:
+        flash(gettext("No mail will be sent to %(name)s.", name=name), "info")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/account/email", methods=["GET", "POST"])

@@ -96,3 +96,23 @@ def test_everyone_sets_their_own_address_and_admins_send_themselves_a_test(
     assert failed.status_code == 200 and "cannot reach the mail server 127.0.0.1:1" in failed.get_data(
         as_text=True
     )
+
+
+def test_admins_set_a_teachers_address_on_the_users_page(people, world, login) -> None:
+    admin = login("admin")
+    with world.Session() as db:
+        alice_id = db.query(User).filter_by(username="alice").one().id
+    assert 'class="stack email-form"' in admin.get("/admin/users").get_data(as_text=True)
+    ok = admin.post(
+        f"/admin/users/{alice_id}/email", data=form(admin, email="alice@school.test"), follow_redirects=True
+    )
+    assert "Mail for alice now goes to alice@school.test" in ok.get_data(as_text=True)
+    assert 'value="alice@school.test"' in ok.get_data(as_text=True)
+    bad = admin.post(f"/admin/users/{alice_id}/email", data=form(admin, email="a@b c"), follow_redirects=True)
+    assert "must look like name@school.example" in bad.get_data(as_text=True)
+    assert admin.post("/admin/users/99999/email", data=form(admin, email="x@y.test")).status_code == 404
+    alice = login("alice")
+    assert alice.post(f"/admin/users/{alice_id}/email", data=form(alice, email="x@y.test")).status_code == 403
+    with world.Session() as db:
+        assert db.query(User).filter_by(username="alice").one().email == "alice@school.test"
+        assert db.query(AuditLog).filter_by(action="user_email").count() == 1
