@@ -42,6 +42,12 @@ def import_config_timetables(factory: sessionmaker, config: ServeConfig) -> list
     }
     try:
         with factory.begin() as db:
+            differs = [
+                name
+                for name, (weekly, changes) in cameras.items()
+                if (tt := timetable_for(db, name)) is not None
+                and (tt.weekly, tt.changes) != (weekly, changes)
+            ]
             done = import_parsed(
                 db, config.holidays or None, cameras, actor="serve", origin="toml", only_missing=True
             )
@@ -50,6 +56,14 @@ def import_config_timetables(factory: sessionmaker, config: ServeConfig) -> list
         return []
     for line in done:
         log.info("timetable imported from %s: %s", config.path, line)
+    for name in differs:  # an admin changed it in the browser, or the TOML was edited after the first import
+        log.warning(
+            "camera %s: the timetable in %s differs from the database's, which is used "
+            "(to load the file's: classroom-monitor timetable import %s)",
+            name,
+            config.path,
+            config.path,
+        )
     return done
 
 

@@ -105,3 +105,28 @@ def test_a_database_camera_runs_on_the_timetable_entered_in_the_browser(db_url) 
     assert spec.options["timetable"] == [
         {"day": "Mon", "start": "09:00", "end": "09:45", "label": "Maths 9A"}
     ]
+
+
+def test_serve_imports_the_toml_once_and_says_when_the_database_differs(
+    db_url, tmp_path: Path, caplog
+) -> None:
+    from monitor.serve.config import load_config
+    from monitor.serve.timetables import import_config_timetables
+
+    school = tmp_path / "school.toml"
+    school.write_text(SCHOOL)
+    config = load_config(school)
+    engine = make_engine(db_url)
+    factory = session_factory(engine)
+    assert import_config_timetables(factory, config) == [
+        "holidays: 1",
+        "room-7: 2 periods, 1 day changes",
+    ]
+    caplog.clear()
+    assert import_config_timetables(factory, config) == []  # a restart: nothing again, nothing to say
+    assert "differs" not in caplog.text
+    with factory.begin() as db:
+        save_period(db, get_or_create_camera(db, "room-7").id, 4, time(11), time(11, 45), "Art 7B")
+    assert import_config_timetables(factory, config) == []  # the browser's edit stays
+    engine.dispose()
+    assert "camera room-7: the timetable in" in caplog.text and "differs from the database's" in caplog.text
