@@ -16,11 +16,9 @@ from sqlalchemy.orm import Session
 
 from dashboard import access
 from dashboard.db import get_db, write_db
-from dashboard.i18n import current_locale
 from dashboard.params import date_arg, int_arg
 from monitor import timefmt
 from monitor.views import trends as views
-from monitor.views.audience import Audience
 
 bp = Blueprint("trends", __name__)
 
@@ -72,17 +70,12 @@ def date_range(zone) -> tuple[Any, Any]:
 _save = views.keeper(write_db)
 
 
-def audience(db: Session) -> Audience:
-    """Who asks: the site's rules, the school's zone, the reader's language and the cameras they may see."""
-    return Audience.load(db, access.visible_camera_ids(db), current_locale())
-
-
 # ---- the sessions list -------------------------------------------------------------------------------
 
 
 def sessions_page(db: Session) -> dict[str, Any]:
     """Everything sessions.html needs: filters, one page of lessons with their figures, paging."""
-    who = audience(db)
+    who = access.audience(db)
     camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
     label = label_arg() if request.args.get("label") else None
     start, end = date_range(who.zone)
@@ -96,7 +89,6 @@ def sessions_page(db: Session) -> dict[str, Any]:
         end=end,
         page=page,
         page_size=PAGE_SIZE,
-        gettext=gettext,
         save=_save,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -124,7 +116,7 @@ def sessions_page(db: Session) -> dict[str, Any]:
 @bp.get("/api/trends")
 def trends_api() -> Any:
     db = get_db()
-    who = audience(db)
+    who = access.audience(db)
     camera_id = int_arg("camera", low=1, high=access.MAX_ID)
     labels = labels_arg()
     if camera_id is None and not labels:
@@ -132,7 +124,7 @@ def trends_api() -> Any:
     start, end = date_range(who.zone)
     if camera_id is not None:
         access.camera_or_404(db, camera_id)
-    figures = {"start": start, "end": end, "gettext": gettext, "save": _save}
+    figures = {"start": start, "end": end, "save": _save}
     if len(labels) > 1:
         out = views.overlay(db, who, labels, camera_id=camera_id, **figures)
         return jsonify(camera=camera_id, label=None, labels=labels, **out)
@@ -144,7 +136,7 @@ def trends_api() -> Any:
 @bp.get("/trends")
 def trends_page() -> Any:
     db = get_db()
-    who = audience(db)
+    who = access.audience(db)
     if not request.args:
         chosen = views.default_selection(db, who)
         if chosen is not None:

@@ -42,10 +42,6 @@ SPARK_W, SPARK_H = 96, 24
 ENGAGEMENT_WITHHELD = N_("hidden in attention-only mode (not computed from attention alone)")
 
 
-def _english(text: str) -> str:
-    return text
-
-
 def _ids(audience: Audience) -> list[int] | None:
     return None if audience.camera_ids is None else list(audience.camera_ids)
 
@@ -92,9 +88,10 @@ def figures(
 
 
 def lesson_dict(
-    cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy, gettext: Gettext = _english
+    cs: lesson_stats.Lesson, f: lesson_stats.LessonFigures, privacy: Privacy, gettext: Gettext
 ) -> dict:
-    """The figures of one lesson as the API and the pages show them (never an emotion field)."""
+    """The figures of one lesson as the API and the pages show them (never an emotion field); its notes
+    in the language of ``gettext``."""
     withheld = not privacy.for_lesson(cs.mode).engagement
     attention = f.attention(cs.attention_basis)
     engagement = None if withheld else f.engagement()
@@ -171,11 +168,12 @@ def session_rows(
     end: datetime | None,
     page: int,
     page_size: int,
-    gettext: Gettext = _english,
+    gettext: Gettext | None = None,
     save: SaveFigures | None = None,
 ) -> tuple[list[dict], bool]:
     """One page (1-based) of the lessons this audience may see, newest first, each with its figures and
     their text for the sessions list; and whether an older page follows."""
+    gettext = gettext or audience.gettext
     found = lesson_stats.find_lessons(
         db,
         camera_ids(audience, camera_id),
@@ -270,12 +268,13 @@ def trend(
     label: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    gettext: Gettext = _english,
+    gettext: Gettext | None = None,
     save: SaveFigures | None = None,
 ) -> dict:
     """One point per lesson (oldest first) of ``label``'s class on the audience's cameras (or on camera
     ``camera_id``), and the week-over-week table; see dashboard/API.md. A camera the audience may not see
     gives no points (the route answers 404 before)."""
+    gettext = gettext or audience.gettext
     found = lesson_stats.find_lessons(
         db, camera_ids(audience, camera_id), label=label, start=start, end=end, limit=MAX_POINTS
     )
@@ -304,7 +303,7 @@ def overlay(
     camera_id: int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    gettext: Gettext = _english,
+    gettext: Gettext | None = None,
     save: SaveFigures | None = None,
 ) -> dict:
     """Up to ``MAX_CLASSES`` classes on one chart: one series per label, in the order given, each exactly
