@@ -100,8 +100,9 @@ def test_trend_page_opens_on_the_teachers_class_and_shows_api_errors(server, ter
         browser.quit()
 
 
+@pytest.mark.parametrize("window", ["1440,1000", "390,844"])
 def test_two_classes_picked_on_the_page_draw_two_series_with_the_apis_figures(
-    server, world, tmp_path
+    server, world, tmp_path, window
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -113,7 +114,7 @@ def test_two_classes_picked_on_the_page_draw_two_series_with_the_apis_figures(
     lesson(world, room, "Physics 8A", MONDAY + timedelta(days=7), heads_up=0.5)
     lesson(world, room, "Art 9C", MONDAY + timedelta(days=8), heads_up=0.9)
     world.user("alice", cameras=(room,))
-    browser = start_chromium(tmp_path / "profile")
+    browser = start_chromium(tmp_path / "profile", window=window)
     try:
         open_logged_in(browser, server, "/trends?camera=&from=2026-11-01")
         classes = Select(browser.find_element(By.NAME, "label"))
@@ -148,6 +149,6 @@ def test_two_classes_picked_on_the_page_draw_two_series_with_the_apis_figures(
         assert "Maths 7B: 2 lessons; Physics 8A: 2 lessons" in browser.find_element(By.ID, "trend-note").text
         assert overflow(browser) <= 0
         assert console_errors(browser) == []
-        browser.save_screenshot(str(tmp_path / "trends-compare.png"))
+        browser.save_screenshot(str(tmp_path / f"trends-compare-{window.split(',')[0]}.png"))
     finally:
         browser.quit()
