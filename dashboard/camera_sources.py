@@ -10,8 +10,13 @@ own host (``monitor.source_probe``) and says which host answered.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, request, url_for
@@ -25,6 +30,7 @@ from monitor.store.camera_sources import (
     CameraSourceError,
     host_may_serve,
     key_configured,
+    mask_text,
     openable_source,
     set_camera_source,
     source_view,
@@ -34,6 +40,46 @@ from monitor.store.schema import Camera
 
 bp = Blueprint("camera_sources", __name__)
 _probes = threading.BoundedSemaphore(2)  # each test is a child process that may wait 10 s
+PROBE_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a connection test found, and on which host it ran."""
+
+    ok: bool
+    host: str
+    seconds: float
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    error: str = ""
+
+
+def probe_source(source: str, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
+    """Open ``source`` on this host in a child (``monitor.source_probe``); answers within ``timeout_s``."""
+    host = socket.gethostname()
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor.source_probe"],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env={**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"},
+        )
+    except subprocess.TimeoutExpired:
+        return ProbeResult(False, host, time.monotonic() - started, error=f"no answer within {timeout_s:g} s")
+    seconds = time.monotonic() - started
+    try:
+        found = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        last = (proc.stderr.strip().splitlines() or [f"the test ended with status {proc.returncode}"])[-1]
+        return ProbeResult(False, host, seconds, error=mask_text(last, source)[:300])
+    if "error" in found:
+        return ProbeResult(False, host, seconds, error=mask_text(found["error"], source)[:300])
+    return ProbeResult(True, host, seconds, found["width"], found["height"], found["fps"])
 
 
 @bp.app_template_global()
@@ -95,8 +141,6 @@ def source_post(camera_id: int) -> Any:
 @admin_required
 def test_post(camera_id: int) -> Any:
     """Open the camera's stored source from this host and flash what it gives (within 10 s)."""
-    from monitor.source_probe import probe_source
-
     cam = _camera(get_db(), camera_id)
     back = redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
     try:
@@ -115,7 +159,8 @@ def test_post(camera_id: int) -> Any:
     finally:
         _probes.release()
     if result.ok:
-        fps = gettext("%(fps)s fps", fps=f"{result.fps:g}") if result.fps > 0 else gettext("fps not reported")
+        rate = f"{result.fps:g}"
+        fps = gettext("%(fps)s fps", fps=rate) if result.fps > 0 else gettext("fps not reported")
         line = gettext(
             "Test of %(name)s from %(host)s (the dashboard's host): reachable, %(w)sx%(h)s, %(fps)s.",
             name=cam.name,

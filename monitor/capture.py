@@ -25,8 +25,8 @@ from typing import TypeVar
 
 import cv2
 
+from monitor.source_mask import mask_source
 from monitor.stages import Frame  # re-exported: the stage values live together
-from monitor.store.camera_sources import mask_source
 
 log = logging.getLogger(__name__)
 SAMPLE_SOURCE = "sample"

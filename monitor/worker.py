@@ -36,9 +36,9 @@ from monitor.mode_policy import ModePolicy
 from monitor.pipeline import FramePipeline
 from monitor.registry import ModelWatcher
 from monitor.schedule import SCHEDULE_POLL_S, Schedule
+from monitor.source_mask import mask_source
 from monitor.stages import Frame
 from monitor.store import DatabaseError, make_engine, session_factory, sessions
-from monitor.store.camera_sources import mask_source
 from monitor.store.db import read_sessions
 from monitor.store.queries import PeopleInView, people_in_view
 from monitor.store.writer import MAX_PENDING_FRAMES, ObservationWriter

@@ -78,7 +78,7 @@ def worker(
     standby: bool,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
-    from monitor.store.camera_sources import mask_source, mask_text
+    from monitor.source_mask import mask_source, mask_text
     from monitor.worker import CaptureWorker, WorkerError
 
     settings = settings.replace(

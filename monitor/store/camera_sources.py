@@ -27,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy.orm import Session
 
 from monitor.config import ConfigError, Settings, load_settings
+from monitor.source_mask import mask_source
+from monitor.source_mask import mask_text as mask_text  # re-exported: the dashboard masks errors with it
 from monitor.store.schema import Camera
 
 URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https")
@@ -130,28 +132,6 @@ def split_source(source: str) -> ParsedSource:
         f"{text!r} is not a source: give an rtsp:// or http(s):// URL, an absolute video file path "
         "(as the serving host sees it) or a webcam index such as 0"
     )
-
-
-def mask_source(source: str | None) -> str:
-    """``source`` safe to show or log: a URL's ``user:password@`` becomes ``***@``."""
-    if not source or "://" not in source:
-        return source or ""
-    scheme, _, rest = source.partition("://")
-    netloc, sep, tail = rest.partition("/")
-    if "@" not in netloc:
-        return source
-    return f"{scheme}://***@{netloc.rpartition('@')[2]}{sep}{tail}"
-
-
-def mask_text(text: str, *sources: str | None) -> str:
-    """``text`` (an error) with the credentials of ``sources`` and any ``user:pw@`` in a URL masked."""
-    for source in sources:
-        if source and "://" in source:
-            parsed = urlsplit(source)
-            for secret in (parsed.password, parsed.username):
-                if secret and len(secret) > 1:
-                    text = text.replace(secret, "***")
-    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@", r"\1***@", text)
 
 
 def parse_hosts(text: str | None) -> tuple[str, ...]:
