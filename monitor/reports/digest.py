@@ -85,6 +85,24 @@ class ClassWeek:
         return sorted(measured, key=lambda p: (p["attention"], p["started_at"]))[:LOWEST]
 
 
+def usual_figure(weekly: list[dict], monday: date) -> float | None:
+    """A class's usual heads-up share before the week of ``monday``: the mean of its weekly figures (the
+    trends API's ``weekly`` rows) over the ``USUAL_WEEKS`` weeks before, weeks without a figure left out."""
+    first = (monday - timedelta(weeks=USUAL_WEEKS)).isoformat()
+    before = [w["attention"] for w in weekly if first <= w["week"] < monday.isoformat()]
+    before = [a for a in before if a is not None]
+    return fmean(before) if before else None
+
+
+def class_trend(db: Session, audience: Audience, label: str, monday: date) -> dict:
+    """The trends API's answer for ``label``'s class from ``USUAL_WEEKS`` weeks before ``monday``'s week
+    to its end."""
+    since = _at(monday - timedelta(weeks=USUAL_WEEKS), audience.zone)
+    return trends.trend(
+        db, audience, label=label, start=since, end=_at(monday + timedelta(days=7), audience.zone)
+    )
+
+
 def class_weeks(db: Session, audience: Audience, monday: date) -> list[ClassWeek]:
     """The classes with lessons on the audience's cameras in the week of ``monday``, by label."""
     start, end = _at(monday, audience.zone), _at(monday + timedelta(days=7), audience.zone)
@@ -93,13 +111,12 @@ def class_weeks(db: Session, audience: Audience, monday: date) -> list[ClassWeek
     labels = sorted({lesson_stats.class_of(cs.label or "") or cs.label for cs in found})
     out = []
     for label in labels:
-        since = _at(monday - timedelta(weeks=USUAL_WEEKS), audience.zone)
-        trend = trends.trend(db, audience, label=label, start=since, end=end)
+        trend = class_trend(db, audience, label, monday)
         weeks = {w["week"]: w for w in trend["weekly"]}
-        before = [w["attention"] for w in trend["weekly"] if w["week"] < monday.isoformat()]
-        before = [a for a in before if a is not None]
         points = [p for p in trend["points"] if iso_z(start) <= p["started_at"] < iso_z(end)]
-        out.append(ClassWeek(label, weeks.get(monday.isoformat()), fmean(before) if before else None, points))
+        out.append(
+            ClassWeek(label, weeks.get(monday.isoformat()), usual_figure(trend["weekly"], monday), points)
+        )
     return out
 
 

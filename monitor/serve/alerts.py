@@ -7,7 +7,7 @@ the watchdog.
   supervisor's restart count, so a restart quicker than one poll still counts.
 - **Low heads-up** (to the camera's teachers; site setting ``alert_low_heads_up``, off by default): a
   running lesson whose heads-up share over the last ``LOW_WINDOW_MIN`` minutes is ``FAR_BELOW`` or more
-  under its class's usual share (its ended lessons of the last ``USUAL_WEEKS`` weeks).
+  under its class's usual share (the digest's: the mean of its weekly figures over the weeks before).
 - **Weekly digest** (to each teacher; site setting ``weekly_digest``): the week before, once it is Monday
   ``DIGEST_AT`` in the school's time zone (``monitor.reports.digest``).
 
@@ -39,6 +39,7 @@ from monitor.store.site_settings import all_settings, school_zone
 from monitor.store.timetables import timetable_for
 from monitor.store.worker_health import UNREACHABLE
 from monitor.timetable import Timetable
+from monitor.views.audience import Audience
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ DIGEST_EVERY_S = 60.0
 DIGEST_AT = time(7, 0)  # Monday, school time
 LOW_WINDOW_MIN = 10
 FAR_BELOW = 0.25  # heads-up share points under the class's usual share
-USUAL_WEEKS = 8
 CAMERA_DOWN = "camera_down"
 LOW_HEADS_UP = "low_heads_up"
 
@@ -352,16 +352,12 @@ class Notifier:
 
 
 def usual_share(db: Session, cs: ClassSession, now: datetime) -> float | None:
-    """The class's usual heads-up share: its ended lessons of the last ``USUAL_WEEKS`` weeks, pooled."""
-    label = lesson_stats.class_of(cs.label or "")
-    past = lesson_stats.find_lessons(
-        db, None, label=label or cs.label, start=now - timedelta(weeks=USUAL_WEEKS), end=cs.started_at
-    )
-    past = [p for p in past if p.ended_at is not None and p.attention_basis]
-    if not past:
-        return None
-    figs = lesson_stats.figures_for(db, past)
-    total = HeadCount()
-    for p in past:
-        total += figs[p.id].heads
-    return total.heads_up
+    """The class's usual heads-up share, as the weekly digest states it (``monitor.reports.digest``): the
+    mean of its weekly figures over the weeks before this one, read by the trends API for the whole school."""
+    from monitor.reports.digest import class_trend, usual_figure
+
+    audience = Audience.load(db)
+    local = now.astimezone(audience.zone).date()
+    monday = local - timedelta(days=local.weekday())
+    label = lesson_stats.class_of(cs.label or "") or cs.label
+    return usual_figure(class_trend(db, audience, label, monday)["weekly"], monday)
