@@ -16,7 +16,6 @@ from flask_babel import gettext
 
 from dashboard import access
 from dashboard.accounts import AccountError, add_user, set_cameras
-from dashboard.api import save_settings
 from dashboard.auditlog import KINDS, MAX_PAGE, audit_page, kind_of
 from dashboard.auth import admin_account_action, admin_required
 from dashboard.camera_setup import (
@@ -30,6 +29,7 @@ from dashboard.camera_sources import check_source, source_for_new_camera
 from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int
+from dashboard.settings_write import save_settings
 from monitor.cameras import rects_text
 from monitor.store import directory, queries, site_settings
 from monitor.store.camera_sources import CameraSourceError

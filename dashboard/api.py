@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import gettext
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import access
 from dashboard.auth import admin_required
 from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
 from dashboard.security import csrf_token
+from dashboard.settings_write import save_settings
 from monitor.store import directory, queries, site_settings
 from monitor.store.schema import Camera, CameraAssignment, User
 from monitor.store.site_settings import all_settings
@@ -21,7 +20,6 @@ from monitor.views import lesson
 from monitor.views.cameras import cameras_with_mood
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-log = logging.getLogger(__name__)
 
 
 @bp.get("/me")
@@ -126,20 +124,6 @@ def _json_body() -> dict:
     if not isinstance(body, dict):
         abort(400, description=gettext("send a JSON object (Content-Type: application/json)"))
     return body
-
-
-def save_settings(changes: dict[str, Any], *, from_text: bool = False) -> dict[str, Any]:
-    """Validate (400 with the reason on a bad key or value), store and audit a site settings change, in one
-    transaction (503 when the database refuses it: then nothing changed)."""
-    try:
-        with write_db() as db:
-            now, _ = site_settings.save_settings(db, changes, g.user.username, from_text=from_text)
-    except site_settings.SettingError as exc:
-        abort(400, description=str(exc))
-    except SQLAlchemyError:
-        log.exception("site settings not saved")
-        abort(503, description=gettext("the database did not take the change; nothing was saved"))
-    return now
 
 
 @bp.route("/settings", methods=["GET", "PUT"])

@@ -18,7 +18,7 @@ MAX_PURGE_DAYS = 36_500
 
 def _ready_db(settings: Settings) -> None:
     """Create or upgrade the schema (a no-op when current), so a first run needs no separate step."""
-    from monitor.commands.db import ensure_sqlite_dir
+    from monitor.store.db import ensure_sqlite_dir
     from monitor.store.migrate import upgrade
 
     ensure_sqlite_dir(settings.db_url)

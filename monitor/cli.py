@@ -80,10 +80,9 @@ def database_message(exc: BaseException, settings: object | None) -> str | None:
     an unusable URL. Commands keep their own, more specific messages; this is the net under them."""
     import sqlite3
 
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from monitor.store import DatabaseError, normalise_url
+    from monitor.store import DatabaseError, shown_url
 
     if isinstance(exc, DatabaseError):
         return str(exc)
@@ -91,10 +90,7 @@ def database_message(exc: BaseException, settings: object | None) -> str | None:
         return None
     where = "the database"
     if (db_url := getattr(settings, "db_url", None)) is not None:
-        try:
-            where = f"database {make_url(normalise_url(db_url)).render_as_string(hide_password=True)}"
-        except ArgumentError:
-            where = "the database"
+        where = f"database {shown}" if (shown := shown_url(db_url)) else where
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     if "readonly database" in detail or "read-only" in detail:
         return f"cannot write to {where}: it is read-only (check the permissions of the file and its folder)"

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import click
 
-from monitor.config import Settings, default_data_dir
+from monitor.config import Settings
 from monitor.store import DatabaseError, normalise_url
-from monitor.store.db import sqlite_file
+from monitor.store.db import ensure_sqlite_dir
 from monitor.store.migrate import current_revision, upgrade
-
-
-def ensure_sqlite_dir(url: str) -> None:
-    """Create the folder of the default SQLite file so the first run needs no manual step.
-
-    Only the default folder: a mistyped ``--db`` path should fail loudly, not grow new folders.
-    """
-    file = sqlite_file(url)
-    if file is None:
-        return
-    parent = file.resolve().parent
-    if parent == default_data_dir().resolve():
-        parent.mkdir(parents=True, exist_ok=True)
 
 
 @click.group()

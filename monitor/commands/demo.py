@@ -14,9 +14,9 @@ import time
 import click
 from sqlalchemy import select
 
-from monitor.commands.db import ensure_sqlite_dir
 from monitor.config import Settings
 from monitor.store import DatabaseError, make_engine, normalise_url, session_factory, upgrade
+from monitor.store.db import ensure_sqlite_dir
 from monitor.store.schema import User
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-classroom"

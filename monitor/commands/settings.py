@@ -6,11 +6,11 @@ import dataclasses
 import json
 
 import click
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Settings
-from monitor.store import DatabaseError, migrated_engine, normalise_url, session_factory
+from monitor.store import DatabaseError, migrated_engine, session_factory, shown_url
+from monitor.store.db import error_line
 from monitor.store.site_settings import SITE_KEYS, SettingError, all_settings, save_settings
 
 _SECRET = {"secret_key", "smtp_password"}
@@ -23,7 +23,7 @@ def _process_settings(settings: Settings) -> dict[str, object]:
         if f.name in _SECRET:
             value = None if value is None else "(set)"
         elif f.name in ("db_url", "redis_url") and value:
-            value = make_url(normalise_url(str(value))).render_as_string(hide_password=True)
+            value = shown_url(str(value)) or "(not a database URL)"
         elif dataclasses.is_dataclass(value):
             value = dataclasses.asdict(value)
         out[f.name] = value if isinstance(value, int | float | str | bool | dict | type(None)) else str(value)
@@ -82,8 +82,7 @@ def set_cmd(process: Settings, key: str, value: str) -> None:
     except SettingError as exc:
         raise click.ClickException(str(exc)) from exc
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise click.ClickException(f"cannot write to {normalise_url(process.db_url)}: {reason}") from exc
+        raise click.ClickException(f"cannot write to {shown_url(process.db_url)}: {error_line(exc)}") from exc
     finally:
         engine.dispose()
     state = "set" if changed else "unchanged"

