@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.serve.alerts import Notifier, camera_views
 from monitor.serve.config import CameraSpec, ServeConfig
 from monitor.serve.db_cameras import DatabaseCameras, worker_env
-from monitor.serve.process import BACKOFF_START_S, CameraProcess, WorkerState
+from monitor.serve.process import BACKOFF_START_S, CameraProcess, IllegalTransition, WorkerState
 from monitor.serve.state import (
     HOSTNAME,
     Beat,
@@ -204,7 +204,10 @@ class Supervisor:
             return
         wall = utcnow()
         for cam in self.cameras.values():
-            self._check(cam, beats.get(cam.name), now, wall)
+            try:
+                self._check(cam, beats.get(cam.name), now, wall)
+            except IllegalTransition:  # a supervisor bug: loud in the log, the other cameras go on
+                log.exception("camera %s: state machine refused a move", cam.name)
         self._watch_dashboard(now)
         self._schedule_retention(now)
         self._follow_database_cameras(now)

@@ -90,7 +90,9 @@ class Clock:
         return self.now
 
 
-def supervisor(tmp_path: Path, db_url: str, exit_code_file: Path) -> tuple[Supervisor, Clock]:
+def supervisor(
+    tmp_path: Path, db_url: str, exit_code_file: Path, names: tuple[str, ...] = ("room-1",)
+) -> tuple[Supervisor, Clock]:
     """A real supervisor whose 'worker' is a Python child that exits with the code in ``exit_code_file``
     (or sleeps when the file says ``sleep``), without ever beating."""
     child = (
@@ -98,10 +100,13 @@ def supervisor(tmp_path: Path, db_url: str, exit_code_file: Path) -> tuple[Super
         "print('Error: camera unreachable') if code != '0' else None; sys.stdout.flush();"
         "time.sleep(60) if code == 'sleep' else sys.exit(int(code))"
     )
-    spec = CameraSpec("room-1", {"source": "rtsp://cam/1", "always_on": True, "label": str(exit_code_file)})
+    specs = tuple(
+        CameraSpec(name, {"source": "rtsp://cam/1", "always_on": True, "label": str(exit_code_file)})
+        for name in names
+    )
     config = ServeConfig(
         path=tmp_path / "school.toml",
-        cameras=(spec,),
+        cameras=specs,
         log_dir=tmp_path / "logs",
         start_grace_s=2.0,
         backoff_max_s=4.0,
@@ -159,3 +164,19 @@ def test_the_supervisor_moves_real_crashing_stalling_and_finishing_workers(
     finally:
         sup.stop()
     assert sup.cameras["room-1"].state is WorkerState.STOPPED
+
+
+def test_an_illegal_move_is_logged_and_the_other_cameras_go_on(tmp_path: Path, db_url: str, caplog) -> None:
+    code = tmp_path / "exit-code"
+    code.write_text("sleep")
+    sup, clock = supervisor(tmp_path, db_url, code, names=("room-1", "room-2"))
+    try:
+        tick_at(sup, clock, 0.0)
+        assert {c.state for c in sup.cameras.values()} == {WorkerState.STARTING}
+        sup.cameras["room-1"]._state = WorkerState.FINISHED  # a bug: a finished camera with a live worker
+        tick_at(sup, clock, 3.0)  # both silent past their grace: killed; room-1 cannot move to backoff
+        assert "camera room-1: state machine refused a move" in caplog.text
+        assert "finished -> backoff is not allowed" in caplog.text
+        assert sup.cameras["room-2"].state is WorkerState.BACKOFF
+    finally:
+        sup.stop()
