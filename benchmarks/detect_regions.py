@@ -1,6 +1,6 @@
 """Detection only where tracks are predicted (``monitor.detectors.regions``) against a full pass every time.
 
-    .venv/bin/python benchmarks/detect_regions.py [--full-every 5,7,10] [--repeats 3]
+    .venv/bin/python benchmarks/detect_regions.py [--full-every 5,7,10] [--repeats 3] [--width 640]
 
 The real pipeline (default settings: YuNet, ByteTrack, ``detect_every`` 5, posture and expressions) runs over
 every frame of ``classroom_front_720p.mp4``, once with a full detector pass on every detector call and once
@@ -9,7 +9,8 @@ per ``--full-every`` N with a region pass between full passes. At the labelled f
 frame, what the detector itself returned, are matched to the labelled visible faces as
 ``benchmarks/detector_size.py`` matches them (``match_boxes``). The default phase puts a full pass on
 detector calls 0, N, 2N, ...; labelled frames 30, 60, 90, 120 are calls 6, 12, 18, 24, so for N = 5, 7, 10
-they are all region passes (the ``region_pass_frames`` field says which were).
+they are all region passes (the ``region_pass_frames`` field says which were). ``--width 640`` runs the
+clip shrunk to 640x360 (a camera's usual substream; YuNet enlarges it to 960 wide), label boxes alike.
 
 Prints JSON: per configuration, recall and unmatched boxes of the detector and of the tracks, detector CPU
 ms per call (process time, all threads, median of the best of ``--repeats``), and pipeline CPU ms per frame.
@@ -44,8 +45,11 @@ DEFAULT_LABELS = REPO.parent / "shared" / "datasets" / "labels" / "classroom_pos
 VIDEO = "classroom_front_720p.mp4"
 
 
-def clip_and_labels(labels_path: Path) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
-    """Every frame of the clip, and the visible-face head boxes of each labelled frame by index."""
+def clip_and_labels(
+    labels_path: Path, width: int | None = None
+) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+    """Every frame of the clip, and the visible-face head boxes of each labelled frame by index; with
+    ``width``, frames shrunk to it (a camera's substream) and the boxes alike."""
     import cv2
 
     labels = {
@@ -60,6 +64,11 @@ def clip_and_labels(labels_path: Path) -> tuple[list[np.ndarray], dict[int, np.n
         if not ok:
             break
         frames.append(img)
+    if width and frames and width != frames[0].shape[1]:
+        factor = width / frames[0].shape[1]
+        size = (width, round(frames[0].shape[0] * factor))
+        frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+        labels = {k: v * factor for k, v in labels.items()}
     return frames, labels
 
 
@@ -146,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     parser.add_argument("--full-every", default="5,7,10", help="full pass every N detector calls, e.g. 5,7")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--width", type=int, help="shrink the 1280x720 clip to this width first, e.g. 640")
     args = parser.parse_args(argv)
     try:
         choices = [int(n) for n in args.full_every.split(",")]
@@ -157,12 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.labels.is_file():
         print(f"labels file not found: {args.labels}", file=sys.stderr)
         return 2
-    frames, labels = clip_and_labels(args.labels)
+    frames, labels = clip_and_labels(args.labels, args.width)
     if not frames or not labels:
         print(f"{VIDEO} or its labelled frames not found", file=sys.stderr)
         return 2
     classifier = EmotionClassifier(active_model_dir())
-    result: dict = {"frames": len(frames), "labelled_frames": sorted(labels), "repeats": args.repeats}
+    result: dict = {
+        "frames": len(frames),
+        "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}",
+        "labelled_frames": sorted(labels),
+        "repeats": args.repeats,
+    }
     configs: list[int | None] = [None, *choices]
     runs: dict[str, list[dict]] = {}
     for _ in range(max(args.repeats, 1)):  # interleaved, so that a busy moment hits every configuration
