@@ -37,6 +37,7 @@ from dashboard.auth import admin_required
 from dashboard.camera_setup import CameraConfigError, board_text, calibration_status, edit_camera
 from dashboard.db import audit, get_db
 from monitor.cameras import rects_text
+from monitor.config import ENV_PREFIX, Settings
 from monitor.store.cameras import config_of
 from monitor.store.schema import Camera
 
@@ -51,11 +52,15 @@ class SnapshotFailed(Exception):
     """The child gave no picture; the message is its one line for the admin."""
 
 
-def run_snapshot(db_url: str, camera_id: int, detector: str, read_timeout_s: float) -> dict:
-    """The snapshot JSON of ``python -m monitor.setup_snapshot``, read from its standard output."""
-    cmd = [sys.executable, "-m", "monitor.setup_snapshot", "--db", db_url, "--camera-id", str(camera_id)]
-    cmd += ["--detector", detector, "--read-timeout", f"{read_timeout_s:g}"]
-    env = {**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"}
+def run_snapshot(settings: Settings, camera_id: int) -> dict:
+    """The snapshot JSON of ``python -m monitor.setup_snapshot``, read from its standard output. The database
+    URL and the camera-source key go through the child's environment, never its command line (``ps``)."""
+    cmd = [sys.executable, "-m", "monitor.setup_snapshot", "--camera-id", str(camera_id)]
+    cmd += ["--detector", settings.detector, "--read-timeout", f"{min(settings.read_timeout_s, 5.0):g}"]
+    private_env = {f"{ENV_PREFIX}DB": settings.db_url}
+    if key := getattr(settings, "camera_key", None):
+        private_env[f"{ENV_PREFIX}CAMERA_KEY"] = key
+    env = {**os.environ, **private_env, "OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"}
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=SNAPSHOT_TIMEOUT_S, env=env, check=False)
     except subprocess.TimeoutExpired as exc:
@@ -118,7 +123,7 @@ def snapshot(camera_id: int) -> Any:
     if not _one_at_a_time.acquire(blocking=False):
         abort(429, description=gettext("another snapshot is being taken; try again in a few seconds"))
     try:
-        shot = run_snapshot(settings.db_url, cam.id, settings.detector, min(settings.read_timeout_s, 5.0))
+        shot = run_snapshot(settings, cam.id)
     except SnapshotFailed as exc:
         abort(409, description=gettext("no picture from camera %(name)s: %(why)s", name=cam.name, why=exc))
     finally:

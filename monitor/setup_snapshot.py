@@ -6,8 +6,9 @@ frame comes back as JPEG bytes in memory, with its boxes and the posture each go
 or to the database.
 
 The web process never loads OpenCV or the models, so the dashboard runs this module as a child process
-(``python -m monitor.setup_snapshot --db URL --camera-id N``), which prints one JSON object on standard
-output (the JPEG inside as a data URL) and exits; or one line on standard error and exit status 2.
+(``python -m monitor.setup_snapshot --camera-id N``, the database from ``CLASSROOM_MONITOR_DB``), which
+prints one JSON object on standard output (the JPEG inside as a data URL) and exits; or one line on standard
+error and exit status 2.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import itertools
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -28,8 +30,10 @@ from sqlalchemy.orm import Session
 from monitor.calibration import Person, calibrate
 from monitor.cameras import CameraConfig
 from monitor.capture import FrameSource, SourceError
+from monitor.config import ENV_PREFIX
 from monitor.detect import DetectorError, make_detector
 from monitor.engagement import HeadsUp
+from monitor.store.camera_sources import CameraSourceError, camera_source_url
 from monitor.store.schema import Camera
 
 SNAPSHOT_FRAMES = 5
@@ -61,17 +65,13 @@ def hide_credentials(text: str) -> str:
 
 
 def camera_source(db: Session, camera_id: int) -> str | None:
-    """The source the camera is read from: the one set on the admin page
-    (``monitor.store.camera_sources.camera_source_url``, credentials included), else the one its worker last
-    recorded (``cameras.source``); None when it has neither."""
+    """The source set for the camera on the admin page, credentials included
+    (``monitor.store.camera_sources.camera_source_url``); None when none is set. The ``cameras.source`` a
+    worker records is only shown, never opened: it is masked (a file's name, a URL without its password)."""
     try:
-        from monitor.store.camera_sources import camera_source_url
-    except ImportError:  # the camera-source store is not installed: the recorded source only
-        camera_source_url = None
-    if camera_source_url is not None and (configured := camera_source_url(db, camera_id)):
-        return configured
-    cam = db.get(Camera, camera_id)
-    return (cam.source or None) if cam is not None else None
+        return camera_source_url(db, camera_id)
+    except CameraSourceError as exc:  # credentials this process cannot decrypt
+        raise SnapshotError(str(exc)) from exc
 
 
 def take_snapshot(
@@ -159,20 +159,22 @@ def snapshot_of_camera(db_url: str, camera_id: int, detector: str, read_timeout_
     finally:
         engine.dispose()
     if not source:
-        raise SnapshotError(f"camera {name} has no source set: set its source first")
+        raise SnapshotError(f"camera {name} has no source set: set its source on the camera setup page first")
     out = snapshot_json(take_snapshot(source, config, detector, read_timeout_s=read_timeout_s))
     return {"camera_id": camera_id, "camera": name, **out}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m monitor.setup_snapshot --db URL --camera-id N``: the JSON on stdout, or one line on
-    stderr and status 2."""
+    """``python -m monitor.setup_snapshot --camera-id N``: the JSON on stdout, or one line on stderr and
+    status 2. The database is ``--db`` or, so that no password shows in ``ps``, ``CLASSROOM_MONITOR_DB``."""
     parser = argparse.ArgumentParser(prog="python -m monitor.setup_snapshot", description=__doc__)
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", default=os.environ.get(f"{ENV_PREFIX}DB"))
     parser.add_argument("--camera-id", type=int, required=True)
     parser.add_argument("--detector", default="yunet")
     parser.add_argument("--read-timeout", type=float, default=5.0)
     args = parser.parse_args(argv)
+    if not args.db:
+        parser.error(f"give --db or set {ENV_PREFIX}DB")
     logging.basicConfig(level=logging.ERROR)  # the capture's retry lines would name the source
     try:
         out = snapshot_of_camera(args.db, args.camera_id, args.detector, args.read_timeout)

@@ -8,9 +8,10 @@ import base64
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from monitor.cameras import roi_from_json
+from monitor.store.camera_sources import set_camera_source
 from monitor.store.schema import AuditLog, Camera
 from tests.conftest import VIDEOS
 from tests.dashboard.helpers import csrf_of
@@ -20,9 +21,9 @@ requires_classroom = pytest.mark.skipif(not CLASSROOM.is_file(), reason=f"clip n
 
 
 def _set_source(world, camera_id: int, source: str | None) -> None:
-    """The source the camera's worker last recorded (the column every schema has)."""
+    """The camera's source, as the admin page sets it."""
     with world.Session.begin() as db:
-        db.execute(update(Camera).where(Camera.id == camera_id).values(source=source))
+        set_camera_source(db, db.get(Camera, camera_id), source, None, keep_password=False)
 
 
 def _snapshot(client, camera_id: int):
@@ -83,7 +84,8 @@ def test_a_camera_without_a_reachable_source_gets_one_clear_message(world, login
     resp = _snapshot(admin, cam)
     assert resp.status_code == 409
     assert resp.get_json()["message"] == (
-        "no picture from camera room-2: camera room-2 has no source set: set its source first"
+        "no picture from camera room-2: camera room-2 has no source set: set its source on the camera setup "
+        "page first"
     )
     _set_source(world, cam, str(tmp_path / "gone.mp4"))
     resp = _snapshot(admin, cam)
@@ -117,3 +119,30 @@ def test_a_failing_save_keeps_the_stored_areas(world, login) -> None:
     with world.Session() as db:
         ignore, _ = roi_from_json(db.scalar(select(Camera.roi).where(Camera.id == cam)))
     assert [r.text() for r in ignore] == ["0,0,0.2,1"]
+
+
+def test_a_source_with_a_password_is_opened_and_never_shown(world, tmp_path, monkeypatch) -> None:
+    """The child gets the key and the database through its environment; the message hides the password."""
+    from monitor.store import camera_sources
+    from tests.dashboard.conftest import running_app
+    from tests.dashboard.helpers import log_in
+
+    monkeypatch.setattr(camera_sources, "_configured_key", None)  # restored after the test
+    monkeypatch.setattr(camera_sources, "_key_set", False)
+    key = "a-test-camera-key-0123456789"
+    cam = world.camera("room-6")
+    world.user("ada", admin=True)
+    with running_app(world, camera_key=key) as app:
+        with world.Session.begin() as db:
+            camera_sources.set_camera_source(
+                db, db.get(Camera, cam), "rtsp://viewer:s3cret@127.0.0.1:9/stream", None, keep_password=False
+            )
+        admin = app.test_client()
+        assert log_in(admin, "ada").status_code == 302
+        resp = _snapshot(admin, cam)
+    assert resp.status_code == 409
+    message = resp.get_json()["message"]
+    assert message.startswith(
+        "no picture from camera room-6: no frame came from 'rtsp://***@127.0.0.1:9/stream'"
+    )
+    assert "s3cret" not in resp.get_data(as_text=True) and "viewer" not in message

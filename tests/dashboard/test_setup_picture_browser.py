@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from monitor.cameras import roi_from_json
+from monitor.store.camera_sources import set_camera_source
 from monitor.store.schema import Camera, ClassSession, Observation
 from tests.conftest import VIDEOS
 from tests.dashboard.helpers import PASSWORD
@@ -25,9 +26,9 @@ pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 
 
 def _set_source(world, camera_id: int, source: str | None) -> None:
-    """The source the camera's worker last recorded (the column every schema has)."""
+    """The camera's source, as the admin page sets it."""
     with world.Session.begin() as db:
-        db.execute(update(Camera).where(Camera.id == camera_id).values(source=source))
+        set_camera_source(db, db.get(Camera, camera_id), source, None, keep_password=False)
 
 
 AREA = (0.0, 0.45, 0.3, 0.4)
@@ -120,3 +121,28 @@ def test_draw_an_ignore_area_on_the_snapshot_and_the_worker_ignores_it(server, b
     assert inside == [] and tracks_inside == set()  # the snapshot saw >= 3 faces there; the worker none
     per_frame = len(rows) / frames
     assert per_frame < len(boxes)  # fewer people recorded per frame than the snapshot found in all
+
+    # The front of the room: drag the way the students look at the board (here: to the image's left).
+    browser.find_element(By.ID, "take-snapshot").click()
+    overlay = browser.find_element(By.ID, "picture-overlay")
+    wait_for(
+        lambda: overlay.find_elements(By.CSS_SELECTOR, "rect.person"),
+        timeout=60,
+        what="a new snapshot: " + browser.find_element(By.ID, "snapshot-status").text,
+    )
+    browser.find_element(By.CSS_SELECTOR, 'input[name=tool][value="front"]').click()
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", overlay)
+    x, y = offset(0.5, 0.5)
+    ActionChains(browser).move_to_element_with_offset(overlay, x, y).click_and_hold().move_by_offset(
+        -round(0.05 * w), 0
+    ).move_by_offset(-round(0.05 * w), 0).release().perform()
+    yaw, pitch = (
+        float(v) for v in browser.find_element(By.ID, "field-board").get_attribute("value").split(",")
+    )
+    assert 25 <= yaw <= 35 and abs(pitch) <= 3, (yaw, pitch)  # a tenth of the width left: asin(0.5) = 30°
+    # The typed fields stay the keyboard's way: typing a second area redraws the picture at once.
+    counted = len(overlay.find_elements(By.CSS_SELECTOR, 'rect.person[data-counted="1"]'))
+    field = browser.find_element(By.ID, "field-ignore")
+    field.send_keys(";0.7,0,0.3,1")  # the right three tenths
+    assert len(overlay.find_elements(By.CSS_SELECTOR, "rect.area-ignore")) == 2
+    assert len(overlay.find_elements(By.CSS_SELECTOR, 'rect.person[data-counted="1"]')) < counted
