@@ -64,6 +64,7 @@ def test_every_page_has_no_serious_accessibility_violation(
         "/health",
         "/admin/audit",
         "/account/password",
+        "/account/email",
     ]
     browser = start_chromium(tmp_path / "profile", window=window)
     browser.set_script_timeout(60)
