@@ -92,6 +92,21 @@ def test_the_zip_holds_what_the_cli_writes_for_the_same_choice(app, term, world,
     app.extensions["bulk_exports"].close()
 
 
+def test_the_zip_follows_the_sites_privacy_like_the_cli(app, term, world, login, tmp_path) -> None:
+    world.setting("mode", "attention")  # attention only: no expression leaves the school
+    admin = login("admin")
+    job = _finish(admin, _start(admin, camera_id=term["room_a"], formats=["csv"]).get_json())
+    web = _members(admin.get(job["download"]).data)
+    out = tmp_path / "cli.zip"
+    cli = run_cli("--db", world.url, "export", "--camera", "room-a", "--out", str(out))
+    assert cli.returncode == 0, cli.stderr
+    assert web == _members(out.read_bytes())
+    for name, data in web.items():
+        header = data.decode("utf-8-sig").splitlines()[0]
+        assert "happy" not in header and "emotion" not in header, (name, header)
+    app.extensions["bulk_exports"].close()
+
+
 def test_a_teacher_exports_only_their_own_classes_and_cameras(app, term, login) -> None:
     alice = login("alice")  # room-a: Maths 7A and Art 7A
     assert _start(alice, label="History 8B").status_code == 403  # bob's class
