@@ -13,7 +13,7 @@ MAX_PAGE = 100_000
 KINDS: dict[str, tuple[str, ...]] = {
     "settings": ("settings",),
     "users": ("user_add", "user_passwd", "user_enable", "user_disable", "assign", "unassign"),
-    "cameras": ("camera", "camera_add", "timetable", "timetable_import"),
+    "cameras": ("camera", "camera_add", "camera_snapshot", "timetable", "timetable_import"),
     "logins": ("login", "login_failed", "login_blocked", "login_refused", "logout", "passwd_refused"),
     "data": ("export", "marker", "marker delete", "purge"),
 }
