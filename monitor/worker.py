@@ -271,6 +271,8 @@ class CaptureWorker:
             fps=self.fps.fps if lesson else None,
             model_version=self.classifier.version if self.classifier else None,
             frames_dropped=self.feed.dropped if self.feed else 0,
+            decode_ms_per_frame=self.source.decode_ms_per_frame,
+            frames_skipped=self.source.frames_skipped,
             latency_p50_ms=p50,
             latency_p95_ms=p95,
         )

@@ -312,6 +312,10 @@ class WorkerStatus(Base):
     capture_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     frames_lost: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     store_error: Mapped[str | None] = mapped_column(String(500))
+    # Written with the heartbeat: what reading the camera costs, the capture thread's CPU per frame read
+    # (decoding and colour conversion), and the frames sample_fps left out (read, never made an image).
+    decode_ms_per_frame: Mapped[float | None] = mapped_column(Float)
+    frames_skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def username_key(name: str) -> str:

@@ -34,6 +34,10 @@ def is_worker_stale(ws: WorkerStatus | None, now: datetime) -> bool:
     return ws is not None and ws.state in LIVE_STATES and is_stale(ws.last_heartbeat, now)
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") if moment else None
 
@@ -86,6 +90,9 @@ def worker_rows(db: Session, audience: Audience | None = None, now: datetime | N
                 "frames_lost": (ws.frames_lost or 0) if ws else 0,
                 "store_error": ws.store_error if ws else None,
                 "frames_dropped": ws.frames_dropped if ws else None,
+                # what reading the camera costs: capture CPU per frame read, frames sample_fps left out
+                "decode_ms_per_frame": _round(ws.decode_ms_per_frame if ws else None, 2),
+                "frames_skipped": ws.frames_skipped if ws else None,
                 "latency_p50_ms": ws.latency_p50_ms if ws else None,
                 "latency_p95_ms": ws.latency_p95_ms if ws else None,
             }

@@ -56,7 +56,9 @@
     tr.append(
       cell(w.camera), stateCell(w), cell(w.pid ? w.pid + "@" + w.host : dash), cell(ago(w)),
       cell(w.fps), cell(w.people_in_view), lessonCell(w), cell(w.model_version), cell(w.restarts),
-      cell(w.frames_dropped), cell(w.frames_lost, w.frames_lost ? "error-text" : ""), cell(latency),
+      cell(w.frames_dropped), cell(w.frames_skipped),
+      cell(w.decode_ms_per_frame === null || w.decode_ms_per_frame === undefined ? dash : w.decode_ms_per_frame.toFixed(1)),
+      cell(w.frames_lost, w.frames_lost ? "error-text" : ""), cell(latency),
       cell(w.last_error, "error-text"),
     );
     return tr;
