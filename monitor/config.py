@@ -203,6 +203,8 @@ PROCESS_KEYS: dict[str, ProcessKey] = {
         ProcessKey("cookie_secure", _one_of(COOKIE_SECURE_MODES), f"one of {', '.join(COOKIE_SECURE_MODES)}"),
         ProcessKey("proxy_hops", _whole(0, 10), "0 to 10"),
         ProcessKey("live_connections_per_user", _whole(1, MAX_LIVE_PER_USER), f"1 to {MAX_LIVE_PER_USER}"),
+        ProcessKey("detect_every", _whole(1, 300), "1 to 300 (detect on every Nth frame)"),
+        ProcessKey("full_detect_every", _whole(1, 100), "1 (full-frame passes only) to 100"),
     )
 }
 """The per-process settings that have rules beyond their type, checked in one place (like the site's

@@ -74,6 +74,9 @@ PROCESS_BAD = {
     "cookie_secure": ("sometimes", "cookie_secure must be one of auto, always, never, not 'sometimes'"),
     "proxy_hops": ("11", "proxy_hops must be 0 to 10, not 11"),
     "live_connections_per_user": ("0", "live_connections_per_user must be 1 to 1000, not 0"),
+    # 0 used to mean "full passes only" by accident and detect_every 0 was silently raised to 1
+    "detect_every": ("0", "detect_every must be 1 to 300 (detect on every Nth frame), not 0"),
+    "full_detect_every": ("0", "full_detect_every must be 1 (full-frame passes only) to 100, not 0"),
 }
 
 
