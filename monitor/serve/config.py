@@ -3,7 +3,8 @@
 Read once, validated whole: every unknown key, missing source or bad time is refused with one line that
 names it (``ServeConfigError``). The documented example is ``deploy/school.toml``. Tables:
 
-- ``[serve]``: ``log_dir``, ``stall_after_s``, ``start_grace_s``, ``backoff_max_s``, ``stop_timeout_s``,
+- ``[serve]``: ``log_dir``, ``stall_after_s``, ``start_grace_s``, ``max_starting`` (workers loading at
+  once), ``backoff_max_s``, ``stop_timeout_s``,
   ``database_cameras`` (also run cameras registered in the database with a stored source),
   ``warm_standby`` (cameras another host serves get a loaded worker waiting for the lease),
   ``retention_every_s`` (the site's retention purge runs at start and then this often; default 6 h,
@@ -78,6 +79,7 @@ SERVE_OPTIONS: dict[str, tuple[Any, str]] = {
     "log_dir": (_str, "a folder"),
     "stall_after_s": (lambda v: _number(v) and v >= 2, "seconds, 2 or more"),
     "start_grace_s": (lambda v: _number(v) and v >= 2, "seconds, 2 or more"),
+    "max_starting": (_count, "a whole number of 1 or more"),
     "backoff_max_s": (lambda v: _number(v) and v >= 1, "seconds, 1 or more"),
     "stop_timeout_s": (lambda v: _number(v) and v >= 1, "seconds, 1 or more"),
     "database_cameras": (_bool, "true or false"),
@@ -132,6 +134,7 @@ class ServeConfig:
     log_dir: Path = Path("var/logs")
     stall_after_s: float = 30.0
     start_grace_s: float = 90.0
+    max_starting: int = 2  # workers loading at once; the others start as these send their first heartbeat
     backoff_max_s: float = 60.0
     stop_timeout_s: float = 30.0
     database_cameras: bool = False

@@ -23,7 +23,8 @@ class WorkerState(StrEnum):
     """Where one camera's worker stands, as the supervisor sees it (not ``worker_status.state``)."""
 
     BACKOFF = "backoff"  # no worker: it died (or never started); restarted once ``due``
-    STARTING = "starting"  # spawned, has not beaten yet (``start_grace_s`` to do so)
+    STARTING = "starting"  # spawned, has not beaten yet (``start_grace_s`` to do so); taking the lease
+    # is not a beat: opening the source and the first frames come after it
     RUNNING = "running"  # beats; a heartbeat older than ``stall_after_s`` gets it killed
     STANDBY = "standby"  # another host holds the camera's lease; taken over once it goes stale
     FINISHED = "finished"  # ended by itself with status 0 (a video file that is not looped)
@@ -122,7 +123,8 @@ class CameraProcess:
             self.backoff_s = BACKOFF_START_S
 
     def silent_for(self, now: float, start_grace_s: float, stall_after_s: float) -> float | None:
-        """Seconds without a heartbeat once past the start-up grace or the stall limit, else None."""
+        """Seconds without a heartbeat once past the start-up grace (from the spawn, while STARTING) or
+        the stall limit (while RUNNING), else None."""
         if self._state == WorkerState.STARTING and now - self.spawned_at < start_grace_s:
             return None
         since = max(self.spawned_at, self.last_beat_at)

@@ -35,6 +35,12 @@ class Beat:
     state: str
     heartbeat: datetime | None
     lease_owner: str | None
+    started_at: datetime | None = None  # when the worker took the lease (written with its first beat)
+
+    @property
+    def beaten_since_start(self) -> bool:
+        """The worker has beaten since it took the lease: its start-up is over (taking it is no beat)."""
+        return self.heartbeat is not None and (self.started_at is None or self.heartbeat > self.started_at)
 
     def age(self, now: datetime) -> float | None:
         return None if self.heartbeat is None else (now - self.heartbeat).total_seconds()
@@ -56,7 +62,9 @@ def read_beats(db: Session, names: list[str]) -> dict[str, Beat]:
         .where(Camera.name.in_(names))
     )
     return {
-        name: Beat(ws.camera_id, ws.pid, ws.hostname, ws.state, ws.last_heartbeat, ws.lease_owner)
+        name: Beat(
+            ws.camera_id, ws.pid, ws.hostname, ws.state, ws.last_heartbeat, ws.lease_owner, ws.started_at
+        )
         for name, ws in rows
     }
 

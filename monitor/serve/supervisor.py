@@ -6,7 +6,10 @@ stuck decoder takes one camera down, never the school. Once a second the supervi
 ``monitor.serve.process.WorkerState`` (a move its table does not allow raises); the restart policy
 (``crashed``, ``due``) lives on the camera's record, ``CameraProcess``:
 
-- ``starting``: its worker was spawned and has not beaten yet (``start_grace_s`` to do so);
+- ``starting``: its worker was spawned and has not beaten yet (``start_grace_s`` from the spawn to do so;
+  the row its worker writes on taking the lease is no heartbeat). At most ``max_starting`` workers are
+  starting at once: the others wait their turn, so a dozen workers loading together on a 2-core host do
+  not starve each other past the grace;
 - ``running``: its worker beats; a heartbeat older than ``stall_after_s`` gets it killed and restarted;
 - ``backoff``: its worker died; restarted after 1, 2, 4 ... ``backoff_max_s`` seconds (reset after a
   minute of health), each death counted in ``worker_status.restarts`` with ``last_error``;
@@ -41,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.serve.alerts import Notifier, camera_views
 from monitor.serve.config import CameraSpec, ServeConfig
 from monitor.serve.db_cameras import DatabaseCameras, worker_env
+from monitor.serve.probes import ProbeResponder
 from monitor.serve.process import BACKOFF_START_S, CameraProcess, IllegalTransition, WorkerState
 from monitor.serve.state import (
     HOSTNAME,
@@ -125,6 +129,8 @@ class Supervisor:
         # alerts and the weekly digest, mailed from a thread of their own (monitor/serve/alerts.py)
         self.notifier = Notifier(self.db, config, lambda: camera_views(self.cameras), smtp_password)
         self.db_cameras = DatabaseCameras(config)  # the admin page's cameras (database_cameras = true)
+        # "Test connection" on the admin page, answered from this host (monitor/serve/probes.py)
+        self.probes = ProbeResponder(self.db) if config.database_cameras else None
 
     # --- setup --------------------------------------------------------------------------------------
 
@@ -299,7 +305,13 @@ class Supervisor:
                 self.start_worker(cam, now, standby=True)
             return
         if cam.state == WorkerState.STANDBY or cam.due(now):
+            if self._starting() >= self.config.max_starting:
+                return  # staggered: the workers loading now would starve each other on a small host
             self.start_worker(cam, now)
+
+    def _starting(self) -> int:
+        """Workers spawned that have not sent their first heartbeat yet (loading, opening the source)."""
+        return sum(1 for c in self.cameras.values() if c.state is WorkerState.STARTING and c.proc is not None)
 
     def _watch_alive(self, cam: CameraProcess, beat: Beat | None, now: float, wall) -> None:
         pid = cam.proc.pid
@@ -313,9 +325,12 @@ class Supervisor:
             cam.move(WorkerState.STARTING)
         ours = beat is not None and beat.pid == pid and beat.hostname == HOSTNAME
         age = beat.age(wall) if ours else None
-        if ours and age is not None and age <= self.config.stall_after_s and beat.lease_owner is not None:
+        fresh = ours and age is not None and age <= self.config.stall_after_s and beat.lease_owner is not None
+        if fresh and (beat.beaten_since_start or cam.state is WorkerState.RUNNING):
             cam.beat(now, age)
             return
+        # A worker that has only taken its lease is still opening its source and warming up: it keeps its
+        # start-up grace until its first heartbeat.
         silent = cam.silent_for(now, self.config.start_grace_s, self.config.stall_after_s)
         if silent is None:
             return
@@ -371,6 +386,8 @@ class Supervisor:
             self.prepare()
         self.start_dashboard()
         self.notifier.start()
+        if self.probes is not None:
+            self.probes.start()
         try:
             while not self.stopping:
                 self.tick()
@@ -382,6 +399,8 @@ class Supervisor:
         """SIGTERM to every worker (they flush and close their sessions), wait, then the dashboard."""
         self.stopping = True
         self.notifier.stop()  # workers stopped on purpose are no alert
+        if self.probes is not None:
+            self.probes.stop()
         workers = [c.proc for c in self.cameras.values() if c.proc is not None]
         for proc in workers:
             _signal(proc, signal.SIGTERM)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -178,5 +179,133 @@ def test_an_illegal_move_is_logged_and_the_other_cameras_go_on(tmp_path: Path, d
         assert "camera room-1: state machine refused a move" in caplog.text
         assert "finished -> backoff is not allowed" in caplog.text
         assert sup.cameras["room-2"].state is WorkerState.BACKOFF
+    finally:
+        sup.stop()
+
+
+LOADING_WORKER = """
+import os, pathlib, sys, time
+from sqlalchemy import update
+from monitor.store import make_engine, session_factory, sessions
+from monitor.store.schema import WorkerStatus, utcnow
+
+camera = sys.argv[sys.argv.index("--camera") + 1]
+control = pathlib.Path(sys.argv[-1])
+db = session_factory(make_engine(os.environ["CLASSROOM_MONITOR_DB_URL"], writer=True))
+camera_id = sessions.take_camera(db, camera_name=camera, source="room.mp4", token="t-" + camera)
+(control / ("took-" + camera)).write_text("")
+while not (control / "beat").exists():  # start-up: opening the source, the first frames ...
+    time.sleep(0.05)
+while True:  # then a heartbeat a second, as a running worker writes it
+    with db.begin() as s:
+        s.execute(update(WorkerStatus).where(WorkerStatus.camera_id == camera_id)
+                  .values(state="running", last_heartbeat=utcnow()))
+    time.sleep(0.2)
+"""
+"""A child that takes its camera's lease like a worker (``sessions.take_camera``), then stays silent,
+starting up, until ``beat`` appears in its control folder, and beats from then on."""
+
+
+def loading_supervisor(
+    tmp_path: Path, db_url: str, names: tuple[str, ...], **serve: float
+) -> tuple[Supervisor, Clock, Path]:
+    control = tmp_path / "control"
+    control.mkdir()
+    specs = tuple(
+        CameraSpec(name, {"source": "rtsp://cam/1", "always_on": True, "label": str(control)})
+        for name in names
+    )
+    config = ServeConfig(
+        path=tmp_path / "school.toml",
+        cameras=specs,
+        log_dir=tmp_path / "logs",
+        retention_every_s=0,
+        stop_timeout_s=5.0,
+        **serve,
+    )
+    clock = Clock()
+    sup = Supervisor(config, db_url, [sys.executable, "-c", LOADING_WORKER], clock=clock)
+    sup.prepare()
+    return sup, clock, control
+
+
+def wait_for(path: Path, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_worker_that_took_its_lease_but_has_not_beaten_keeps_its_start_up_grace(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Taking the lease writes the worker's row, but it is no heartbeat: on a loaded host the models,
+    the source and the first frames can take longer than ``stall_after_s`` after it (issue 25: three of
+    twelve workers killed as 'stalled' while starting)."""
+    sup, clock, control = loading_supervisor(
+        tmp_path, db_url, ("room-1",), stall_after_s=2.0, start_grace_s=20.0
+    )
+    try:
+        cam = tick_at(sup, clock, 0.0)
+        pid = cam.proc.pid
+        wait_for(control / "took-room-1")
+        assert tick_at(sup, clock, 0.5).state is WorkerState.STARTING
+        time.sleep(2.5)  # the lease row is now older than stall_after_s, in wall time too
+        cam = tick_at(sup, clock, 3.0)
+        assert (cam.state, cam.restarts, cam.proc.pid) == (WorkerState.STARTING, 0, pid)
+        assert tick_at(sup, clock, 19.0).state is WorkerState.STARTING  # still within its grace
+        (control / "beat").write_text("")
+        deadline = time.monotonic() + 30
+        while tick_at(sup, clock, 19.5).state is not WorkerState.RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert (cam.restarts, cam.proc.pid) == (0, pid)
+    finally:
+        sup.stop()
+
+
+def test_a_worker_silent_after_taking_its_lease_is_killed_once_its_grace_is_over(
+    tmp_path: Path, db_url: str
+) -> None:
+    sup, clock, control = loading_supervisor(
+        tmp_path, db_url, ("room-1",), stall_after_s=2.0, start_grace_s=5.0
+    )
+    try:
+        tick_at(sup, clock, 0.0)
+        wait_for(control / "took-room-1")
+        assert tick_at(sup, clock, 4.9).state is WorkerState.STARTING
+        cam = tick_at(sup, clock, 5.1)
+        assert (cam.state, cam.restarts) == (WorkerState.BACKOFF, 1)
+        assert cam.last_error == "heartbeat stalled: none for 5 s, worker killed"
+    finally:
+        sup.stop()
+
+
+def test_serve_starts_at_most_max_starting_workers_at_once(tmp_path: Path, db_url: str) -> None:
+    """Twelve workers loading together on two cores starve each other; serve lets ``max_starting`` load
+    at a time and starts the next as one sends its first heartbeat."""
+    names = ("room-1", "room-2", "room-3", "room-4", "room-5")
+    sup, clock, control = loading_supervisor(tmp_path, db_url, names, max_starting=2, start_grace_s=60.0)
+    try:
+        tick_at(sup, clock, 0.0)
+        tick_at(sup, clock, 1.0)
+        spawned = [c.name for c in sup.cameras.values() if c.proc is not None]
+        assert spawned == ["room-1", "room-2"]
+        assert {c.state for c in sup.cameras.values() if c.proc is None} == {WorkerState.BACKOFF}
+        for name in spawned:
+            wait_for(control / f"took-{name}")
+        tick_at(sup, clock, 2.0)
+        assert [c.name for c in sup.cameras.values() if c.proc is not None] == spawned  # a lease is no beat
+        (control / "beat").write_text("")  # room-1 and room-2 are up: the next two load
+        deadline = time.monotonic() + 30
+        while tick_at(sup, clock, 3.0).state is not WorkerState.RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        tick_at(sup, clock, 3.0)
+        states = {c.name: (c.state, c.proc is not None) for c in sup.cameras.values()}
+        assert states["room-2"] == (WorkerState.RUNNING, True)
+        assert sum(1 for s, alive in states.values() if s is WorkerState.STARTING and alive) == 2
+        assert states["room-5"] == (WorkerState.BACKOFF, False)
+        assert all(c.restarts == 0 for c in sup.cameras.values())
     finally:
         sup.stop()
