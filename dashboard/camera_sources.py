@@ -3,8 +3,10 @@
 Storage and the credential rules live in ``monitor.store.camera_sources``: a URL's ``user:password@`` is
 stored apart, encrypted with the process setting ``camera_key``, and never comes back to a page: the form
 shows the URL without it and "password set". A ``serve`` with ``database_cameras = true`` picks a change up
-within seconds (``monitor.serve.db_cameras``). "Test connection" opens the stored source from the dashboard's
-own host (``monitor.source_probe``) and says which host answered.
+within seconds (``monitor.serve.db_cameras``). "Test connection" asks the camera's serve host to open the
+source (a ``source_probes`` row, answered by ``monitor.serve.probes``); when no serve host takes the request
+within :data:`CLAIM_WAIT_S` the dashboard opens it from its own host (``monitor.source_probe``). Either way
+the answer says which host tested, within 10 s.
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ from flask_babel import gettext
 
 from dashboard import access
 from dashboard.auth import admin_required
-from dashboard.db import audit, get_db, write_db
+from dashboard.db import audit, database, get_db, write_db
 from monitor.config import Settings
 from monitor.store.camera_sources import (
     CameraSourceError,
-    host_may_serve,
     key_configured,
     mask_text,
     openable_source,
@@ -36,11 +37,17 @@ from monitor.store.camera_sources import (
     source_view,
     use_settings,
 )
-from monitor.store.schema import Camera
+from monitor.store.schema import Camera, utcnow
+from monitor.store.source_probes import ProbeRow, claim, probe_row, request_probe
+from monitor.store.source_probes import answer as record_answer
 
 bp = Blueprint("camera_sources", __name__)
 _probes = threading.BoundedSemaphore(2)  # each test is a child process that may wait 10 s
 PROBE_TIMEOUT_S = 10.0
+CLAIM_WAIT_S = 2.5
+"""How long a serve host has to take a request before the dashboard tests from its own host."""
+FALLBACK_TIMEOUT_S = 7.0
+"""The dashboard's own test after a serve host did not answer: 2.5 + 7 s stays within the 10 s promised."""
 
 
 @dataclass(frozen=True)
@@ -137,52 +144,147 @@ def source_post(camera_id: int) -> Any:
     return redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
 
 
+def _result_line(name: str, row: ProbeRow) -> str:
+    """The sentence for the admin: what the test found, and from which host it ran."""
+    where = row.answered_by or ""
+    if (row.claimed_by or "").startswith(_FALLBACK_MARK):
+        where = gettext("%(host)s (the dashboard's host; no serve host answered)", host=where)
+    if row.reachable:
+        rate = f"{row.fps or 0:g}"
+        fps = gettext("%(fps)s fps", fps=rate) if (row.fps or 0) > 0 else gettext("fps not reported")
+        return gettext(
+            "Test of %(name)s, tested from host %(where)s: reachable, %(w)sx%(h)s, %(fps)s.",
+            name=name,
+            where=where,
+            w=row.width,
+            h=row.height,
+            fps=fps,
+        )
+    return gettext(
+        "Test of %(name)s, tested from host %(where)s: not reachable: %(why)s.",
+        name=name,
+        where=where,
+        why=row.error or "",
+    )
+
+
+_FALLBACK_MARK = "dashboard:"
+"""``claimed_by`` of a request the dashboard took over: ``dashboard:<host>``."""
+
+
+def _read(probe_id: int) -> ProbeRow | None:
+    with database().reader() as db:  # a fresh session: each read sees what serve wrote since
+        return probe_row(db, probe_id)
+
+
+def _fallback(cam_name: str, source: str | None, probe_id: int) -> None:
+    """Take the request for the dashboard's host (if no serve host took it) and test from here."""
+    host = socket.gethostname()
+    with write_db() as db:
+        if not claim(db, probe_id, _FALLBACK_MARK + host):
+            return  # a serve host took it in the meantime
+    if source is None:
+        found: dict = {"error": gettext("no source set yet")}
+    elif not _probes.acquire(blocking=False):
+        found = {"error": gettext("two connection tests are running already; try again in a few seconds")}
+    else:
+        try:
+            result = probe_source(source, FALLBACK_TIMEOUT_S)
+        finally:
+            _probes.release()
+        found = (
+            {"width": result.width, "height": result.height, "fps": result.fps}
+            if result.ok
+            else {"error": result.error}
+        )
+    with write_db() as db:
+        record_answer(db, probe_id, host, found)
+
+
+def advance_probe(camera_id: int, probe_id: int) -> ProbeRow | None:
+    """The request as it stands; past :data:`CLAIM_WAIT_S` unclaimed, the dashboard tests it itself."""
+    row = _read(probe_id)
+    if row is None or row.camera_id != camera_id or row.answered:
+        return row
+    waited = (utcnow() - row.requested_at).total_seconds()
+    if row.claimed_by is None and waited >= CLAIM_WAIT_S:
+        cam = _camera(get_db(), camera_id)
+        try:
+            source = openable_source(cam)
+        except CameraSourceError as exc:
+            with write_db() as db:
+                if claim(db, probe_id, _FALLBACK_MARK + socket.gethostname()):
+                    record_answer(db, probe_id, socket.gethostname(), {"error": str(exc)})
+        else:
+            _fallback(cam.name, source, probe_id)
+        row = _read(probe_id)
+    elif row.claimed_by is not None and waited >= PROBE_TIMEOUT_S + 2:
+        with write_db() as db:  # the serve host took it and went silent (it died mid-test)
+            record_answer(
+                db,
+                probe_id,
+                row.claimed_by,
+                {"error": gettext("no answer within %(s)s s", s=f"{PROBE_TIMEOUT_S:g}")},
+            )
+        row = _read(probe_id)
+    return row
+
+
+def _start_probe(cam: Camera) -> int:
+    with write_db() as db:
+        return request_probe(db, cam.id, g.user.username)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.post("/admin/cameras/<int:camera_id>/test")
 @admin_required
 def test_post(camera_id: int) -> Any:
-    """Open the camera's stored source from this host and flash what it gives (within 10 s)."""
+    """Ask the camera's serve host to test its source (the dashboard's host if none answers), within 10 s.
+
+    From the page's script (``Accept: application/json``): 202 and the URL to poll. Without a script: the
+    request waits for the answer and flashes it."""
     cam = _camera(get_db(), camera_id)
     back = redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
-    try:
-        source = openable_source(cam)
-    except CameraSourceError as exc:
-        flash(gettext("Test of %(name)s: %(why)s.", name=cam.name, why=exc), "error")
-        return back
-    if source is None:
+    if not cam.configured_source:
+        if _wants_json():
+            return {"error": gettext("Test of %(name)s: no source set yet.", name=cam.name)}, 400
         flash(gettext("Test of %(name)s: no source set yet.", name=cam.name), "error")
         return back
-    if not _probes.acquire(blocking=False):
-        flash(gettext("Two connection tests are running already; try again in a few seconds."), "error")
+    probe_id = _start_probe(cam)
+    if _wants_json():
+        poll = url_for("camera_sources.test_get", camera_id=camera_id, probe_id=probe_id)
+        return {"probe": probe_id, "poll": poll}, 202
+    deadline = time.monotonic() + PROBE_TIMEOUT_S + 3
+    row = advance_probe(camera_id, probe_id)
+    while row is not None and not row.answered and time.monotonic() < deadline:
+        time.sleep(0.25)
+        row = advance_probe(camera_id, probe_id)
+    if row is None or not row.answered:
+        flash(gettext("Test of %(name)s: no answer within 10 s.", name=cam.name), "error")
         return back
-    try:
-        result = probe_source(source)
-    finally:
-        _probes.release()
-    if result.ok:
-        rate = f"{result.fps:g}"
-        fps = gettext("%(fps)s fps", fps=rate) if result.fps > 0 else gettext("fps not reported")
-        line = gettext(
-            "Test of %(name)s from %(host)s (the dashboard's host): reachable, %(w)sx%(h)s, %(fps)s.",
-            name=cam.name,
-            host=result.host,
-            w=result.width,
-            h=result.height,
-            fps=fps,
-        )
-    else:
-        line = gettext(
-            "Test of %(name)s from %(host)s (the dashboard's host): not reachable: %(why)s.",
-            name=cam.name,
-            host=result.host,
-            why=result.error,
-        )
-    if not host_may_serve(cam.serve_hosts, socket.gethostname()):
-        line += " " + gettext(
-            "Its worker runs on %(hosts)s, which may see the camera differently.",
-            hosts=", ".join(source_view(cam)["hosts"]),
-        )
-    flash(line, "info" if result.ok else "error")
+    flash(_result_line(cam.name, row), "info" if row.reachable else "error")
     return back
+
+
+@bp.get("/admin/cameras/<int:camera_id>/test/<int:probe_id>")
+@admin_required
+def test_get(camera_id: int, probe_id: int) -> Any:
+    """The page polls this: ``{"done": false}`` until the answer, then ``{"done", "ok", "line"}``."""
+    cam = _camera(get_db(), camera_id)
+    row = advance_probe(camera_id, probe_id) if 0 < probe_id <= access.MAX_ID else None
+    if row is None or row.camera_id != camera_id:
+        abort(404, description=gettext("no connection test %(id)s", id=probe_id))
+    if not row.answered:
+        return {"done": False, "claimed_by": (row.claimed_by or "").removeprefix(_FALLBACK_MARK) or None}
+    return {
+        "done": True,
+        "ok": bool(row.reachable),
+        "host": row.answered_by,
+        "line": _result_line(cam.name, row),
+    }
 
 
 def check_source(source: str, hosts: str) -> None:

@@ -2,14 +2,15 @@
 stdin (never on the command line), read one frame, print one JSON line: ``{"width", "height", "fps"}`` or
 ``{"error"}``, the source's credentials masked. The frame is only measured, never kept or stored.
 
-Its parent (``dashboard.camera_sources``) kills it at the time limit, so a decoder stuck on an unreachable
-camera never holds a request.
+Its parents (``dashboard.camera_sources``, and :func:`run_in_child` for ``serve``'s ``monitor.serve.probes``)
+kill it at the time limit, so a decoder stuck on an unreachable camera never holds a request.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,6 +46,29 @@ def _open(source: str) -> dict:
         return {"width": int(width), "height": int(height), "fps": round(fps, 2) if 0 < fps < 1000 else 0.0}
     finally:
         cap.release()
+
+
+def run_in_child(source: str, timeout_s: float) -> dict:
+    """Open ``source`` in a child of this module; ``{"width", "height", "fps"}`` or ``{"error"}`` (masked)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor.source_probe"],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env={**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"},
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout_s:g} s"}
+    try:
+        found = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        last = (proc.stderr.strip().splitlines() or [f"the test ended with status {proc.returncode}"])[-1]
+        found = {"error": last}
+    if "error" in found:
+        return {"error": mask_text(str(found["error"]), source).replace(source, mask_source(source))[:300]}
+    return {"width": int(found["width"]), "height": int(found["height"]), "fps": float(found["fps"])}
 
 
 def main() -> None:

@@ -130,7 +130,7 @@ class Supervisor:
         self.notifier = Notifier(self.db, config, lambda: camera_views(self.cameras), smtp_password)
         self.db_cameras = DatabaseCameras(config)  # the admin page's cameras (database_cameras = true)
         # "Test connection" on the admin page, answered from this host (monitor/serve/probes.py)
-        self.probes = ProbeResponder(self.db) if config.database_cameras else None
+        self.probes = ProbeResponder(self.engine) if config.database_cameras else None
 
     # --- setup --------------------------------------------------------------------------------------
 

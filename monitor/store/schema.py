@@ -489,3 +489,23 @@ class DigestSent(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     trigger: Mapped[str] = mapped_column(String(20))  # serve | cli
+
+
+class SourceProbe(Base):
+    """One "Test connection" asked on the admin page (monitor/store/source_probes.py): a serve host that may
+    serve the camera opens the source and writes what it found here. Only metadata, never a frame."""
+
+    __tablename__ = "source_probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    requested_by: Mapped[str] = mapped_column(String(150))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # the serve host that took it
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    reachable: Mapped[bool | None] = mapped_column(Boolean)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    fps: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(String(500))  # credentials masked

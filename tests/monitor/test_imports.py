@@ -72,6 +72,7 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.store.timetables": "the timetable page writes periods, day changes and holidays",
     "monitor.timetable": "the timetable page reads times and dates as the TOML does (TimetableError)",
     "monitor.mail": "the settings page's 'send me a test message' uses serve's SMTP client",
+    "monitor.store.source_probes": "'Test connection' asks the serve host and reads its answer",
 }
 """What the dashboard still imports outside DESIGN.md's list, each with its reason. Do not add lightly."""
 

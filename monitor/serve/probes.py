@@ -1,0 +1,86 @@
+"""The admin page's "Test connection", answered by ``serve`` from the host that serves the camera (issue 24).
+
+A thread of its own (a probe may wait seconds on a dead camera; the watchdog must not) looks twice a
+second for requests in ``source_probes`` (``monitor.store.source_probes``). It takes a request when this host
+may serve the camera (its ``serve_hosts`` name this host, or none), opens the source the way the dashboard
+would (``monitor.source_probe``'s child, decrypting the password with this process's ``camera_key``) and
+writes what it found: reachable, resolution, fps or the masked error, and this host's name. Never a frame.
+
+When another host's worker holds the camera's lease, that host gets :data:`SERVING_HOST_FIRST_S` to take
+the request first, so the answer comes from where the camera is actually read.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.source_probe import run_in_child
+from monitor.store.camera_sources import CameraSourceError, camera_source_url, host_may_serve
+from monitor.store.db import read_sessions, session_factory
+from monitor.store.source_probes import answer, claim, open_requests
+
+log = logging.getLogger(__name__)
+POLL_S = 0.5
+SERVING_HOST_FIRST_S = 1.0
+PROBE_TIMEOUT_S = 6.0
+"""The child's limit here: the dashboard waits 10 s in all and takes over a request nobody took in 2.5 s."""
+
+
+class ProbeResponder:
+    """Answers probe requests for the cameras this host may serve, one at a time, in a daemon thread."""
+
+    def __init__(self, engine: Engine, hostname: Callable[[], str] = socket.gethostname) -> None:
+        self.reads = read_sessions(engine)  # the twice-a-second look never queues for SQLite's write lock
+        self.db = session_factory(engine)
+        self.hostname = hostname
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="source-probes", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_S):
+            try:
+                self.answer_one()
+            except SQLAlchemyError as exc:  # the database is away: look again next time
+                log.warning("connection tests: %s", str(exc).splitlines()[0])
+
+    def answer_one(self) -> int | None:
+        """Take and answer the oldest request that is this host's; returns its id (None: nothing to do)."""
+        me = self.hostname()
+        with self.reads() as db:
+            mine = [
+                r
+                for r in open_requests(db)
+                if host_may_serve(r.serve_hosts, me)
+                and (r.serving_host in (None, me) or r.age_s >= SERVING_HOST_FIRST_S)
+            ]
+        if not mine:
+            return None
+        with self.db.begin() as db:
+            taken = next((r for r in mine if claim(db, r.id, me)), None)
+        if taken is None:
+            return None
+        try:
+            with self.reads() as db:
+                source = camera_source_url(db, taken.camera_id)
+            found = run_in_child(source, PROBE_TIMEOUT_S) if source else {"error": "no source set"}
+        except CameraSourceError as exc:
+            found = {"error": str(exc)}
+        with self.db.begin() as db:
+            answer(db, taken.id, me, found)
+        log.info("connection test %d of camera %d answered from %s", taken.id, taken.camera_id, me)
+        return taken.id
