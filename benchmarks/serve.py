@@ -9,8 +9,12 @@ no dashboard) from /proc, and the cores it used after the warm-up (from /proc, s
 ``--failover N``: N times, two ``serve`` hosts on one database with the same camera; the serving host's
 process group is SIGKILLed and the time until the other stores that camera's rows again is measured.
 
+``--substream FPS``: every camera gets a copy of its clip re-encoded at FPS frames per second (H.264, a
+keyframe every 2 s; ``benchmarks/substream.py``, made in a temporary folder), what a camera's 5-15 fps
+substream delivers (``deploy/school.toml``).
+
     .venv/bin/python benchmarks/serve.py [--seconds 150] [--cameras 8] [--sample-fps N] [--mode M]
-        [--clip mix|classroom|group|talking|PATH] [--no-faults]
+        [--clip mix|classroom|group|talking|PATH] [--substream FPS] [--no-faults]
     .venv/bin/python benchmarks/serve.py --failover 5 [--cold] [--postgres]
 """
 
@@ -279,6 +283,9 @@ def main() -> None:
         "--clip", default="mix", help="every camera's clip: classroom, group, talking, a path; mix: all three"
     )
     parser.add_argument("--no-faults", action="store_true", help="inject no crashes")
+    parser.add_argument(
+        "--substream", type=float, metavar="FPS", help="every clip re-encoded at FPS, as a camera's substream"
+    )
     args = parser.parse_args()
     if args.clip == "mix":
         clips = CLIPS
@@ -290,8 +297,14 @@ def main() -> None:
         parser.error("--sample-fps must be 0 or more")
     if args.cameras < 1:
         parser.error("--cameras must be at least 1")
+    if args.substream is not None and not 0 < args.substream <= 60:
+        parser.error("--substream: frames per second, above 0 and at most 60")
     server = None
     tmp = tempfile.TemporaryDirectory()
+    if args.substream:
+        from benchmarks.substream import reencode
+
+        clips = [reencode(clip, args.substream, Path(tmp.name)) for clip in clips]
     if args.postgres:
         from tests.support.servers import PostgresServer
 
@@ -315,6 +328,7 @@ def main() -> None:
                 new_url(), args.seconds, args.cameras, extra, clips=clips, faults=not args.no_faults
             )
         result["database"] = "postgresql" if server else "sqlite"
+        result["substream_fps"] = args.substream
         print(json.dumps(result, indent=1))
     finally:
         if server is not None:
