@@ -4,12 +4,14 @@ Site mode (emotion, attention) x class_only (off, on) x the mode the lesson was 
 attention) x each view: the live frame as the dashboard's poller emits it, the live frame as the worker
 publishes it to Redis (the real ``Lesson`` and ``ModePolicy`` of the worker, after a mid-lesson switch),
 the live page's snapshot (its timeline and newest frame), the camera card's class mood, the session
-summary, the timeline, the tracks, one track's timeline, the CSV header (and, class-only, its engagement
-column), the JSON, HTML and PDF reports, and the trends' per-lesson point. Each view answers three
-questions: are emotions shown, is the engagement index shown, are per-track rows shown (None where the view
-carries no such thing; "mixed" where parts of one view disagree). All mismatches are reported at once.
+summary, the timeline, the tracks, one track's timeline, the lesson's markers, the CSV header (and,
+class-only, its engagement column), the JSON, HTML and PDF reports, and the trends' per-lesson point. Each
+view answers four questions: are emotions shown, is the engagement index shown, are per-track rows shown,
+is the teacher's marker shown (None where the view carries no such thing; "mixed" where parts of one view
+disagree). All mismatches are reported at once.
 
-Markers are not in it: they carry the teacher's own text, the same under every setting.
+Markers are the teacher's own words about the class, so every setting shows them: the column is all True,
+and a privacy filter that dropped them (or a view that lost them) fails here.
 """
 
 from __future__ import annotations
@@ -28,26 +30,27 @@ from monitor.config import Settings
 from monitor.lesson import Lesson
 from monitor.mode_policy import ModePolicy
 from monitor.stages import FrameRecord
+from monitor.store.markers import add_marker
 from monitor.store.sessions import OpenedSession
 from tests.reports.helpers import emotion_words
 
 Answer = bool | str | None  # shown, not shown, "mixed" (parts of one view disagree), None: not carried
-Shown = tuple[Answer, Answer, Answer]  # emotions, engagement, tracks
+Shown = tuple[Answer, Answer, Answer, Answer]  # emotions, engagement, tracks, marker
 
-# (site mode, class_only, recorded in) -> (emotions shown, engagement shown, tracks shown).
+# (site mode, class_only, recorded in) -> (emotions, engagement, tracks, marker shown).
 # Emotions: only a lesson recorded with emotions, while the site allows them. Engagement: withheld only
 # for a lesson recorded with emotions (its index blends in expressions) once the site is attention-only.
 EXPECTED: dict[tuple[str, bool, str], Shown] = {
-    ("emotion", False, "emotion"): (True, True, True),
-    ("emotion", False, "attention"): (False, True, True),
-    ("emotion", True, "emotion"): (True, True, False),
-    ("emotion", True, "attention"): (False, True, False),
-    ("attention", False, "emotion"): (False, False, True),
-    ("attention", False, "attention"): (False, True, True),
-    ("attention", True, "emotion"): (False, False, False),
-    ("attention", True, "attention"): (False, True, False),
+    ("emotion", False, "emotion"): (True, True, True, True),
+    ("emotion", False, "attention"): (False, True, True, True),
+    ("emotion", True, "emotion"): (True, True, False, True),
+    ("emotion", True, "attention"): (False, True, False, True),
+    ("attention", False, "emotion"): (False, False, True, True),
+    ("attention", False, "attention"): (False, True, True, True),
+    ("attention", True, "emotion"): (False, False, False, True),
+    ("attention", True, "attention"): (False, True, False, True),
 }
-QUESTIONS = ("emotions", "engagement", "tracks")
+QUESTIONS = ("emotions", "engagement", "tracks", "marker")
 VIEWS = (
     "poller",
     "worker_publish",
@@ -57,16 +60,20 @@ VIEWS = (
     "timeline",
     "tracks",
     "track_timeline",
+    "markers",
     "csv",
     "json_report",
     "html_report",
     "pdf_report",
     "trends_point",
 )
-CELLS = 8 * 30 + 4
-"""Questions answered in all: 30 per row of the table (views x emotions/engagement/tracks, less those a view
-does not carry), and one more in the 4 rows that show per-track rows (the emotions of both track routes'
-rows, less the class engagement column that only the class-only CSV has)."""
+CELLS = 8 * 35 + 4
+"""Questions answered in all: 35 per row of the table (views x emotions/engagement/tracks/marker, less those
+a view does not carry: the marker is in the markers route and the four reports), and one more in the 4 rows
+that show per-track rows (the emotions of both track routes' rows, less the class engagement column that
+only the class-only CSV has)."""
+MARKER = "Quiz starts"
+"""The teacher's marker in each lesson (no emotion word: the reports are read for those)."""
 ENGAGEMENT_LINE = re.compile(r"Engagement\s+index\s+averaged")
 
 
@@ -76,7 +83,7 @@ def _agree(*parts: bool) -> Answer:
 
 
 def _live(frame: dict) -> Shown:
-    return frame["distribution"] is not None, frame["engagement"] is not None, bool(frame["tracks"])
+    return frame["distribution"] is not None, frame["engagement"] is not None, bool(frame["tracks"]), None
 
 
 def _worker_publish(world, camera_id: int, session_id: int, recorded: str) -> Shown:
@@ -111,7 +118,7 @@ def _keys(data: object) -> set[str]:
 
 def _document(text: str, tracks_table: bool) -> Shown:
     """An HTML or PDF report, by what it says: emotion words, the engagement sentence, the track table."""
-    return bool(emotion_words(text)), bool(ENGAGEMENT_LINE.search(text)), tracks_table
+    return bool(emotion_words(text)), bool(ENGAGEMENT_LINE.search(text)), tracks_table, MARKER in text
 
 
 def _views(
@@ -134,6 +141,7 @@ def _views(
     assert tracks.status_code in (200, 404)
     header, *rows = list(csv.reader(io.StringIO(client.get(f"/sessions/{sid}/export.csv").data.decode())))
     report = client.get(f"/sessions/{sid}/export.json").get_json()
+    markers = client.get(f"/api/sessions/{sid}/markers").get_json()["markers"]
     emotion_cols = any(c.startswith(("p_", "share_")) or c == "top_label" for c in header)
     class_engagement = any(r[header.index("engagement")] for r in rows) if "engagement" in header else None
     return {
@@ -149,34 +157,45 @@ def _views(
                 any(b["engagement"] is not None for b in snapshot["timeline"]),
             ),
             bool(snapshot["frame"]["tracks"]),
+            None,
         ),
-        "camera_card": (mood["emotions"] is not None, mood["engagement"] is not None, None),
-        "summary": (summary["emotions"] is not None, summary["engagement"] is not None, None),
+        "camera_card": (mood["emotions"] is not None, mood["engagement"] is not None, None, None),
+        "summary": (summary["emotions"] is not None, summary["engagement"] is not None, None, None),
         "timeline": (
             any(b["emotions"] is not None for b in buckets),
             any(b["engagement"] is not None for b in buckets),
+            None,
             None,
         ),
         "tracks": (
             any(t.get("emotions") is not None for t in track_rows) if track_rows else None,
             None,
             tracks.status_code == 200 and bool(track_rows),
+            None,
         ),
         "track_timeline": (
             any(b["emotions"] is not None for b in track_buckets) if track_buckets else None,
             None,
             track.status_code == 200 and bool(track_buckets),
+            None,
         ),
-        "csv": (emotion_cols, class_engagement, "track_id" in header),
+        "markers": (None, None, None, [m["text"] for m in markers] == [MARKER]),
+        "csv": (
+            emotion_cols,
+            class_engagement,
+            "track_id" in header,
+            "marker" in header and any(r[header.index("marker")] == MARKER for r in rows),
+        ),
         "json_report": (
             "emotion_shares" in report["summary"],
             report["summary"]["mean_engagement"] is not None,
             bool(report["tracks"]),
+            [m["text"] for m in report["markers"]] == [MARKER],
         ),
         "html_report": _document(html, '<table id="tracks">' in html),
         "pdf_report": _document(pdf_text, "Time in view" in pdf_text),
         # trends never carry an emotion field at all (asserted below), nor per-track rows
-        "trends_point": (None, points[0]["engagement"] is not None, None),
+        "trends_point": (None, points[0]["engagement"] is not None, None, None),
     }
 
 
@@ -189,7 +208,10 @@ def test_privacy_matrix(app, world, login) -> None:
             cam,
             world.lesson(cam, f"Maths 7{n}", start=start, seconds=20, running=True, mode=recorded),
         )
-    world.user("head", admin=True)
+    head = world.user("head", admin=True)
+    with world.Session.begin() as db:
+        for _, sid in lessons.values():
+            add_marker(db, sid, start + timedelta(seconds=5), MARKER, head)
     client = login("head")
     live = app.extensions["live_poller"]
     mismatches, cells = [], 0
