@@ -162,9 +162,9 @@ def test_without_a_serve_host_the_dashboard_tests_and_says_so(school, keyed_app)
     assert took < 10, took
     host = socket.gethostname()
     assert state["ok"] and state["host"] == host, state
-    assert (
-        f"tested from host {host} (the dashboard's host; no serve host answered): reachable" in state["line"]
-    )
+    fallback = f"tested from host {host} (the dashboard's host; no serve host answered): reachable, 640x360"
+    assert fallback in state["line"], state
+    print(f"answered by the dashboard's host in {took:.2f} s")
 
 
 def test_a_teacher_cannot_ask_for_a_test_and_old_requests_are_purged(school, world, keyed_app) -> None:
