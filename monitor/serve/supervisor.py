@@ -56,6 +56,7 @@ from monitor.serve.state import (
 )
 from monitor.serve.timetables import import_config_timetables
 from monitor.store import make_engine, session_factory
+from monitor.store.db import read_sessions
 from monitor.store.retention import run_retention
 from monitor.store.schema import utcnow
 from monitor.store.sessions import STALE_AFTER_S
@@ -119,6 +120,7 @@ class Supervisor:
         self.clock = clock
         self.engine = make_engine(db_url, writer=True)
         self.db = session_factory(self.engine)
+        self.reads = read_sessions(self.engine)  # the watchdog's poll: never queued behind a worker's write
         self.cameras: dict[str, CameraProcess] = {}
         self.dashboard: subprocess.Popen | None = None
         self._dashboard_backoff = BACKOFF_START_S
@@ -203,7 +205,7 @@ class Supervisor:
         """One pass over every camera (called once a second)."""
         now = self.clock()
         try:
-            with self.db() as db:
+            with self.reads() as db:
                 beats = read_beats(db, list(self.cameras))
         except SQLAlchemyError as exc:  # the database is away: keep the workers, look again next tick
             log.warning("cannot read worker status: %s", str(exc).splitlines()[0])

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
+import monitor.store.db as store_db
 from monitor.serve.config import CameraSpec, ServeConfig
 from monitor.serve.process import TRANSITIONS, CameraProcess, IllegalTransition, WorkerState
 from monitor.serve.supervisor import Supervisor
@@ -307,5 +310,37 @@ def test_serve_starts_at_most_max_starting_workers_at_once(tmp_path: Path, db_ur
         assert sum(1 for s, alive in states.values() if s is WorkerState.STARTING and alive) == 2
         assert states["room-5"] == (WorkerState.BACKOFF, False)
         assert all(c.restarts == 0 for c in sup.cameras.values())
+    finally:
+        sup.stop()
+
+
+def test_the_watchdog_reads_heartbeats_while_a_worker_holds_the_write_lock(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twelve workers writing their batches keep SQLite's write lock busy; the supervisor's once-a-second
+    heartbeat read must not queue for it (before: ``BEGIN IMMEDIATE``, a wait up to the busy timeout)."""
+    monkeypatch.setattr(store_db, "SQLITE_BUSY_TIMEOUT_S", 4.0)
+    sup, clock, control = loading_supervisor(tmp_path, db_url, ("room-1",), start_grace_s=60.0)
+    try:
+        tick_at(sup, clock, 0.0)
+        wait_for(control / "took-room-1")
+        (control / "beat").write_text("")
+        deadline = time.monotonic() + 30
+        while tick_at(sup, clock, 1.0).state is not WorkerState.RUNNING:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        other = sqlite3.connect(make_url(db_url).database, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE settings SET value = value WHERE 0")
+            started = time.monotonic()
+            cam = tick_at(sup, clock, 2.0)
+            waited = time.monotonic() - started
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert cam.state is WorkerState.RUNNING
+        assert "cannot read worker status" not in caplog.text
+        assert waited < 1.0, f"the watchdog's tick waited {waited:.1f} s for the write lock"
     finally:
         sup.stop()
