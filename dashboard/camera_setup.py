@@ -4,6 +4,7 @@ CLI's values (``monitor.cameras.validate_changes``). Bad values raise ``CameraCo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import abort, g
 from flask_babel import gettext
@@ -17,6 +18,7 @@ from monitor.cameras import (
     rects_text,
     validate_changes,
 )
+from monitor.locales import N_
 from monitor.store.cameras import apply_changes, config_of
 from monitor.store.directory import camera_name_taken
 from monitor.store.schema import Camera
@@ -39,12 +41,23 @@ def board_text(cfg: CameraConfig) -> str:
     return "auto"
 
 
-def calibration_status(cfg: CameraConfig) -> str:
-    """Where the front of the room stands: set by an admin, learned from lessons, or not yet."""
+FRONT_NOT_SET = N_("not set (posture does not use it; it only orients the calibrate drawing)")
+FRONT_POSE = N_("yaw %(yaw)s°, pitch %(pitch)s°")
+FRONT_SET = N_("set by an admin: %(pose)s")
+FRONT_MEASURED = N_("measured from the students' faces: %(pose)s")
+
+
+def _english(text: str, **values: str) -> str:
+    return text % values
+
+
+def calibration_status(cfg: CameraConfig, translate: Callable[..., str] = gettext) -> str:
+    """Where the front of the room stands: set by an admin, measured from faces (``calibrate --save``, or a
+    lesson before posture-v1), or not set. Nothing learns it any more: posture does not use it."""
     if cfg.board is None:
-        return "not learned yet (learned in the first minutes of a lesson)"
-    pose = f"yaw {cfg.board[0]:.1f}°, pitch {cfg.board[1]:.1f}°"
-    return f"set by an admin: {pose}" if cfg.board_mode == "fixed" else f"learned: {pose}"
+        return translate(FRONT_NOT_SET)
+    pose = translate(FRONT_POSE, yaw=f"{cfg.board[0]:.1f}", pitch=f"{cfg.board[1]:.1f}")
+    return translate(FRONT_SET if cfg.board_mode == "fixed" else FRONT_MEASURED, pose=pose)
 
 
 def _describe_changes(before: CameraConfig, after: CameraConfig) -> list[str]:
@@ -57,7 +70,7 @@ def _describe_changes(before: CameraConfig, after: CameraConfig) -> list[str]:
     if before.mounting != after.mounting:
         out.append(f"{after.mounting} wall (was {before.mounting})")
     if (before.board_mode, before.board) != (after.board_mode, after.board):
-        out.append(f"front of the room {calibration_status(after)}")
+        out.append(f"front of the room {calibration_status(after, _english)}")
     for label, old, new in (
         ("ignored areas", before.ignore, after.ignore),
         ("counted areas", before.include, after.include),

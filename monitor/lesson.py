@@ -73,9 +73,8 @@ class Lesson:
         self.last_ts, self.faces_in_view = frame.ts, len(record.track_ids)
         return record
 
-    def end(self, db: sessionmaker, camera_id: int) -> int:
-        """Keep the front direction the lesson learned for the camera's next lessons; its track count."""
-        camera_store.keep_learned_front(db, camera_id, self.pipeline.room.calibrator.learned)
+    def end(self) -> int:
+        """The lesson's track count (posture-v1 does not use the front of the room: nothing is learned)."""
         return self.pipeline.tracker.ids_issued
 
     def switched_to(self, mode: str) -> None:

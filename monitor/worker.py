@@ -350,7 +350,7 @@ class CaptureWorker:
         if lesson is None:
             return None
         self.writer.begin_session(None)  # frames already queued keep their session
-        self.tracks += lesson.end(self.db, self.camera_id)
+        self.tracks += lesson.end()
         return lesson
 
     def _close_lesson(self) -> None:

@@ -1,17 +1,12 @@
-"""Camera set-up in the store: read a ``CameraConfig``, apply checked changes, keep a learned front."""
+"""Camera set-up in the store: read a ``CameraConfig``, apply checked changes, keep a measured front."""
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.cameras import CameraConfig, camera_name_key, clean_camera_name, roi_from_json, roi_json
 from monitor.store.schema import Camera, ClassSession
-
-log = logging.getLogger(__name__)
 
 
 def camera_by_name(db: Session, name: str) -> Camera | None:
@@ -77,7 +72,7 @@ def apply_changes(db: Session, name: str, changes: dict, create: bool = True) ->
 
 
 def save_learned_board(db: Session, camera_id: int, board: tuple[float, float]) -> bool:
-    """Keep a front direction learned by a worker, unless an admin has set one meanwhile."""
+    """Keep a front direction measured by ``calibrate --save``, unless an admin has set one."""
     cam = db.get(Camera, camera_id)
     if cam is None or cam.board_mode != "auto":
         return False
@@ -94,14 +89,3 @@ def setup_session(db_factory: sessionmaker, camera_id: int, session_id: int) -> 
             cs.class_size = cfg.class_size
             cs.attention_basis = "class_size" if cfg.class_size else "in_view"
     return cfg
-
-
-def keep_learned_front(db_factory: sessionmaker, camera_id: int, learned: tuple[float, float] | None) -> None:
-    """At a session's end: keep the front direction it learned, for the camera's next lessons."""
-    if learned is None:
-        return
-    try:
-        with db_factory.begin() as db:
-            save_learned_board(db, camera_id, learned)
-    except SQLAlchemyError as exc:  # the lesson's data is stored; a lost calibration is learned again
-        log.warning("camera %d: learned front direction not stored: %s", camera_id, exc)

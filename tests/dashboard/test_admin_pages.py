@@ -188,7 +188,9 @@ def test_add_a_camera_then_rename_it_and_set_it_up(school, login, world):
         assert (cam.class_size, cam.mounting) == (26, "back")
         cam_id = cam.id
     page = page_text(admin.get("/admin/cameras"))
-    assert 'aria-label="Class size of Room 12"' in page and "Calibration: not learned yet" in page
+    assert 'aria-label="Class size of Room 12"' in page
+    assert "Calibration: not set (posture does not use it; it only orients the calibrate drawing)" in page
+    assert "learned" not in page  # nothing learns the front any more (posture-v1 does not use it)
     dup = post(admin, "/admin/cameras", action="add", name="room 12")
     assert "Camera not saved: a camera named 'Room 12' exists already (names ignore case)." in flashes(dup)
     form = {
@@ -211,14 +213,14 @@ def test_add_a_camera_then_rename_it_and_set_it_up(school, login, world):
     assert "Camera 'Room 14': nothing changed." in flashes(again)
 
 
-def test_saving_a_camera_keeps_its_learned_front_and_shows_calibration(school, login, world):
+def test_saving_a_camera_keeps_its_measured_front_and_shows_calibration(school, login, world):
     room = school["room_a"]
     with world.Session.begin() as db:
         cam = db.get(Camera, room)
         cam.board_mode, cam.board_yaw, cam.board_pitch = "auto", 12.0, -8.5
     admin = login("admin")
     page = page_text(admin.get("/admin/cameras"))
-    assert "Calibration: learned: yaw 12.0°, pitch -8.5°" in page
+    assert "Calibration: measured from the students' faces: yaw 12.0°, pitch -8.5°" in page
     form = {"action": "edit", "camera_id": str(room), "name": "room-a", "board": "auto", "class_size": "20"}
     resp = post(admin, "/admin/cameras", **form)
     assert "class size 20 (was not set)" in flashes(resp)
