@@ -31,7 +31,7 @@ from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int
 from dashboard.settings_write import save_settings
 from monitor.cameras import rects_text
-from monitor.store import directory, queries, site_settings
+from monitor.store import directory, notifications, queries, site_settings
 from monitor.store.camera_sources import CameraSourceError
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
@@ -277,6 +277,7 @@ def health() -> Any:
     return render_template(
         "health.html",
         workers=worker_rows(db, access.audience(db)),
+        alerts=notifications.recent_alerts(db) if g.user.is_admin else None,
         stale_after_s=STALE_AFTER_S,
         retention=retention_status(db, zone=school_zone(db), locale=current_locale(), gettext=gettext),
     )

@@ -97,6 +97,7 @@ class Notifier:
         self.smtp_password, self.clock = smtp_password, clock
         self.episodes: dict[str, _Episode] = {}
         self._restarts: dict[str, int] = {}
+        self._watched: set[int] = set()  # the camera ids in the last pass's views
         self._timetables: dict[str, tuple[datetime, Timetable | None]] = {}
         self._next_low: datetime | None = None
         self._next_digest: datetime | None = None
@@ -178,6 +179,11 @@ class Notifier:
             ids = notifications.camera_ids(db, [c.name for c in views])
             capture = notifications.capture_states(db, [c.name for c in views])
             still_on = notifications.cameras_with_open_alerts(db, CAMERA_DOWN)
+            # a camera this serve no longer serves (deleted, moved to another host): its episode is over
+            gone = (self._watched - set(ids.values())) & still_on
+            self._watched = set(ids.values())
+            for name in set(self.episodes) - {c.name for c in views}:
+                del self.episodes[name]
             after = timedelta(minutes=site["alert_after_min"])
             for cam in views:
                 why = self._down(cam, capture.get(cam.name))
@@ -197,12 +203,14 @@ class Notifier:
                 episode.sent = True
                 if camera_id not in still_on:  # else mailed before this serve started, and not over since
                     starting.append((camera_id, cam.name, episode))
-        if not (ending or starting):
+        if not (ending or starting or gone):
             return
         due: list[tuple[int, str, _Episode]] = []
         with self.factory.begin() as db:
             for camera_id in ending:
                 notifications.end_alerts(db, CAMERA_DOWN, camera_id, now)
+            if notifications.end_alerts_of(db, CAMERA_DOWN, gone, now):
+                log.info("cameras %s: no longer served here; their alert episodes ended", sorted(gone))
             for camera_id, name, episode in starting:
                 if notifications.open_alert(db, CAMERA_DOWN, camera_id) is None:
                     row = notifications.start_alert(

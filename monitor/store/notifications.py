@@ -171,3 +171,40 @@ def record_digest(db: Session, week: str, user_id: int, recipient: str, trigger:
 def forget_digest(db: Session, week: str, user_id: int) -> None:
     """Undo ``record_digest`` for a digest that was not delivered (caller commits)."""
     db.execute(delete(DigestSent).where(DigestSent.week == week, DigestSent.user_id == user_id))
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert episode as the health page lists it (admins only: ``sent_to`` names admins' addresses)."""
+
+    id: int
+    kind: str
+    camera: str
+    opened: datetime
+    closed: datetime | None
+    sent_at: datetime | None
+    sent_to: str | None
+    error: str | None
+    subject: str
+
+
+def recent_alerts(db: Session, limit: int = 20) -> list[AlertRow]:
+    """The latest ``limit`` alert episodes, newest first. An episode whose camera row is gone is deleted
+    with it (``ondelete=CASCADE``), so no episode of a deleted camera is listed as still open."""
+    rows = db.execute(
+        select(AlertSent, Camera.name)
+        .join(Camera, Camera.id == AlertSent.camera_id)
+        .order_by(AlertSent.started_at.desc(), AlertSent.id.desc())
+        .limit(limit)
+    )
+    return [
+        AlertRow(a.id, a.kind, name, a.started_at, a.ended_at, a.sent_at, a.recipients, a.error, a.subject)
+        for a, name in rows
+    ]
+
+
+def end_alerts_of(db: Session, kind: str, camera_ids: set[int], now: datetime | None = None) -> int:
+    """Close the open episodes of ``kind`` of these cameras (caller commits); returns how many."""
+    if not camera_ids:
+        return 0
+    return sum(end_alerts(db, kind, camera_id, now) for camera_id in sorted(camera_ids))
