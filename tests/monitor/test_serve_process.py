@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 import monitor.store.db as store_db
-from monitor.serve.config import CameraSpec, ServeConfig
+from monitor.serve.config import CameraSpec, ServeConfig, ServeConfigError, parse_config
 from monitor.serve.process import TRANSITIONS, CameraProcess, IllegalTransition, WorkerState
 from monitor.serve.supervisor import Supervisor
 from monitor.store import make_engine, session_factory
@@ -344,3 +345,13 @@ def test_the_watchdog_reads_heartbeats_while_a_worker_holds_the_write_lock(
         assert waited < 1.0, f"the watchdog's tick waited {waited:.1f} s for the write lock"
     finally:
         sup.stop()
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "true", '"2"'])
+def test_max_starting_must_be_a_whole_number_of_1_or_more(tmp_path: Path, value: str) -> None:
+    cameras = '[[cameras]]\nname = "room-1"\nsource = "rtsp://cam/1"\nalways_on = true\n'
+    with pytest.raises(ServeConfigError, match="max_starting"):
+        parse_config(tomllib.loads(f"[serve]\nmax_starting = {value}\n{cameras}"), tmp_path / "school.toml")
+    config = parse_config(tomllib.loads(f"[serve]\nmax_starting = 3\n{cameras}"), tmp_path / "school.toml")
+    assert config.max_starting == 3
+    assert parse_config(tomllib.loads(cameras), tmp_path / "school.toml").max_starting == 2
