@@ -6,12 +6,17 @@ other classes cannot be probed.
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from flask import abort, g
 from flask_babel import get_locale, gettext
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from dashboard.db import get_db
+from monitor import timefmt
 from monitor.locales import DEFAULT_LOCALE, LOCALES
-from monitor.store import queries
+from monitor.store import queries, site_settings
 from monitor.store.schema import Camera, ClassSession
 from monitor.views.audience import Audience
 
@@ -32,6 +37,16 @@ def audience(db: Session) -> Audience:
         locale = asked if asked in LOCALES else DEFAULT_LOCALE
         g.audience = Audience.load(db, visible_camera_ids(db), locale)
     return g.audience
+
+
+def school_zone() -> tzinfo:
+    """The school's time zone, read once per request (the template filters and Flask-Babel's dates)."""
+    if "school_zone" not in g:
+        try:
+            g.school_zone = site_settings.school_zone(get_db())
+        except SQLAlchemyError:  # an error page while the database is down still renders, in UTC
+            g.school_zone = timefmt.UTC_ZONE
+    return g.school_zone
 
 
 def can_see_camera(db: Session, camera_id: int, user=None) -> bool:

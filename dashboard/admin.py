@@ -25,7 +25,7 @@ from dashboard.camera_setup import (
     calibration_status,
     edit_camera,
 )
-from dashboard.camera_sources import check_source, source_for_new_camera
+from dashboard.camera_source_write import check_source, source_for_new_camera
 from dashboard.db import get_db, write_db
 from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int

@@ -26,14 +26,14 @@ from flask_babel import gettext
 
 from dashboard import access
 from dashboard.auth import admin_required
-from dashboard.db import audit, database, get_db, write_db
+from dashboard.camera_source_write import camera_or_404, save_source
+from dashboard.db import database, get_db, write_db
 from monitor.config import Settings
 from monitor.store.camera_sources import (
     CameraSourceError,
     key_configured,
     mask_text,
     openable_source,
-    set_camera_source,
     source_view,
     use_settings,
 )
@@ -94,39 +94,6 @@ def camera_source_of(camera_id: int) -> dict:
     """The source form's values for a camera: never its credentials."""
     cam = get_db().get(Camera, camera_id)
     return {**(source_view(cam) if cam else {}), "key_configured": key_configured()}
-
-
-def _camera(db, camera_id: int) -> Camera:
-    cam = db.get(Camera, camera_id) if 0 < camera_id <= access.MAX_ID else None
-    if cam is None:
-        abort(404, description=gettext("no camera %(id)s", id=camera_id))
-    return cam
-
-
-def save_source(camera_id: int, source: str, hosts: str, clear_password: bool = False) -> str:
-    """Store a camera's source and hosts; returns the message for the admin (``CameraSourceError``)."""
-    with write_db() as db:
-        cam = _camera(db, camera_id)
-        before = source_view(cam)
-        set_camera_source(db, cam, source, hosts, keep_password=not clear_password)
-        after, name = source_view(cam), cam.name
-    changes = []
-    if (before["source"], before["password_set"]) != (after["source"], after["password_set"]):
-        shown = after["source"] or gettext("none")
-        if after["password_set"]:
-            shown += " " + gettext("(password set)")
-        changes.append(gettext("source %(source)s", source=shown))
-    if before["hosts"] != after["hosts"]:
-        changes.append(gettext("hosts %(hosts)s", hosts=", ".join(after["hosts"]) or gettext("any")))
-    if not changes:
-        return gettext("Camera %(name)s: nothing changed.", name=name)
-    detail = {"camera": name, "source": after["source"], "password_set": after["password_set"]}
-    audit(g.user.username, "camera", json.dumps({**detail, "hosts": after["hosts"]}, sort_keys=True))
-    return gettext(
-        "Camera %(name)s: %(changes)s. A serve with database_cameras = true runs it within 30 s.",
-        name=name,
-        changes="; ".join(changes),
-    )
 
 
 @bp.post("/admin/cameras/<int:camera_id>/source")
@@ -208,7 +175,7 @@ def advance_probe(camera_id: int, probe_id: int) -> ProbeRow | None:
         return row
     waited = (utcnow() - row.requested_at).total_seconds()
     if row.claimed_by is None and waited >= CLAIM_WAIT_S:
-        cam = _camera(get_db(), camera_id)
+        cam = camera_or_404(get_db(), camera_id)
         try:
             source = openable_source(cam)
         except CameraSourceError as exc:
@@ -246,7 +213,7 @@ def test_post(camera_id: int) -> Any:
 
     From the page's script (``Accept: application/json``): 202 and the URL to poll. Without a script: the
     request waits for the answer and flashes it."""
-    cam = _camera(get_db(), camera_id)
+    cam = camera_or_404(get_db(), camera_id)
     back = redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
     if not cam.configured_source:
         if _wants_json():
@@ -273,7 +240,7 @@ def test_post(camera_id: int) -> Any:
 @admin_required
 def test_get(camera_id: int, probe_id: int) -> Any:
     """The page polls this: ``{"done": false}`` until the answer, then ``{"done", "ok", "line"}``."""
-    cam = _camera(get_db(), camera_id)
+    cam = camera_or_404(get_db(), camera_id)
     row = advance_probe(camera_id, probe_id) if 0 < probe_id <= access.MAX_ID else None
     if row is None or row.camera_id != camera_id:
         abort(404, description=gettext("no connection test %(id)s", id=probe_id))
@@ -285,25 +252,6 @@ def test_get(camera_id: int, probe_id: int) -> Any:
         "host": row.answered_by,
         "line": _result_line(cam.name, row),
     }
-
-
-def check_source(source: str, hosts: str) -> None:
-    """Refuse a source or host list before a camera is added with it (``CameraSourceError``)."""
-    probe = Camera()
-    set_camera_source(None, probe, source, hosts, keep_password=False)
-
-
-def source_for_new_camera(name: str, source: str, hosts: str) -> str:
-    """After "Add a camera": store the source and hosts typed with it; returns the words to add."""
-    if not (source or "").strip() and not (hosts or "").strip():
-        return ""
-    from monitor.cameras import clean_camera_name
-    from monitor.store.cameras import camera_by_name
-
-    with write_db() as db:
-        cam = camera_by_name(db, clean_camera_name(name))
-        camera_id = None if cam is None else cam.id
-    return "" if camera_id is None else " " + save_source(camera_id, source, hosts)
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from dashboard import access
 from dashboard.db import audit, get_db
 from dashboard.i18n import current_locale
+from monitor.reports.core import FORMATS
 from monitor.store import queries
 from monitor.store.site_settings import school_zone
 
 bp = Blueprint("exports", __name__)
-FORMATS = ("csv", "json", "pdf", "html")
 
 
 @bp.get("/sessions/<int:session_id>/export.<fmt>")

@@ -54,9 +54,9 @@ def site_default_locale() -> str:
 
 def select_timezone() -> str:
     """The school's zone: Flask-Babel's date formats read times in it."""
-    from dashboard.pages import _zone
+    from dashboard.access import school_zone
 
-    return str(_zone())
+    return str(school_zone())
 
 
 def current_locale() -> str:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, url_for
-from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import access, trends
+from dashboard import access, lesson_filters
 from dashboard.auth import admin_required
 from dashboard.db import get_db
-from dashboard.exports import FORMATS
 from dashboard.i18n import current_locale
 from dashboard.vendor import missing_files
 from monitor import locales, timefmt
 from monitor.labels import EMOTIONS
-from monitor.store import queries, site_settings
+from monitor.reports import FORMATS
+from monitor.store import queries
 from monitor.store.site_settings import all_settings
 from monitor.views.cameras import cameras_with_mood
 from monitor.views.lesson import session_summary
@@ -24,25 +23,15 @@ from monitor.views.lesson import session_summary
 bp = Blueprint("pages", __name__)
 
 
-def _zone() -> tzinfo:
-    """The school's time zone, read once per request."""
-    if "school_zone" not in g:
-        try:
-            g.school_zone = site_settings.school_zone(get_db())
-        except SQLAlchemyError:  # an error page while the database is down still renders, in UTC
-            g.school_zone = timefmt.UTC_ZONE
-    return g.school_zone
-
-
 @bp.app_template_filter("datetime")
 def datetime_filter(value: datetime | None) -> str:
     """``Tue 24 Nov 2026 10:52`` or ``2026年11月24日 周二 10:52`` in the school's zone."""
-    return locales.date_time(value, _zone(), current_locale())
+    return locales.date_time(value, access.school_zone(), current_locale())
 
 
 @bp.app_template_filter("clock")
 def clock_filter(value: datetime | None) -> str:
-    return "–" if value is None else timefmt.clock(value, _zone())
+    return "–" if value is None else timefmt.clock(value, access.school_zone())
 
 
 @bp.app_template_filter("duration")
@@ -52,14 +41,14 @@ def duration_filter(seconds: float | None) -> str:
 
 @bp.app_template_filter("ago")
 def ago_filter(value: datetime | None) -> str:
-    return locales.relative(value, _zone(), current_locale())
+    return locales.relative(value, access.school_zone(), current_locale())
 
 
 @bp.app_context_processor
 def inject_common() -> dict[str, Any]:
     audience = access.audience(get_db()) if g.get("user") else None
     return {
-        "school_tz": timefmt.zone_name(_zone()),
+        "school_tz": timefmt.zone_name(access.school_zone()),
         "privacy": audience,  # its emotions and tracks: what the site shows
         "emotions": EMOTIONS,
         "user": g.get("user"),
@@ -87,7 +76,7 @@ def live(camera_id: int) -> Any:
 
 @bp.get("/sessions")
 def sessions() -> Any:
-    return render_template("sessions.html", **trends.sessions_page(get_db()))
+    return render_template("sessions.html", **lesson_filters.sessions_page(get_db()))
 
 
 @bp.get("/sessions/<int:session_id>")
