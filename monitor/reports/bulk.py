@@ -8,16 +8,15 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
 from monitor.reports.files import atomic_file, output_path, session_db_url
+from monitor.store import directory
 from monitor.store.cameras import camera_by_name
-from monitor.store.lesson_stats import label_matches
+from monitor.store.lesson_stats import lesson_ids
 from monitor.store.queries import session_dict
-from monitor.store.schema import Camera, ClassSession
 from monitor.store.site_settings import school_zone
 
 
@@ -62,28 +61,20 @@ def find_sessions(
     its part before `` · `` for a timetabled period) when given, and only on ``camera_ids`` when given (what
     a teacher may see). ``ReportError`` for an unknown camera or when nothing matches."""
     zone = school_zone(db)
-    stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
+    on_cameras = None if camera_ids is None else list(camera_ids)
     if camera is not None:
         cam = camera_by_name(db, camera)  # the name rule of every camera look-up: C1 finds c1
         if cam is None:
-            known = ", ".join(db.scalars(select(Camera.name).order_by(Camera.name))) or "none"
+            known = ", ".join(c.name for c in directory.cameras(db)) or "none"
             raise ReportError(f"no camera named {camera!r} (cameras: {known})")
-        stmt = stmt.where(ClassSession.camera_id == cam.id)
-    if label is not None:
-        stmt = stmt.where(label_matches(label))
-    if camera_ids is not None:
-        stmt = stmt.where(ClassSession.camera_id.in_(list(camera_ids)))
+        on_cameras = [cam.id] if on_cameras is None or cam.id in on_cameras else []
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ReportError(f"--to {date_to} is before --from {date_from}")
     # A bound that falls outside datetime's range (9999-12-31's end, 0001-01-01 east of UTC) is no bound.
     start = _local_midnight(date_from, zone) if date_from is not None else None
     next_day = _day_after(date_to) if date_to is not None else None
     end = _local_midnight(next_day, zone) if next_day is not None else None
-    if start is not None:
-        stmt = stmt.where(ClassSession.started_at >= start)
-    if end is not None:
-        stmt = stmt.where(ClassSession.started_at < end)
-    ids = list(db.scalars(stmt))
+    ids = lesson_ids(db, camera_ids=on_cameras, label=label, start=start, end=end)
     if not ids:
         raise ReportError(
             "no sessions match"

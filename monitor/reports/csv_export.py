@@ -28,23 +28,21 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
 from itertools import chain
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
 from monitor.labels import EMOTIONS
 from monitor.store.markers import list_markers
+from monitor.store.observations import BATCH_ROWS, has_observations, observation_rows
 from monitor.store.queries import TimelineBucket, session_timeline
 from monitor.store.retention import purged_note
-from monitor.store.schema import PROB_COLUMNS, ClassSession, Observation
+from monitor.store.schema import PROB_COLUMNS, ClassSession
 from monitor.views import lesson as lesson_view
 from monitor.views.audience import Audience
 
 DIGITS = 4
 """Decimals kept for shares and probabilities (0.1234 = 12.34%): stored floats carry 17 digits of noise."""
 SCHOOL_TIME = "school_time"
-BATCH_ROWS = 10_000
-"""Rows fetched per round trip (``yield_per``: a server-side cursor where the database has one)."""
 
 EMOTION_COLUMNS: tuple[str, ...] = ("top_label", "confidence", *PROB_COLUMNS)
 CLASS_COLUMNS: tuple[str, ...] = (
@@ -157,23 +155,13 @@ def iter_csv(
         )
         yield from _lines([*purged, rows], columns)
         return
-    cols = [getattr(Observation, name) for name in header[1 : len(header) - bool(markers)]]
-    stmt = (
-        select(Observation.ts, *cols)
-        .where(Observation.session_id == session_id)
-        # (session_id, ts) is indexed and its entries are in rowid order, so this needs no sort.
-        .order_by(Observation.ts, Observation.id)
-        .execution_options(yield_per=batch_rows)
-    )
-
+    cols = header[1 : len(header) - bool(markers)]
     label_at = header.index("top_label") if "top_label" in header else None
 
     def parts() -> Iterator[Iterable]:
-        # Executed only after the header is out: the dashboard sends the first chunk before it streams
-        # the rest, and a server-side cursor must be opened in the transaction that reads it.
-        # Core execution on the session's connection: rows come back as tuples, without ORM bookkeeping.
-        # Floats are rounded to DIGITS decimals.
-        for part in db.connection().execute(stmt).partitions():
+        # Read only after the header is out: the dashboard sends the first chunk before it streams the
+        # rest (observation_rows is a generator). Floats are rounded to DIGITS decimals.
+        for part in observation_rows(db, session_id, cols, batch_rows):
             if label_at is not None:
                 # A stored label is one of EMOTIONS unless the database was written by hand.
                 part = [(*r[:label_at], _text_cell(r[label_at]), *r[label_at + 1 :]) for r in part]
@@ -194,6 +182,5 @@ def _purged_rows(db: Session, cs: ClassSession, width: int, zone: tzinfo) -> lis
     """One part of one row, "Observations deleted by the retention policy on ...", or none."""
     if cs.observations_purged_at is None:
         return []
-    left = db.scalar(select(Observation.id).where(Observation.session_id == cs.id).limit(1))
-    note = purged_note(cs.observations_purged_at, zone, all_gone=left is None)
+    note = purged_note(cs.observations_purged_at, zone, all_gone=not has_observations(db, cs.id))
     return [[[note, *[""] * (width - 1)]]]

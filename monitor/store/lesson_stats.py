@@ -124,6 +124,28 @@ def find_lessons(
     return list(db.execute(stmt))
 
 
+def lesson_ids(
+    db: Session,
+    *,
+    camera_ids: list[int] | None = None,
+    label: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[int]:
+    """Ids of the sessions of these cameras (None: all) and class ``label`` (None: any; see
+    :func:`label_matches`), started in [start, end), oldest first (the bulk export's order)."""
+    stmt = select(ClassSession.id).order_by(ClassSession.started_at, ClassSession.id)
+    if camera_ids is not None:
+        stmt = stmt.where(ClassSession.camera_id.in_(camera_ids))
+    if label is not None:
+        stmt = stmt.where(label_matches(label))
+    if start is not None:
+        stmt = stmt.where(ClassSession.started_at >= start)
+    if end is not None:
+        stmt = stmt.where(ClassSession.started_at < end)
+    return list(db.scalars(stmt))
+
+
 def class_labels(db: Session, camera_ids: list[int] | None) -> list[str]:
     """The distinct class labels (see ``class_of``) of these cameras' sessions, sorted."""
     stmt = select(ClassSession.label).distinct()

@@ -214,6 +214,33 @@ def test_the_dashboard_imports_no_select_or_other_query_builder() -> None:
     assert _dashboard_queries() == {}
 
 
+def _statements_run(path: Path) -> list[str]:
+    """Calls that run a statement of one's own: ``db.execute(...)``, ``.scalar(...)``, ``.scalars(...)``."""
+    return sorted(
+        f"{node.func.attr}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("execute", "scalar", "scalars")
+    )
+
+
+def test_reports_read_the_store_only_through_named_store_and_views_functions() -> None:
+    # A report's data comes from monitor.views (lesson_report, the trends) or a named read of monitor.store
+    # (observation_rows streams the CSV's rows, lesson_ids picks a bulk export's lessons): monitor/reports
+    # builds no select and runs no statement of its own (issue 22).
+    builders, runs = {}, {}
+    for module, path in MODULES.items():
+        if _within(module, ("monitor.reports",)):
+            names = sorted(n for n in _sqlalchemy_names(path) if not _within(n, SQLALCHEMY_FOR_THE_DASHBOARD))
+            if names:
+                builders[module] = names
+            if ran := _statements_run(path):
+                runs[module] = ran
+    assert builders == {}
+    assert runs == {}
+
+
 def test_training_imports_only_the_contracts_classify_registry_and_listed_exceptions() -> None:
     assert _offenders("training", (*TRAINING_MAY_IMPORT, *TRAINING_EXCEPTIONS)) == {}
     assert not [m for m, names in IMPORTS.items() if _within(m, ("training",)) and "dashboard" in names]
