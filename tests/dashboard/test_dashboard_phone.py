@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from monitor.reports.content import headline, load_content
+from monitor.serve.alerts import CAMERA_DOWN
+from monitor.store import notifications
 from monitor.store.cameras import camera_by_name
 from monitor.store.schema import ClassSession
 from monitor.store.timetables import import_timetables
@@ -241,6 +243,8 @@ def _pages(app, school: dict, world) -> list[str]:
     with world.Session.begin() as db:
         import_timetables(db, tomllib.loads(PHONE_SCHOOL), actor="cli")
         room_t = camera_by_name(db, "room-t").id
+        opened = datetime(2026, 12, 7, 8, 5, tzinfo=UTC)  # the health page's alert list, one row long
+        notifications.start_alert(db, CAMERA_DOWN, room_t, opened, "room-t: exited with status 1")
     return [
         *paths,
         f"/sessions/{school['lesson_a']}",
