@@ -107,7 +107,7 @@ def edit_camera(camera_id: int, form: dict[str, str]) -> str:
         new_name = check_camera_name(form["name"]) if form.get("name") is not None else old_name
         board = form.get("board")
         if board is not None and board.strip().lower() == board_text(before):
-            board = None  # unchanged: keep a learned front instead of forgetting it
+            board = None  # unchanged: keep a measured front instead of forgetting it
         changes = validate_changes(
             class_size=form.get("class_size"),
             mounting=form.get("mounting"),

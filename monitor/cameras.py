@@ -74,7 +74,7 @@ class CameraConfig:
 
     class_size: int | None = None
     mounting: str = "front"
-    board_mode: str = "auto"  # auto: learn the front direction; fixed: board is set
+    board_mode: str = "auto"  # auto: as measured by `calibrate --save` (or none); fixed: set by an admin
     board: tuple[float, float] | None = None  # (yaw, pitch) of a student facing the front; None: not yet
     ignore: tuple[Rect, ...] = ()
     include: tuple[Rect, ...] = ()

@@ -1,6 +1,6 @@
 """A lesson being recorded: its class session in the store and the pipeline that runs for it.
 
-Each lesson gets its own pipeline, so track ids, smoothing and the learned front start afresh; a lesson that
+Each lesson gets its own pipeline, so track ids, smoothing and posture readings start afresh; a lesson that
 continues a stopped worker's session (failover) carries frame indices and track ids on after the stored ones.
 """
 
