@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dashboard.db import get_db
 from monitor import timefmt
 from monitor.locales import DEFAULT_LOCALE, LOCALES
-from monitor.store import queries, site_settings
+from monitor.store import directory, site_settings
 from monitor.store.schema import Camera, ClassSession
 from monitor.views.audience import Audience
 
@@ -26,7 +26,7 @@ MAX_ID = 2**63 - 1
 def visible_camera_ids(db: Session, user=None) -> list[int] | None:
     """The camera ids the user may see; ``None`` means all (admins)."""
     user = user or g.user
-    return None if user.is_admin else queries.camera_ids_for_user(db, user.id)
+    return None if user.is_admin else directory.camera_ids_for_user(db, user.id)
 
 
 def audience(db: Session) -> Audience:

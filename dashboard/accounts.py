@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from dashboard import usersessions
-from monitor.store import directory, queries
+from monitor.store import directory
 from monitor.store.schema import AuditLog, Camera, CameraAssignment, User, username_key
 
 MIN_PASSWORD_LENGTH = 10
@@ -154,7 +154,7 @@ def set_cameras(
     cams = directory.cameras_by_id(db, wanted)
     if missing := sorted(wanted - cams.keys()):
         raise AccountError(f"no camera with id {missing[0]}")
-    have = set(queries.camera_ids_for_user(db, user.id))
+    have = set(directory.camera_ids_for_user(db, user.id))
     cams.update(directory.cameras_by_id(db, have - wanted))
     added = [cams[i] for i in wanted - have if assign_camera(db, user, cams[i], True, actor)]
     removed = [cams[i] for i in have - wanted if assign_camera(db, user, cams[i], False, actor)]

@@ -31,7 +31,7 @@ from dashboard.i18n import current_locale
 from dashboard.params import int_arg, parse_int
 from dashboard.settings_write import save_settings
 from monitor.cameras import rects_text
-from monitor.store import directory, notifications, queries, site_settings
+from monitor.store import directory, notifications, site_settings
 from monitor.store.camera_sources import CameraSourceError
 from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
@@ -71,7 +71,7 @@ def users() -> Any:
     db = get_db()
     people = directory.users(db, by_key=True)
     cams = directory.cameras(db)
-    assigned = {u.id: set(queries.camera_ids_for_user(db, u.id)) for u in people}
+    assigned = {u.id: set(directory.camera_ids_for_user(db, u.id)) for u in people}
     return render_template("admin_users.html", users=people, cameras=cams, assigned=assigned)
 
 

@@ -13,10 +13,11 @@ from dashboard.db import audit, get_db, write_db
 from dashboard.params import bucket_arg, date_arg, int_arg
 from dashboard.security import csrf_token
 from dashboard.settings_write import save_settings
-from monitor.store import directory, queries, site_settings
+from monitor.store import directory
 from monitor.store.schema import Camera, CameraAssignment, User
 from monitor.store.site_settings import all_settings
 from monitor.views import lesson
+from monitor.views import sessions as sessions_view
 from monitor.views.cameras import cameras_with_mood
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -56,16 +57,14 @@ def camera_live(camera_id: int) -> Any:
 @bp.get("/sessions")
 def sessions() -> Any:
     db = get_db()
-    camera_ids = access.visible_camera_ids(db)
+    who = access.audience(db)
     camera_id = int_arg("camera_id", low=1, high=access.MAX_ID)
-    if camera_id is not None:
-        camera_ids = [camera_id] if camera_ids is None or camera_id in camera_ids else []
-    zone = site_settings.school_zone(db)  # a date is a school day, as on the trends page
-    start, end = date_arg("from", zone), date_arg("to", zone, end=True)
+    start, end = date_arg("from", who.zone), date_arg("to", who.zone, end=True)  # school days, as on /trends
     if start and end and end <= start:
         abort(400, description=gettext("'to' must be after 'from'"))
     limit = int_arg("limit", low=1, high=5000, default=500)
-    return jsonify(sessions=queries.list_sessions(db, camera_ids, start, end, limit=limit))
+    found = sessions_view.session_list(db, who, camera_id=camera_id, start=start, end=end, limit=limit)
+    return jsonify(sessions=found)
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -73,7 +72,7 @@ def session(session_id: int) -> Any:
     db = get_db()
     cs = access.session_or_404(db, session_id)
     return jsonify(
-        **queries.session_dict(cs),
+        **sessions_view.session_fields(cs),
         camera_name=cs.camera.name,
         summary=lesson.session_summary(db, cs, access.audience(db)),
     )
@@ -145,7 +144,7 @@ def users() -> Any:
                 "id": u.id,
                 "username": u.username,
                 "is_admin": u.is_admin,
-                "camera_ids": sorted(queries.camera_ids_for_user(db, u.id)),
+                "camera_ids": sorted(directory.camera_ids_for_user(db, u.id)),
             }
         )
     return jsonify(users=out)

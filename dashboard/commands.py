@@ -9,7 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.accounts import find_user
 from monitor.config import Settings
-from monitor.store import DatabaseError, directory, make_engine, queries, session_factory
+from monitor.store import directory
+from monitor.store.db import DatabaseError, make_engine, session_factory
 from monitor.store.schema import AuditLog, Camera, CameraAssignment
 
 MAX_PURGE_DAYS = 36_500
@@ -179,7 +180,7 @@ def user_list(settings: Settings) -> None:
     with _session(settings)() as db:
         names = directory.camera_names(db)
         for u in directory.users(db):
-            cams = queries.camera_ids_for_user(db, u.id)
+            cams = directory.camera_ids_for_user(db, u.id)
             shown = "all cameras" if u.is_admin else ", ".join(sorted(names[c] for c in cams)) or "no cameras"
             role = ("admin" if u.is_admin else "teacher") + ("" if u.is_active else " (disabled)")
             click.echo(f"{u.username}\t{role}\t{shown}")

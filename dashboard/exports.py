@@ -13,8 +13,8 @@ from dashboard import access
 from dashboard.db import audit, get_db
 from dashboard.i18n import current_locale
 from monitor.reports.core import FORMATS
-from monitor.store import queries
 from monitor.store.site_settings import school_zone
+from monitor.views.sessions import session_fields
 
 bp = Blueprint("exports", __name__)
 
@@ -55,7 +55,7 @@ def export(session_id: int, fmt: str) -> Any:
         abort(404, description=str(exc))
     audit(g.user.username, "export", f"session={session_id} format={fmt}")
     body: Iterator[bytes] = itertools.chain([first], chunks)
-    disposition = content_disposition(queries.session_dict(cs), fmt, school_zone(db))
+    disposition = content_disposition(session_fields(cs), fmt, school_zone(db))
     return Response(
         stream_with_context(body),
         mimetype=MEDIA_TYPES[fmt],

@@ -34,10 +34,10 @@ from dashboard.usersessions import current_token, token_hash
 from monitor.config import Settings
 from monitor.config import check_settings as check_process_settings
 from monitor.live import LIVE_EVENT, camera_room
-from monitor.store.queries import latest_frame, running_sessions
 from monitor.store.schema import Camera, User, UserSession, utcnow
 from monitor.views.audience import Audience
 from monitor.views.lesson import frame_payload
+from monitor.views.sessions import newest_frame, running_lessons
 
 log = logging.getLogger(__name__)
 
@@ -260,13 +260,13 @@ class LivePoller:
         sent = []
         with self.database.reader() as db:
             audience = Audience.load(db)  # the site's rules of this poll, for every lesson in it
-            running = running_sessions(db)
+            running = running_lessons(db)
             live_ids = {cs.id for cs in running}
             for sid in list(self._last_frame):
                 if sid not in live_ids:
                     del self._last_frame[sid]
             for cs in running:
-                rows = latest_frame(db, cs.id, self._last_frame.get(cs.id, -1))
+                rows = newest_frame(db, cs.id, self._last_frame.get(cs.id, -1))
                 if not rows:
                     continue
                 self._last_frame[cs.id] = rows[0].frame_index

@@ -15,10 +15,10 @@ from dashboard.vendor import missing_files
 from monitor import locales, timefmt
 from monitor.labels import EMOTIONS
 from monitor.reports import FORMATS
-from monitor.store import queries
 from monitor.store.site_settings import all_settings
 from monitor.views.cameras import cameras_with_mood
 from monitor.views.lesson import session_summary
+from monitor.views.sessions import BUCKET_CHOICES_S, session_fields
 
 bp = Blueprint("pages", __name__)
 
@@ -86,10 +86,10 @@ def session(session_id: int) -> Any:
     return render_template(
         "session.html",
         cs=cs,
-        session=queries.session_dict(cs),
+        session=session_fields(cs),
         summary=session_summary(db, cs, access.audience(db)),
         formats=FORMATS,
-        bucket_choices=queries.BUCKET_CHOICES_S,
+        bucket_choices=BUCKET_CHOICES_S,
     )
 
 

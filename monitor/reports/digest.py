@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor import locales
 from monitor.locales import gettext_for
 from monitor.mail import Mail, MailError, MailSettings, send_all
-from monitor.store import lesson_stats, notifications, queries
+from monitor.store import directory, lesson_stats, notifications
 from monitor.store.markers import iso_z
 from monitor.store.site_settings import all_settings
 from monitor.views import trends
@@ -129,7 +129,7 @@ class Digest:
 def compose(db: Session, teacher: notifications.Recipient, week: str, base_url: str = "") -> Digest | None:
     """The digest of ``week`` for ``teacher`` (None when no class of theirs had a lesson that week)."""
     monday = week_monday(week)
-    audience = Audience.load(db, queries.camera_ids_for_user(db, teacher.user_id), teacher.locale)
+    audience = Audience.load(db, directory.camera_ids_for_user(db, teacher.user_id), teacher.locale)
     classes = class_weeks(db, audience, monday)
     if not classes:
         return None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.cameras import camera_name_key
-from monitor.store.schema import Camera, User, username_key
+from monitor.store.schema import Camera, CameraAssignment, User, username_key
 
 
 def user_named(db: Session, name: str) -> User | None:
@@ -59,3 +59,8 @@ def camera_name_taken(db: Session, name: str, other_than: int | None = None) -> 
         if cid != other_than and camera_name_key(existing) == camera_name_key(name):
             return existing
     return None
+
+
+def camera_ids_for_user(db: Session, user_id: int) -> list[int]:
+    """The ids of the cameras assigned to a user (a teacher sees these)."""
+    return list(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user_id)))

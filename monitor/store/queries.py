@@ -21,7 +21,6 @@ from monitor.locales import N_
 from monitor.store.schema import (
     PROB_COLUMNS,
     Camera,
-    CameraAssignment,
     ClassSession,
     Observation,
     SessionRollup,
@@ -251,10 +250,6 @@ def track_timeline(db: Session, session_id: int, track_id: int, bucket_s: int) -
             }
         )
     return out
-
-
-def camera_ids_for_user(db: Session, user_id: int) -> list[int]:
-    return list(db.scalars(select(CameraAssignment.camera_id).where(CameraAssignment.user_id == user_id)))
 
 
 CAMERA_UNREACHABLE = N_("Camera unreachable since %(time)s (%(why)s)")
