@@ -1,5 +1,6 @@
-"""The named store reads the reports use (issue 22): the CSV's row stream and a bulk export's lessons, on
-the seeded database the report tests share."""
+"""The named reads the reports and the dashboard use instead of queries of their own (issue 22): the CSV's
+row stream and a bulk export's lessons (monitor.store), the sessions list (monitor.views.sessions), on the
+seeded database the report tests share."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from monitor.store.lesson_stats import lesson_ids
 from monitor.store.observations import has_observations, observation_rows
 from monitor.store.schema import Camera, ClassSession, Observation
+from monitor.views.audience import Audience
+from monitor.views.sessions import session_list
 
 
 def test_observation_rows_stream_time_ordered_tuples_of_the_asked_columns(db, seeded) -> None:
@@ -41,3 +44,14 @@ def test_lesson_ids_filter_by_camera_label_and_start_oldest_first(db, seeded) ->
     assert after == [seeded.attention]
     every = [cs.id for cs in db.query(ClassSession).order_by(ClassSession.started_at, ClassSession.id)]
     assert lesson_ids(db) == every
+
+
+def test_session_list_shows_an_audience_only_its_cameras(db, seeded) -> None:
+    room = db.query(Camera).filter_by(name="Room 101").one().id
+    lab = db.query(Camera).filter_by(name="Lab 2").one().id
+    teacher = Audience.load(db, camera_ids=[room])
+    assert [s["id"] for s in session_list(db, teacher)] == [seeded.attention, seeded.ended]  # newest first
+    assert session_list(db, teacher, camera_id=lab) == []  # a camera it may not see lists nothing
+    admin = Audience.load(db)
+    assert {s["id"] for s in session_list(db, admin, camera_id=lab)} == {seeded.running, seeded.empty}
+    assert session_list(db, admin, limit=1)[0]["id"] == seeded.empty
