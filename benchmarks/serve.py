@@ -5,7 +5,8 @@ serve`` for ``--seconds``; every 30 s one worker is SIGKILLed (round robin) unle
 one JSON object: per camera the heartbeat fps, capture-to-store latency p50/p95 and frames dropped
 (``worker_status``), restarts, rows stored; the resident memory of the whole process tree (serve, workers,
 no dashboard) from /proc, and the cores it used after the warm-up (from /proc, so with ``--no-faults``); the
-warm-up lasts until every camera has stored frames for 10 s (``all_running_after_s``), 30 s at least.
+warm-up lasts until every camera has stored frames for 10 s (``all_running_after_s``), 30 s at least and
+half the run at most.
 
 ``--failover N``: N times, two ``serve`` hosts on one database with the same camera; the serving host's
 process group is SIGKILLed and the time until the other stores that camera's rows again is measured.
@@ -145,8 +146,10 @@ def run_school(
                 beating = sum(r["state"] == "running" and (r["frames"] or 0) > 0 for r in rows.values())
                 if all_running_s is None and beating == n_cameras:
                     all_running_s = now - started
-                # warm-up: WARMUP_S, and SETTLE_S more once every camera runs (serve staggers start-ups)
-                if now - started >= max(WARMUP_S, (all_running_s or seconds) + SETTLE_S):
+                # warm-up: WARMUP_S, and SETTLE_S more once every camera runs (serve staggers start-ups),
+                # half the run at most (a camera that keeps restarting must not leave the run unmeasured)
+                warm_up = max(WARMUP_S, min((all_running_s or seconds) + SETTLE_S, seconds / 2))
+                if now - started >= warm_up:
                     used = cpu_s(tree_pids(serve.pid))
                     if cpu_from is None:
                         cpu_from = (now, used)
