@@ -16,8 +16,8 @@ from monitor.reports.files import atomic_file, output_path, session_db_url
 from monitor.store import directory
 from monitor.store.cameras import camera_by_name
 from monitor.store.lesson_stats import lesson_ids
-from monitor.store.queries import session_dict
 from monitor.store.site_settings import school_zone
+from monitor.views.sessions import session_fields
 
 
 def _local_midnight(day: date, zone: tzinfo) -> datetime | None:
@@ -108,7 +108,7 @@ def write_bulk_zip(
         raise ReportError("no report format given")
     if not ids:
         raise ReportError("no sessions to export")
-    sessions = [session_dict(get_session(db, sid)) for sid in ids]
+    sessions = [session_fields(get_session(db, sid)) for sid in ids]
     target = output_path(path, "sessions.zip", force=force, db_url=session_db_url(db), models_dir=models_dir)
     zone = school_zone(db)
     stamp = datetime.now(zone).timetuple()[:6]

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from monitor.reports.core import ReportError, check_format, get_session, render, report_filename
 from monitor.safe_paths import UnsafePathError, check_output_path
-from monitor.store.queries import session_dict
 from monitor.store.site_settings import school_zone
+from monitor.views.sessions import session_fields
 
 
 def session_db_url(db: Session) -> str:
@@ -99,7 +99,7 @@ def write_report(
     An existing file is replaced only with ``force``; the database itself and model files never are.
     """
     fmt = check_format(fmt)
-    name = report_filename(session_dict(get_session(db, session_id)), fmt, school_zone(db))
+    name = report_filename(session_fields(get_session(db, session_id)), fmt, school_zone(db))
     target = output_path(path, name, force=force, db_url=session_db_url(db), models_dir=models_dir)
     chunks = render(db, session_id, fmt, models_dir=models_dir)
     with atomic_file(target, overwrite=force) as tmp, tmp.open("xb") as fh:
