@@ -16,7 +16,7 @@ keyframe every 2 s; ``benchmarks/substream.py``, made in a temporary folder), wh
 substream delivers (``deploy/school.toml``).
 
     .venv/bin/python benchmarks/serve.py [--seconds 150] [--cameras 8] [--sample-fps N] [--mode M]
-        [--clip mix|classroom|group|talking|PATH] [--substream FPS] [--no-faults]
+        [--clip mix|classroom|group|talking|PATH] [--substream FPS] [--stall-after-s S] [--no-faults]
     .venv/bin/python benchmarks/serve.py --failover 5 [--cold] [--postgres]
 """
 
@@ -91,9 +91,14 @@ def cpu_s(pids: list[int]) -> float:
 
 
 def school(
-    tmp: Path, cameras: list[tuple[str, Path]], log_dir: Path, warm: bool = True, extra: str = ""
+    tmp: Path,
+    cameras: list[tuple[str, Path]],
+    log_dir: Path,
+    warm: bool = True,
+    extra: str = "",
+    serve_extra: str = "",
 ) -> Path:
-    text_ = f'[serve]\nlog_dir = "{log_dir}"\nwarm_standby = {str(warm).lower()}\n\n'
+    text_ = f'[serve]\nlog_dir = "{log_dir}"\nwarm_standby = {str(warm).lower()}\n{serve_extra}\n'
     text_ += f"[defaults]\nloop = true\nrealtime = true\nalways_on = true\n{extra}\n"
     for name, clip in cameras:
         text_ += f'[[cameras]]\nname = "{name}"\nsource = "{clip}"\n\n'
@@ -122,12 +127,18 @@ def status(engine) -> dict[str, dict]:
 
 
 def run_school(
-    url: str, seconds: float, n_cameras: int, extra: str, clips: list[Path] = CLIPS, faults: bool = True
+    url: str,
+    seconds: float,
+    n_cameras: int,
+    extra: str,
+    clips: list[Path] = CLIPS,
+    faults: bool = True,
+    serve_extra: str = "",
 ) -> dict:
     """``clips`` are dealt round robin to the cameras; ``faults=False``: no worker is killed."""
     cameras = [(f"cam-{i + 1}", clips[i % len(clips)]) for i in range(n_cameras)]
     with tempfile.TemporaryDirectory() as tmp:
-        config = school(Path(tmp), cameras, Path(tmp) / "logs", extra=extra)
+        config = school(Path(tmp), cameras, Path(tmp) / "logs", extra=extra, serve_extra=serve_extra)
         serve = start_serve(url, config, Path(tmp) / "serve.err")
         engine = create_engine(url)
         samples: dict[str, list[dict]] = {name: [] for name, _ in cameras}
@@ -297,7 +308,10 @@ def main() -> None:
     parser.add_argument(
         "--substream", type=float, metavar="FPS", help="every clip re-encoded at FPS, as a camera's substream"
     )
+    parser.add_argument("--stall-after-s", type=float, help="[serve] stall_after_s (default: serve's)")
     args = parser.parse_args()
+    if args.stall_after_s is not None and args.stall_after_s < 2:
+        parser.error("--stall-after-s: seconds, 2 or more")
     if args.clip == "mix":
         clips = CLIPS
     elif args.clip in CLIP_NAMES or Path(args.clip).is_file():
@@ -335,9 +349,17 @@ def main() -> None:
         else:
             extra = f"sample_fps = {args.sample_fps}\n" if args.sample_fps is not None else ""
             extra += f'mode = "{args.mode}"\n' if args.mode else ""
+            serve_extra = f"stall_after_s = {args.stall_after_s}\n" if args.stall_after_s else ""
             result = run_school(
-                new_url(), args.seconds, args.cameras, extra, clips=clips, faults=not args.no_faults
+                new_url(),
+                args.seconds,
+                args.cameras,
+                extra,
+                clips=clips,
+                faults=not args.no_faults,
+                serve_extra=serve_extra,
             )
+            result["stall_after_s"] = args.stall_after_s
         result["database"] = "postgresql" if server else "sqlite"
         result["substream_fps"] = args.substream
         print(json.dumps(result, indent=1))
