@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from monitor.serve.config import CameraSpec
 
 DECODE_CORES = 0.07  # a 30 fps 720p stream's decode (benchmarks/capture_decode.py: 71 ms CPU a second)
-CORE_SECONDS_PER_FRAME = 0.036  # one processed 720p frame, every stage (4 cameras at 5 fps: 1.0 core)
+# One processed 720p frame, every stage, with the detector's region passes: 12 cameras at 5 fps (5 fps
+# substreams, 0.032 core each to decode) held 5.0 fps with 1.94 cores on a quiet 2-core host (36 ms before).
+CORE_SECONDS_PER_FRAME = 0.026
 HEADROOM = 0.8  # plan for 80% of the cores
 UNSET_FPS = 15.0  # a camera without sample_fps processes all its stream gives: a substream's usual top
 
