@@ -116,6 +116,7 @@ class ObservationWriter:
         self.frames_lost = 0  # processed, never stored: the database refused them for too long
         self.peak_pending = 0  # the most frames that ever waited in memory for a write
         self.store_error: str | None = None  # why, while writes fail or once frames were lost
+        self._failing = False  # the last write was refused: the backlog is bounded only while this holds
         self._tracks_seen: set[tuple[int, int]] = set()  # (session, track)
         self.latency = LatencyWindow()
         self.lease_token = lease_token
@@ -232,7 +233,8 @@ class ObservationWriter:
                     self._pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._drop_oldest()
+            if self._failing:  # a healthy writer stores whatever one interval brought, however many
+                self._drop_oldest()
             worker_status, camera_status = self._worker_status, self._camera_status
             idle = not self._pending and worker_status is None and camera_status is None
             # An idle writer still beats once a second (a camera reconnecting is a live worker), but not for
@@ -257,6 +259,7 @@ class ObservationWriter:
                 return
             except OperationalError as exc:
                 self.errors += 1
+                self._failing = True
                 self.store_error = f"cannot store frames: {exc.orig}"
                 log.warning(
                     "batch of %d frames not written yet, will retry (at most %d are kept): %s",
@@ -267,6 +270,7 @@ class ObservationWriter:
                 self._beat_only(worker_status)
                 return
             self._pending = []
+            self._failing = False
             if self.frames_lost == 0:
                 self.store_error = None  # a passing failure, nothing lost: nothing left to report
             done = time.monotonic()

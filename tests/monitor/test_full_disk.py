@@ -145,3 +145,21 @@ def test_a_worker_whose_disk_stays_full_reports_every_lost_frame_and_exits_non_z
     (row,) = status_rows(url)
     assert "disk is full" in row["last_error"]  # the worker's last word, written while the disk filled
     assert row["frames_lost"] <= lost  # the final count may not fit on a disk that stays full
+
+
+def test_a_healthy_database_stores_every_frame_however_many_one_interval_brings(tmp_path: Path) -> None:
+    """The bound holds only while writes fail: a fast worker whose half-second batch is larger than
+    ``max_pending_frames`` lost the excess before (found when region detection made the worker faster)."""
+    url = migrated_db(tmp_path / "monitor.db")
+    worker = CaptureWorker(
+        Settings(db_url=url, mode="attention"),
+        "room-1",
+        str(GROUP),
+        max_frames=120,
+        loop=True,
+        max_pending_frames=3,  # far fewer than one 0.5 s batch of a worker running flat out
+    )
+    summary = worker.run()
+    assert summary.frames == 120
+    assert summary.frames_lost == 0, summary.loss()
+    assert stored_frames(url) == 120
