@@ -11,11 +11,7 @@ the answer says which host tested, within 10 s.
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -29,10 +25,10 @@ from dashboard.auth import admin_required
 from dashboard.camera_source_write import camera_or_404, save_source
 from dashboard.db import database, get_db, write_db
 from monitor.config import Settings
+from monitor.source_probe import run_in_child
 from monitor.store.camera_sources import (
     CameraSourceError,
     key_configured,
-    mask_text,
     openable_source,
     source_view,
     use_settings,
@@ -64,28 +60,13 @@ class ProbeResult:
 
 
 def probe_source(source: str, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult:
-    """Open ``source`` on this host in a child (``monitor.source_probe``); answers within ``timeout_s``."""
+    """Open ``source`` here in a child (``monitor.source_probe``, as serve does), within ``timeout_s``."""
     host = socket.gethostname()
     started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "monitor.source_probe"],
-            input=source,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env={**os.environ, "OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8"},
-        )
-    except subprocess.TimeoutExpired:
-        return ProbeResult(False, host, time.monotonic() - started, error=f"no answer within {timeout_s:g} s")
+    found = run_in_child(source, timeout_s)
     seconds = time.monotonic() - started
-    try:
-        found = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        last = (proc.stderr.strip().splitlines() or [f"the test ended with status {proc.returncode}"])[-1]
-        return ProbeResult(False, host, seconds, error=mask_text(last, source)[:300])
     if "error" in found:
-        return ProbeResult(False, host, seconds, error=mask_text(found["error"], source)[:300])
+        return ProbeResult(False, host, seconds, error=found["error"])
     return ProbeResult(True, host, seconds, found["width"], found["height"], found["fps"])
 
 

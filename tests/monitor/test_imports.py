@@ -71,6 +71,7 @@ DASHBOARD_EXCEPTIONS = {
     "monitor.store.timetables": "the timetable page writes periods, day changes and holidays",
     "monitor.timetable": "the timetable page reads times and dates as the TOML does (TimetableError)",
     "monitor.mail": "the settings page's 'send me a test message' uses serve's SMTP client",
+    "monitor.source_probe": "'Test connection' runs the same child process as serve's probes",
     "monitor.store.source_probes": "'Test connection' asks the serve host and reads its answer",
     "monitor.store.notifications": "the settings page and CLI set e-mail addresses; the health page's alerts",
     "monitor.store.camera_sources": "the camera source form stores a source (its credentials encrypted)",
