@@ -19,20 +19,19 @@ is set (``smtp_host``); episodes are still recorded.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.heads import HEAD_COUNT_COLUMNS, HeadCount
 from monitor.mail import Mail, MailError, MailSettings, send_all
 from monitor.reports import notices
 from monitor.serve.config import ServeConfig, ServeConfigError
+from monitor.serve.polling import PollingThread
 from monitor.store import lesson_stats, notifications
 from monitor.store.schema import AlertSent, ClassSession, SessionRollup, WorkerStatus, utcnow
 from monitor.store.site_settings import all_settings, school_zone
@@ -81,7 +80,7 @@ class _Episode:
     sent: bool = False
 
 
-class Notifier:
+class Notifier(PollingThread):
     """Watches the supervisor's cameras and the lessons, and mails alerts and digests (see module doc)."""
 
     def __init__(
@@ -92,6 +91,7 @@ class Notifier:
         smtp_password: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__("notifier", POLL_S)
         self.factory, self.config, self.cameras = factory, config, cameras
         self.reads = notifications.reads_of(factory)
         self.smtp_password, self.clock = smtp_password, clock
@@ -101,28 +101,9 @@ class Notifier:
         self._timetables: dict[str, tuple[datetime, Timetable | None]] = {}
         self._next_low: datetime | None = None
         self._next_digest: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # --- the thread ------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                self.check_once()
-            except SQLAlchemyError as exc:  # the database is away: look again next poll
-                log.warning("alerts not checked: %s", str(exc).splitlines()[0])
-            except Exception:  # never let a bug here take the alerts down for good
-                log.exception("alerts check failed")
+    def poll(self) -> None:
+        self.check_once()
 
     def check_once(self) -> None:
         """One pass: camera alerts every poll; low heads-up and the digest schedule less often."""

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.serve.polling import PollingThread
 from monitor.source_probe import run_in_child
 from monitor.store.camera_sources import CameraSourceError, camera_source_url, host_may_serve
 from monitor.store.db import read_sessions, session_factory
@@ -32,31 +31,17 @@ PROBE_TIMEOUT_S = 6.0
 """The child's limit here: the dashboard waits 10 s in all and takes over a request nobody took in 2.5 s."""
 
 
-class ProbeResponder:
+class ProbeResponder(PollingThread):
     """Answers probe requests for the cameras this host may serve, one at a time, in a daemon thread."""
 
     def __init__(self, engine: Engine, hostname: Callable[[], str] = socket.gethostname) -> None:
+        super().__init__("source-probes", POLL_S)
         self.reads = read_sessions(engine)  # the twice-a-second look never queues for SQLite's write lock
         self.db = session_factory(engine)
         self.hostname = hostname
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="source-probes", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                self.answer_one()
-            except SQLAlchemyError as exc:  # the database is away: look again next time
-                log.warning("connection tests: %s", str(exc).splitlines()[0])
+    def poll(self) -> None:
+        self.answer_one()
 
     def answer_one(self) -> int | None:
         """Take and answer the oldest request that is this host's; returns its id (None: nothing to do)."""

@@ -402,7 +402,7 @@ class Supervisor:
         self.stopping = True
         self.notifier.stop()  # workers stopped on purpose are no alert
         if self.probes is not None:
-            self.probes.stop()
+            self.probes.stop(timeout_s=2.0)
         workers = [c.proc for c in self.cameras.values() if c.proc is not None]
         for proc in workers:
             _signal(proc, signal.SIGTERM)
