@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -458,14 +458,22 @@ def save_period(
     return row
 
 
-def delete_period(db: Session, camera_id: int, period_id: int) -> TimetablePeriod:
-    row = db.get(TimetablePeriod, period_id)
+_Row = TypeVar("_Row", TimetablePeriod, TimetableChange)
+
+
+def _delete_on_camera(db: Session, model: type[_Row], camera_id: int, row_id: int, what: str) -> _Row:
+    """Delete one of a camera's timetable rows (a weekly period or a one-off change); refuse another's."""
+    row = db.get(model, row_id)
     if row is None or row.camera_id != camera_id:
-        raise TimetableError(f"no period {period_id} on this camera")
+        raise TimetableError(f"no {what} {row_id} on this camera")
     db.delete(row)
     _mark(db, camera_id, "browser")
     db.flush()
     return row
+
+
+def delete_period(db: Session, camera_id: int, period_id: int) -> TimetablePeriod:
+    return _delete_on_camera(db, TimetablePeriod, camera_id, period_id, "period")
 
 
 def add_change(
@@ -497,13 +505,7 @@ def add_change(
 
 
 def delete_change(db: Session, camera_id: int, change_id: int) -> TimetableChange:
-    row = db.get(TimetableChange, change_id)
-    if row is None or row.camera_id != camera_id:
-        raise TimetableError(f"no change {change_id} on this camera")
-    db.delete(row)
-    _mark(db, camera_id, "browser")
-    db.flush()
-    return row
+    return _delete_on_camera(db, TimetableChange, camera_id, change_id, "change")
 
 
 def add_holiday(db: Session, first: date, last: date, label: str) -> TimetableHoliday:
