@@ -78,8 +78,11 @@ def worker(
     standby: bool,
 ) -> None:
     """Read frames from SOURCE, follow every face and store timestamped results for CAMERA."""
+    from monitor.compute_threads import apply_thread_limit
     from monitor.source_mask import mask_source, mask_text
     from monitor.worker import CaptureWorker, WorkerError
+
+    apply_thread_limit()  # serve shares the host's cores among its workers (OMP_NUM_THREADS)
 
     settings = settings.replace(
         detector=detector,

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.compute_threads import thread_env
 from monitor.serve.alerts import Notifier, camera_views
 from monitor.serve.config import CameraSpec, ServeConfig
 from monitor.serve.db_cameras import DatabaseCameras, worker_env
@@ -196,7 +197,8 @@ class Supervisor:
             f.write(f"--- serve: starting worker for {cam.name} (restarts: {cam.restarts}{mode}) ---\n")
         # SIGKILL on our death: a dead host's workers must not write on (another host resumes the lesson).
         args = self.worker_args(cam.spec) + (["--standby"] if standby else [])
-        cam.started(self._spawn(args, cam.log_path, signal.SIGKILL, worker_env(cam.spec)), now, standby)
+        env = {**thread_env(len(self.cameras)), **worker_env(cam.spec)}  # the cores shared among the workers
+        cam.started(self._spawn(args, cam.log_path, signal.SIGKILL, env), now, standby)
         log.info("camera %s: worker started (pid %d%s)", cam.name, cam.proc.pid, ", warm standby" * standby)
 
     # --- the watchdog -------------------------------------------------------------------------------
