@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Engine, bindparam, func, insert, update
 from sqlalchemy.exc import OperationalError
 
 from monitor.heads import HEAD_COUNT_COLUMNS
@@ -308,7 +308,14 @@ class ObservationWriter:
                 conn.execute(insert(Observation), rows)
             for (sid, bucket), delta in rollups.items():
                 _upsert_add(conn, SessionRollup, {"session_id": sid, "bucket_start": bucket}, delta)
+            known = [(key, v) for key, v in tracks.items() if key in self._tracks_seen]
+            if known:  # the tracks of earlier batches: one statement for all (one each cost 0.75 ms)
+                conn.execute(
+                    _TRACK_ADD, [_track_add_params(key, last, delta) for key, (_, last, delta) in known]
+                )
             for (sid, track_id), (first, last, delta) in tracks.items():
+                if (sid, track_id) in self._tracks_seen:
+                    continue
                 key = {"session_id": sid, "track_id": track_id}
                 if not _add_to(conn, TrackSummary, key, delta, last_seen=last):
                     conn.execute(
@@ -407,6 +414,33 @@ def _add_to(conn, table, key: dict, delta: dict, **assign) -> bool:
     for k, v in key.items():
         stmt = stmt.where(getattr(table, k) == v)
     return conn.execute(stmt).rowcount > 0
+
+
+_TRACK_SUMS = ("observations", "attention_sum", *PROB_COLUMNS)
+_TRACK_ADD = (
+    update(TrackSummary)
+    .where(TrackSummary.session_id == bindparam("k_session"), TrackSummary.track_id == bindparam("k_track"))
+    .values(
+        last_seen=bindparam("v_last_seen"),
+        # col + delta; a NULL delta keeps col, a NULL col (nothing readable yet) takes the delta: as _add_to.
+        **{
+            c: func.coalesce(
+                getattr(TrackSummary, c) + bindparam(f"d_{c}"), getattr(TrackSummary, c), bindparam(f"d_{c}")
+            )
+            for c in _TRACK_SUMS
+        },
+    )
+)
+"""Add one batch's sums to a track summary that exists, for many tracks at once (executemany)."""
+
+
+def _track_add_params(key: tuple[int, int], last_seen: datetime, delta: dict) -> dict:
+    return {
+        "k_session": key[0],
+        "k_track": key[1],
+        "v_last_seen": last_seen,
+        **{f"d_{c}": delta.get(c) for c in _TRACK_SUMS},
+    }
 
 
 def _upsert_add(conn, table, key: dict, delta: dict) -> None:

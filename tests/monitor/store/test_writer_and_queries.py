@@ -87,6 +87,61 @@ def test_attention_only_sessions_store_no_emotion(any_db_url: str) -> None:
     engine.dispose()
 
 
+def test_track_sums_over_many_batches_match_the_observations_with_unreadable_faces_first(
+    any_db_url: str,
+) -> None:
+    """Tracks of earlier batches are added to in one statement; NULL (nothing readable yet) takes a delta."""
+    engine = make_engine(any_db_url, writer=True)
+    with session_factory(engine).begin() as db:
+        cam = Camera(name="room-2", status="online")
+        db.add(cam)
+        db.flush()
+        cs = ClassSession(camera_id=cam.id, label="Maths", started_at=T0, mode="emotion")
+        db.add(cs)
+        db.flush()
+        sid, cid = cs.id, cam.id
+    writer = ObservationWriter(engine, sid, cid, interval_s=3600)  # batches only where flush() says
+    rng = np.random.default_rng(3)
+    for i in range(12):
+        probs = rng.dirichlet(np.ones(7), 2)
+        if i < 5:
+            probs[1] = np.nan  # track 2 too small to read in its first five frames
+        writer.add(
+            FrameRecord(
+                T0 + timedelta(seconds=i),
+                i,
+                np.array([1, 2]),
+                np.tile([5, 5, 30, 30], (2, 1)),
+                np.array([0.25, 1.0]),
+                probs,
+                0.5,
+            )
+        )
+        if i % 3 != 1:
+            writer.flush()
+    writer.close()
+    with engine.connect() as conn:
+        expected = conn.execute(
+            text(
+                "SELECT track_id, COUNT(*), SUM(attention), SUM(p_happy), MAX(ts) FROM observations "
+                "WHERE session_id = :s GROUP BY track_id ORDER BY track_id"
+            ),
+            {"s": sid},
+        ).all()
+        got = conn.execute(
+            text(
+                "SELECT track_id, observations, attention_sum, p_happy, last_seen FROM track_summaries "
+                "WHERE session_id = :s ORDER BY track_id"
+            ),
+            {"s": sid},
+        ).all()
+    engine.dispose()
+    assert writer.batches >= 8 and [r[0] for r in got] == [1, 2]
+    for e, g in zip(expected, got, strict=True):
+        assert g[1] == e[1] == 12 and g[2] == pytest.approx(e[2]) and g[3] == pytest.approx(e[3])
+        assert str(g[4])[:19] == str(e[4])[:19]
+
+
 @pytest.mark.parametrize(("seconds", "bucket"), [(60, 1), (600, 5), (3600, 30), (8 * 3600, 300)])
 def test_auto_bucket_keeps_timelines_readable(seconds: int, bucket: int) -> None:
     assert q.auto_bucket_seconds(seconds) == bucket
