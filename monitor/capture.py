@@ -189,15 +189,10 @@ class FrameSource:
         finally:
             self.decode_cpu_s += time.thread_time() - start
 
-    def _keep(self, ts_s: float, last_kept: float | None) -> bool:
-        if not self.sample_fps or last_kept is None:
-            return True
-        return ts_s - last_kept >= (1.0 / self.sample_fps) * 0.999
-
     def _file_frames(self, start: datetime) -> Iterator[Frame]:
         cap = self._cap
         fps = self.fps if 0 < self.fps < 1000 else 25.0
-        index, last_kept = -1, None
+        index, sampler = -1, RateSampler(self.sample_fps)
         clock = time.monotonic()
         self._set_capture("online", f"reading {Path(self.spec).name}")
         while not self.stop_event.is_set():
@@ -209,13 +204,12 @@ class FrameSource:
             index += 1
             self.frames_grabbed += 1
             pos_s = index / fps
-            if not self._keep(pos_s, last_kept):
+            if not sampler.keep(pos_s):
                 self.frames_skipped += 1  # grabbed, never converted to an image
                 continue
             ok, image = self._timed(cap.retrieve)
             if not ok or image is None:
                 break
-            last_kept = pos_s
             # --realtime: deliver frames at the file's own rate, as a camera would.
             if self.realtime and self.stop_event.wait(max(0.0, clock + pos_s - time.monotonic())):
                 break
@@ -223,7 +217,7 @@ class FrameSource:
         cap.release()
 
     def _live_frames(self) -> Iterator[Frame]:
-        index, last_kept, failures = -1, None, 0
+        index, sampler, failures = -1, RateSampler(self.sample_fps), 0
         backoff = 1.0
         while not self.stop_event.is_set():
             if self._cap is None:
@@ -246,7 +240,7 @@ class FrameSource:
             self.frames_grabbed += bool(ok)
             now = datetime.now(UTC)
             ts_s = now.timestamp()
-            keep = ok and self._keep(ts_s, last_kept)
+            keep = ok and sampler.keep(ts_s)
             image = self._timed(self._cap.retrieve)[1] if keep else None
             if not ok or (keep and image is None):
                 self._cap.release()
@@ -259,10 +253,32 @@ class FrameSource:
             if not keep:
                 self.frames_skipped += 1  # grabbed (the stream stays current), never converted
                 continue
-            last_kept = ts_s
             yield Frame(image, index, now)
         if self._cap is not None:
             self._cap.release()
+
+
+class RateSampler:
+    """Which frames of a faster source make ``fps`` frames a second on average.
+
+    A frame is kept once its time reaches the next due time, and the due times step by exactly 1/fps, so a
+    5 fps substream sampled at 2 fps keeps 2 frames a second (0, 0.6, 1.0, 1.6 s...), not every third frame
+    (1.7 a second) as "at least 1/fps after the last kept one" would. After a gap (a stalled stream) the
+    schedule starts again from the next frame instead of keeping a burst to catch up.
+    """
+
+    def __init__(self, fps: float | None) -> None:
+        self.interval = 1.0 / fps if fps else 0.0
+        self.due: float | None = None
+
+    def keep(self, ts_s: float) -> bool:
+        if not self.interval:
+            return True
+        if self.due is not None and ts_s < self.due - 1e-3 * self.interval:
+            return False
+        behind = self.due is None or ts_s - self.due > self.interval
+        self.due = (ts_s if behind else self.due) + self.interval
+        return True
 
 
 class FrameFeed:
