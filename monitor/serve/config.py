@@ -68,6 +68,11 @@ CAMERA_OPTIONS: dict[str, tuple[Any, str, str | None]] = {
     "mounting": (_str, "front or back", None),
     "detector": (_str, "a detector name (see `classroom-monitor worker --help`)", "--detector"),
     "sample_fps": (_number, "a number of 0 or more", "--sample-fps"),
+    "stream_fps": (
+        lambda v: _number(v) and v > 0,
+        "the frames a second the camera sends, above 0 (capacity planning; default 30)",
+        None,
+    ),
     "detect_every": (_count, "a whole number of 1 or more", "--detect-every"),
     "mode": (lambda v: v in MODES, " or ".join(MODES), "--mode"),
     "model": (_str, "a model directory", "--model"),
