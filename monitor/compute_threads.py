@@ -2,10 +2,11 @@
 
 A worker alone on a host may use every core for one frame (YuNet's OpenMP, OpenCV's own pool). Under
 ``serve`` a host runs one worker per camera, and splitting each frame over threads that other workers'
-frames already keep busy costs CPU: measured with 12 cameras at 5 fps on 2 cores, a worker spent about
-3-4 ms more CPU per frame with YuNet on 2 threads than on 1 (``docs/benchmarks.md``, "Compute threads").
-So ``serve`` shares the cores out (:func:`threads_per_worker`) through ``OMP_NUM_THREADS``, the variable
-OpenMP itself reads, and the worker applies the same number to OpenCV (:func:`apply_thread_limit`).
+frames already keep busy costs CPU: YuNet on 2 threads took 3-4 ms more CPU a frame than on 1, and 12
+cameras at 5 fps on 2 cores went from p95 2.3-5.1 s to 1.7-2.6 s with one thread each
+(``docs/benchmarks.md``, "Capacity per host"). So ``serve`` shares the cores out
+(:func:`threads_per_worker`) through ``OMP_NUM_THREADS``, the variable OpenMP itself reads, and the worker
+applies the same number to OpenCV (:func:`apply_thread_limit`).
 """
 
 from __future__ import annotations
