@@ -37,7 +37,7 @@ from monitor.store.cameras import config_of
 from monitor.store.retention import retention_status
 from monitor.store.schema import User, utcnow
 from monitor.store.site_settings import all_settings, school_zone
-from monitor.views.health import STALE_AFTER_S, worker_rows
+from monitor.views.health import STALE_AFTER_S, alert_rows, worker_rows
 
 bp = Blueprint("admin", __name__)
 ROLES = ("teacher", "admin")
@@ -292,4 +292,5 @@ def api_health() -> Any:
         stale_after_s=STALE_AFTER_S,
         workers=worker_rows(db, access.audience(db), now),
         retention=retention_status(db, now, zone=school_zone(db), locale=current_locale(), gettext=gettext),
+        alerts=alert_rows(db, access.audience(db)),  # admins only (null for a teacher), as the page
     )

@@ -186,6 +186,8 @@ class AlertRow:
     sent_to: str | None
     error: str | None
     subject: str
+    camera_id: int | None = None
+    session_id: int | None = None  # the lesson of a low heads-up episode
 
 
 def recent_alerts(db: Session, limit: int = 20) -> list[AlertRow]:
@@ -198,7 +200,19 @@ def recent_alerts(db: Session, limit: int = 20) -> list[AlertRow]:
         .limit(limit)
     )
     return [
-        AlertRow(a.id, a.kind, name, a.started_at, a.ended_at, a.sent_at, a.recipients, a.error, a.subject)
+        AlertRow(
+            a.id,
+            a.kind,
+            name,
+            a.started_at,
+            a.ended_at,
+            a.sent_at,
+            a.recipients,
+            a.error,
+            a.subject,
+            a.camera_id,
+            a.session_id,
+        )
         for a, name in rows
     ]
 

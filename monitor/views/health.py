@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import timefmt
-from monitor.store import worker_health
+from monitor.store import notifications, worker_health
 from monitor.store.schema import Camera, ClassSession, WorkerStatus, utcnow
 from monitor.store.sessions import LIVE_STATES, STALE_AFTER_S, is_stale
 from monitor.views.audience import Audience
@@ -26,7 +26,14 @@ from monitor.views.audience import Audience
 NEVER_STARTED = "never started"
 """The state of a camera no worker ever served (no worker row)."""
 
-__all__ = ["NEVER_STARTED", "STALE_AFTER_S", "is_worker_stale", "shown_state", "worker_rows"]
+__all__ = [
+    "NEVER_STARTED",
+    "STALE_AFTER_S",
+    "alert_rows",
+    "is_worker_stale",
+    "shown_state",
+    "worker_rows",
+]
 
 
 def is_worker_stale(ws: WorkerStatus | None, now: datetime) -> bool:
@@ -103,3 +110,31 @@ def worker_rows(db: Session, audience: Audience | None = None, now: datetime | N
 def shown_state(row: dict) -> str:
     """The state as one line of text: ``running · stale`` for a stale worker, as the health page writes it."""
     return f"{row['state']} · stale" if row["stale"] else row["state"]
+
+
+def alert_rows(db: Session, audience: Audience, limit: int = 20) -> list[dict] | None:
+    """The latest ``limit`` alert episodes as ``GET /api/health`` lists them, newest first, as the health
+    page does; None for an audience that does not see every camera (a teacher): an episode names the
+    admins' addresses it was mailed to, and the page shows alerts to admins only."""
+    if audience.camera_ids is not None:
+        return None
+    _ = audience.gettext
+    kinds = {"camera_down": _("camera down"), "low_heads_up": _("low heads-up")}
+    return [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "kind_text": kinds.get(a.kind, a.kind),
+            "camera_id": a.camera_id,
+            "camera": a.camera,
+            "session_id": a.session_id,
+            "subject": a.subject,
+            "opened": _iso(a.opened),
+            "closed": _iso(a.closed),
+            "open": a.closed is None,
+            "sent_at": _iso(a.sent_at),
+            "sent_to": a.sent_to.split(", ") if a.sent_to else [],
+            "error": a.error,
+        }
+        for a in notifications.recent_alerts(db, limit)
+    ]
