@@ -15,6 +15,18 @@
   CM.day = CM.day || ((iso) => new Date(iso).toDateString());
   CM.clock = CM.clock || ((iso) => new Date(iso).toTimeString().slice(0, 5));
 
+  // Both charts' y axes take the width the wider one's labels need, so their days line up; a fixed width
+  // cut "100%" to ".00%" on a phone (and would cut a wider font's or language's labels anywhere).
+  const yWidths = new Map();
+  function shareYWidth(scale) {
+    yWidths.set(scale.chart.canvas.id, scale.width);  // what Chart.js measured: labels (and title) in their font
+    scale.width = Math.max(...yWidths.values());
+  }
+  function lineUpYAxes() {
+    const main = window.trendCharts.main;
+    if (main && Math.max(...yWidths.values()) > main.scales.y.width) main.update("none");
+  }
+
   function points(data, key, scale) {
     return data.points.map((p) => ({ x: new Date(p.started_at).getTime(), y: p[key] === null ? null : scale(p[key]), p }));
   }
@@ -37,7 +49,7 @@
              ticks: { maxRotation: 0, autoSkipPadding: 16,
                       callback: (v) => CM.shortDay(new Date(v + DAY / 2).toISOString()) } },
         y: { min: 0, max: yMax, title: { display: !narrow, text: yTitle },
-             afterFit: (scale) => { scale.width = narrow ? 40 : 64; },  // both charts' days line up
+             afterFit: shareYWidth,
              ticks: { callback: (v) => (yMax === 100 ? v + "%" : v) } },
       },
       plugins: {
@@ -156,6 +168,7 @@
     const lessons = data.series ? data.series.flatMap((s) => s.points) : data.points;
     if (!lessons.length) { note.textContent = CM.t("No lessons in this range yet."); return; }
     if (data.series) drawCompare(data); else drawCharts(data);
+    lineUpYAxes();
     drawWeeks(data);
   }).catch((err) => { note.textContent = CM.t("Could not load the trend:") + " " + err.message; note.classList.add("error"); });
 })();
