@@ -46,20 +46,44 @@ def skip_without_chromium() -> None:
         pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
 
 
+MIN_WINDOW_WIDTH = 500
+"""Headless Chromium widens any narrower window to this: a phone's width must be emulated (CDP)."""
+
+
 def start_chromium(profile_dir: Path, window: str = "1280,1000"):
-    """A Selenium driver on a fresh profile; the caller quits it."""
+    """A Selenium driver on a fresh profile, its viewport ``window`` ("width,height") CSS px wide and high
+    even below the 500 px headless Chromium keeps its windows to (a 390 px phone); the caller quits it."""
     skip_without_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    width, height = (int(v) for v in window.split(","))
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in (*CHROMIUM_ARGS, f"--user-data-dir={profile_dir}", f"--window-size={window}"):
+    size = f"--window-size={max(width, MIN_WINDOW_WIDTH)},{height}"
+    for arg in (*CHROMIUM_ARGS, f"--user-data-dir={profile_dir}", size):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # driver.get_log("browser"): console
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
+    if width < MIN_WINDOW_WIDTH:
+        emulate_viewport(driver, width, height)
     return driver
+
+
+def emulate_viewport(driver, width: int, height: int) -> None:
+    """Give the page a ``width`` x ``height`` CSS px viewport (CDP ``Emulation.setDeviceMetricsOverride``),
+    kept across navigations, and check the page sees it (``window.innerWidth``). Not as "mobile": a mobile
+    viewport widens itself to fit content that overflows, which would hide the overflow a test looks for."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    driver.get("about:blank")
+    seen = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    if seen != [width, height]:
+        driver.quit()
+        pytest.fail(f"asked for a {width}x{height} viewport, the page has {seen[0]}x{seen[1]}")
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
