@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.cameras import CameraConfigError, camera_name_key, clean_camera_name, validate_changes
 from monitor.config import MODEL_PRECISIONS, MODES
+from monitor.store.db import SQLITE_BUSY_TIMEOUT_S
 from monitor.timetable import (
     Holiday,
     Timetable,
@@ -137,7 +138,9 @@ class ServeConfig:
     holidays: tuple[Holiday, ...] = ()
     dashboard: Mapping[str, Any] | None = None
     log_dir: Path = Path("var/logs")
-    stall_after_s: float = 30.0
+    # Longer than a batch may wait for SQLite's write lock (its busy timeout) before it fails and is logged:
+    # a worker waiting out a busy database is slow, not hung.
+    stall_after_s: float = SQLITE_BUSY_TIMEOUT_S + 15.0
     start_grace_s: float = 90.0
     max_starting: int = 2  # workers loading at once; the others start as these send their first heartbeat
     backoff_max_s: float = 60.0

@@ -79,3 +79,13 @@ def test_a_stream_fps_of_zero_is_refused_with_one_line(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("sample_fps = 5\n", "sample_fps = 5\nstream_fps = 0\n"))
     proc = run_cli("serve", "--config", str(path), "--check", timeout=60)
     assert proc.returncode == 2 and "stream_fps" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_worker_waiting_out_sqlites_busy_timeout_is_not_taken_for_hung(tmp_path: Path) -> None:
+    """The watchdog's default outlasts a batch's longest wait for the write lock (with one batch interval)."""
+    from monitor.config import Settings
+    from monitor.serve.config import load_config
+    from monitor.store.db import SQLITE_BUSY_TIMEOUT_S
+
+    config = load_config(school(tmp_path, 1, 5))
+    assert config.stall_after_s > SQLITE_BUSY_TIMEOUT_S + Settings().batch_interval_s
