@@ -17,7 +17,7 @@ from monitor.store.schema import ClassSession, User, WorkerStatus
 from monitor.store.timetables import POLL_S, import_timetables, period_rows
 from tests.conftest import GROUP, cli_env, process_output, requires_videos, start_cli
 from tests.dashboard.helpers import PASSWORD
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, save_full_page, start_chromium, wait_for
 
 pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 ZONE = "Pacific/Auckland"  # far from UTC: a period read in the wrong zone would be 13 hours off
@@ -114,7 +114,38 @@ def test_a_period_moved_in_the_browser_is_recorded_by_the_running_worker(server,
     assert "timetable imported" in err, err[-3000:]
 
 
-@pytest.mark.parametrize(("locale", "window"), [("en", "1440,1000"), ("zh_Hans_CN", "390,844")])
+# Every weekly period's day, start, end and class field, and whether a visible text with the field's name
+# (a label's words, a column heading's) sits right above it: under 30 px up, overlapping it sideways.
+UNNAMED_FIELDS = """
+const names = arguments[0], out = [];
+const texts = [];
+const walk = document.createTreeWalker(document.getElementById("periods"), NodeFilter.SHOW_TEXT);
+while (walk.nextNode()) {
+  const range = document.createRange();
+  range.selectNodeContents(walk.currentNode);
+  const box = range.getBoundingClientRect();
+  if (box.width > 0) texts.push({ text: walk.currentNode.data.trim().toLowerCase(), box });
+}
+for (const row of document.querySelectorAll("#periods [data-period-id]")) {
+  for (const [field, name] of Object.entries(names)) {
+    const box = row.querySelector(`[name=${field}]`).getBoundingClientRect();
+    const named = texts.some((t) => t.text === name.toLowerCase() && t.box.bottom <= box.top + 1
+      && box.top - t.box.bottom < 30 && t.box.left < box.right && t.box.right > box.left);
+    const where = `${Math.round(box.left)},${Math.round(box.top)}`;
+    if (!named) out.push(`period ${row.dataset.periodId} ${field} at ${where}`);
+  }
+}
+return out;
+"""
+FIELD_NAMES = {
+    "en": {"day": "Day", "start": "Start", "end": "End", "label": "Class"},
+    "zh_Hans_CN": {"day": "星期", "start": "开始", "end": "结束", "label": "班级"},
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "window"), [("en", "1440,1000"), ("zh_Hans_CN", "390,844"), ("en", "390,844")]
+)
 def test_the_timetable_page_passes_axe_and_fits_a_phone(server, world, tmp_path, locale, window) -> None:
     from tests.dashboard.test_accessibility_browser import AXE, _violations
     from tests.dashboard.test_trends_browser import open_logged_in
@@ -130,6 +161,8 @@ def test_the_timetable_page_passes_axe_and_fits_a_phone(server, world, tmp_path,
     browser = start_chromium(tmp_path / "profile", window=window)
     browser.set_script_timeout(60)
     try:
+        width = int(window.split(",")[0])
+        assert browser.execute_script("return window.innerWidth") == width  # a phone's width, not 500 px
         open_logged_in(browser, server, "/cameras")
         for path in (
             f"/timetable?camera={room}&week=2026-12-07",
@@ -140,6 +173,9 @@ def test_the_timetable_page_passes_axe_and_fits_a_phone(server, world, tmp_path,
             assert "08:00–08:45" in browser.page_source and f'data-state="{state}"' in browser.page_source
             wide = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             assert wide <= 0, f"{path} overflows by {wide} px"
+            if "camera=" in path:  # the admin's weekly periods: every field's name shows right above it
+                assert browser.execute_script(UNNAMED_FIELDS, FIELD_NAMES[locale]) == [], path
+            save_full_page(browser, tmp_path / f"timetable-{locale}-{width}-{state}.png")
     finally:
         browser.quit()
 

@@ -100,3 +100,11 @@ def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
             return value
         time.sleep(0.1)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def save_full_page(driver, path: Path) -> None:
+    """A PNG of the whole page, below the fold included (``save_screenshot`` keeps to the viewport)."""
+    import base64
+
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    Path(path).write_bytes(base64.b64decode(shot["data"]))
