@@ -10,7 +10,10 @@ faces and halves the cost. The scale stays within ``[min_scale, max_scale]`` so 
 
 from __future__ import annotations
 
+import ctypes
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,19 +22,52 @@ from monitor.detectors.base import DetectorError, five_to_six, merge
 from monitor.stages import Detections
 
 
-def _load_yuface():
+def _load_yuface() -> Callable[[np.ndarray], np.ndarray]:
+    """YuNet as a function of a BGR uint8 image: an int16 row of 16 per face (``YuNetDetector.detect``)."""
     # yuface's bundled OpenMP runtime busy-waits between parallel regions by default; on the worker's two
     # shared cores that spinning starves the other stages, so let idle threads sleep (set before loading).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         # The compiled function itself: yuface.detect only wraps it with a per-call warning on frames wider
         # than 960 px (the scale policy here already accounts for size) and a threshold.
-        from yuface.yuface import detect
+        from yuface import yuface as compiled
     except ImportError as exc:
         raise DetectorError(
             "the yunet detector needs the yuface package (pip install yuface: wheels for CPython 3.10-3.11 "
             "on x86-64); or choose another detector, e.g. blazeface-short-tiled"
         ) from exc
+    return _without_the_gil(Path(compiled.__file__).with_name("libfacedetection.so")) or compiled.detect
+
+
+_RESULT_BYTES = 0x9000  # libfacedetection's result buffer: an int count, then 16 int16 per face
+_FACEDETECT_CNN = "_Z14facedetect_cnnPhS_iii"  # facedetect_cnn(unsigned char*, unsigned char*, int, int, int)
+
+
+def _without_the_gil(library: Path) -> Callable[[np.ndarray], np.ndarray] | None:
+    """libfacedetection's own C++ entry point through ctypes, which lets go of the GIL while it runs.
+
+    yuface's binding holds the GIL for the whole call (55-64 ms for a 960x540 frame), so the worker's capture
+    and writer threads stood still meanwhile; through ctypes they run beside it. The rows are the binding's
+    (its 16th, unused column is left uninitialised there and 0 here). None when the library or its entry
+    point is missing: the binding is used instead.
+    """
+    try:
+        entry = getattr(ctypes.CDLL(str(library)), _FACEDETECT_CNN)
+    except (OSError, AttributeError):
+        return None
+    entry.restype = ctypes.POINTER(ctypes.c_int)
+    entry.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+
+    def detect(image: np.ndarray) -> np.ndarray:
+        image = np.ascontiguousarray(image, np.uint8)
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"YuNet needs a BGR image, got shape {image.shape}")
+        result = np.zeros(_RESULT_BYTES, np.uint8)  # per call: two threads may detect at once
+        height, width = image.shape[:2]
+        found = entry(result.ctypes.data, image.ctypes.data, width, height, int(image.strides[0]))
+        count = max(int(found[0]), 0) if found else 0
+        return np.frombuffer(result, np.int16, count=count * 16, offset=4).reshape(count, 16).copy()
+
     return detect
 
 
