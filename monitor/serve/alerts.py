@@ -32,6 +32,7 @@ from monitor.mail import Mail, MailError, MailSettings, send_all
 from monitor.reports import notices
 from monitor.serve.config import ServeConfig, ServeConfigError
 from monitor.serve.polling import PollingThread
+from monitor.serve.state import HOSTNAME
 from monitor.store import lesson_stats, notifications
 from monitor.store.schema import AlertSent, ClassSession, SessionRollup, WorkerStatus, utcnow
 from monitor.store.site_settings import all_settings, school_zone
@@ -90,11 +91,12 @@ class Notifier(PollingThread):
         cameras: Callable[[], list[CameraView]],
         smtp_password: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        host: str = HOSTNAME,
     ) -> None:
         super().__init__("notifier", POLL_S)
         self.factory, self.config, self.cameras = factory, config, cameras
         self.reads = notifications.reads_of(factory)
-        self.smtp_password, self.clock = smtp_password, clock
+        self.smtp_password, self.clock, self.host = smtp_password, clock, host
         self.episodes: dict[str, _Episode] = {}
         self._restarts: dict[str, int] = {}
         self._watched: set[int] = set()  # the camera ids in the last pass's views
@@ -160,9 +162,12 @@ class Notifier(PollingThread):
             ids = notifications.camera_ids(db, [c.name for c in views])
             capture = notifications.capture_states(db, [c.name for c in views])
             still_on = notifications.cameras_with_open_alerts(db, CAMERA_DOWN)
-            # a camera this serve no longer serves (deleted, moved to another host): its episode is over
-            gone = (self._watched - set(ids.values())) & still_on
-            self._watched = set(ids.values())
+            # a camera this serve no longer serves (deleted, moved to another host): its episode is over;
+            # so is one no serve runs any more (this serve was restarted without it: nobody else would end it)
+            running = set(ids.values())
+            gone = (self._watched - running) & still_on
+            gone |= notifications.orphaned_alerts(db, CAMERA_DOWN, running, self.host)
+            self._watched = running
             for name in set(self.episodes) - {c.name for c in views}:
                 del self.episodes[name]
             after = timedelta(minutes=site["alert_after_min"])
@@ -191,7 +196,7 @@ class Notifier(PollingThread):
             for camera_id in ending:
                 notifications.end_alerts(db, CAMERA_DOWN, camera_id, now)
             if notifications.end_alerts_of(db, CAMERA_DOWN, gone, now):
-                log.info("cameras %s: no longer served here; their alert episodes ended", sorted(gone))
+                log.info("cameras %s: no longer served here; their alert episodes closed", sorted(gone))
             for camera_id, name, episode in starting:
                 if notifications.open_alert(db, CAMERA_DOWN, camera_id) is None:
                     row = notifications.start_alert(

@@ -222,3 +222,18 @@ def end_alerts_of(db: Session, kind: str, camera_ids: set[int], now: datetime | 
     if not camera_ids:
         return 0
     return sum(end_alerts(db, kind, camera_id, now) for camera_id in sorted(camera_ids))
+
+
+def orphaned_alerts(db: Session, kind: str, running: set[int], host: str) -> set[int]:
+    """The cameras with an open episode of ``kind`` that no serve runs any more, as far as the serve on
+    ``host`` can tell: not among ``running`` (the cameras it runs), and last served by a worker on ``host``
+    (or never served). A camera last served on another host is left to that host's serve, which closes its
+    episode when the camera is back and opens a new one when it is down there."""
+    rows = db.execute(
+        select(AlertSent.camera_id, WorkerStatus.hostname)
+        .outerjoin(WorkerStatus, WorkerStatus.camera_id == AlertSent.camera_id)
+        .where(AlertSent.kind == kind, AlertSent.ended_at.is_(None))
+    )
+    return {
+        camera_id for camera_id, last_host in rows if camera_id not in running and last_host in (None, host)
+    }
