@@ -1,10 +1,14 @@
 """The admin page's "Test connection", answered by ``serve`` from the host that serves the camera (issue 24).
 
-A thread of its own (a probe may wait seconds on a dead camera; the watchdog must not) looks twice a
-second for requests in ``source_probes`` (``monitor.store.source_probes``). It takes a request when this host
-may serve the camera (its ``serve_hosts`` name this host, or none), opens the source the way the dashboard
-would (``monitor.source_probe``'s child, decrypting the password with this process's ``camera_key``) and
-writes what it found: reachable, resolution, fps or the masked error, and this host's name. Never a frame.
+Every ``serve`` runs one, whether its cameras come from its config file or from the database
+(``database_cameras``): a school whose cameras are listed in TOML gets its answer from its capture host too,
+not from the dashboard's host as if no serve were running.
+
+A thread of its own (a probe may wait seconds on a dead camera; the watchdog must not) looks twice a second
+for requests in ``source_probes`` (``monitor.store.source_probes``). It takes a request when this host may
+serve the camera (its ``serve_hosts`` name this host, or none), opens the source the way the dashboard would
+(``monitor.source_probe``'s child, decrypting the password with this process's ``camera_key``) and writes
+what it found: reachable, resolution, fps or the masked error, and this host's name. Never a frame.
 
 When another host's worker holds the camera's lease, that host gets :data:`SERVING_HOST_FIRST_S` to take
 the request first, so the answer comes from where the camera is actually read.

@@ -132,8 +132,9 @@ class Supervisor:
         # alerts and the weekly digest, mailed from a thread of their own (monitor/serve/alerts.py)
         self.notifier = Notifier(self.db, config, lambda: camera_views(self.cameras), smtp_password)
         self.db_cameras = DatabaseCameras(config)  # the admin page's cameras (database_cameras = true)
-        # "Test connection" on the admin page, answered from this host (monitor/serve/probes.py)
-        self.probes = ProbeResponder(self.engine) if config.database_cameras else None
+        # "Test connection" on the admin page, answered from this host (monitor/serve/probes.py): by every
+        # serve, whether its cameras come from the config file or the database
+        self.probes = ProbeResponder(self.engine)
 
     # --- setup --------------------------------------------------------------------------------------
 
@@ -390,8 +391,7 @@ class Supervisor:
             self.prepare()
         self.start_dashboard()
         self.notifier.start()
-        if self.probes is not None:
-            self.probes.start()
+        self.probes.start()
         try:
             while not self.stopping:
                 self.tick()
@@ -403,8 +403,7 @@ class Supervisor:
         """SIGTERM to every worker (they flush and close their sessions), wait, then the dashboard."""
         self.stopping = True
         self.notifier.stop()  # workers stopped on purpose are no alert
-        if self.probes is not None:
-            self.probes.stop(timeout_s=2.0)
+        self.probes.stop(timeout_s=2.0)
         workers = [c.proc for c in self.cameras.values() if c.proc is not None]
         for proc in workers:
             _signal(proc, signal.SIGTERM)
