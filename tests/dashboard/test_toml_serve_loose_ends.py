@@ -10,6 +10,7 @@ real database, under a host name of its own (issue 24's loose ends):
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +27,6 @@ from monitor.store.schema import AlertSent, WorkerStatus, utcnow
 from monitor.timetable import DAYS
 from tests.conftest import GROUP, REPO, cli_env, requires_videos
 from tests.dashboard.test_source_probes import (
-    AS_OTHER_HOST,
     KEY,
     SERVE_HOST,
     _ask,
@@ -47,10 +47,15 @@ def _toml_serve(world, tmp_path: Path, camera: str) -> subprocess.Popen:
         f'[[cameras]]\nname = "{camera}"\nsource = "{GROUP}"\n'
         f'timetable = [{{day = "{other_day}", start = "08:00", end = "08:45", label = "Maths 7A"}}]\n'
     )
+    # serve and its worker both run as SERVE_HOST: the worker holding room-a is on the serve's own host
+    host = tmp_path / "as-other-host"
+    host.mkdir(exist_ok=True)
+    (host / "sitecustomize.py").write_text(f"import socket\nsocket.gethostname = lambda: {SERVE_HOST!r}\n")
     env = cli_env(CLASSROOM_MONITOR_DB_URL=world.url, CLASSROOM_MONITOR_CAMERA_KEY=KEY)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(host), env.get("PYTHONPATH")]))
     out = open(tmp_path / "serve.out", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [sys.executable, "-c", AS_OTHER_HOST, "serve", "--config", str(school)],
+        [sys.executable, "-m", "monitor", "serve", "--config", str(school)],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
