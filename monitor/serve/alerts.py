@@ -253,16 +253,19 @@ class Notifier(PollingThread):
 
     def check_low_heads_up(self, now: datetime) -> None:
         """Mail a running lesson's teachers once when it is far below its class's usual share (one episode
-        per lesson: it ends when the lesson does, or comes back up)."""
+        per lesson: it ends when the lesson does, or comes back up, or the alert is turned off)."""
         with self.reads() as db:
             site = all_settings(db)
-            if not site["alert_low_heads_up"]:
-                return
-            running = db.scalars(
-                select(ClassSession)
-                .join(WorkerStatus, WorkerStatus.session_id == ClassSession.id)
-                .where(ClassSession.ended_at.is_(None), ClassSession.attention_basis.is_not(None))
-            ).all()
+            # turned off: no new episode, and those still open end (nothing else would end them)
+            running = (
+                db.scalars(
+                    select(ClassSession)
+                    .join(WorkerStatus, WorkerStatus.session_id == ClassSession.id)
+                    .where(ClassSession.ended_at.is_(None), ClassSession.attention_basis.is_not(None))
+                ).all()
+                if site["alert_low_heads_up"]
+                else []
+            )
             low = {cs.id: (cs, figures) for cs in running if (figures := self._lesson_low(db, cs, now))}
             still_on = notifications.lessons_with_alerts(db, LOW_HEADS_UP, open_only=True)
             alerted = notifications.lessons_with_alerts(db, LOW_HEADS_UP, among=list(low))

@@ -1,4 +1,5 @@
-"""An open camera-down episode of a camera no serve runs any more is closed (issue 24's loose ends).
+"""An open camera-down episode of a camera no serve runs any more is closed (issue 24's loose ends); so
+is a low heads-up episode still open when the admins turn that alert off.
 
 The real ``Notifier`` on a real database, as a ``serve`` restarted without the camera sees it: its first
 pass closes the episodes of cameras it does not run whose last worker ran on its own host (or that no worker
@@ -11,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from monitor.serve.alerts import CAMERA_DOWN, CameraView, Notifier
+from monitor.serve.alerts import CAMERA_DOWN, LOW_HEADS_UP, CameraView, Notifier
 from monitor.serve.config import parse_config
 from monitor.store import make_engine, notifications, session_factory
 from monitor.store.cameras import get_or_create_camera
-from monitor.store.schema import AlertSent, Camera, WorkerStatus
+from monitor.store.schema import AlertSent, Camera, ClassSession, WorkerStatus
 
 OPENED = datetime(2026, 12, 7, 9, 10, tzinfo=UTC)
 HERE, THERE = "capture-1", "capture-2"
@@ -84,4 +85,21 @@ def test_a_camera_this_serve_still_runs_keeps_its_episode_while_down(db_url: str
     assert _open(factory) == {"gym": None}
     with factory() as db:
         assert len(db.scalars(select(AlertSent)).all()) == 1
+    engine.dispose()
+
+
+def test_turning_the_low_heads_up_alert_off_ends_its_open_episodes(db_url: str) -> None:
+    engine = make_engine(db_url, writer=True)
+    factory = session_factory(engine)
+    with factory.begin() as db:
+        cam = get_or_create_camera(db, "room-1")
+        lesson = ClassSession(camera_id=cam.id, label="Maths 7B", started_at=OPENED, mode="attention")
+        db.add(lesson)
+        db.flush()
+        notifications.start_alert(db, LOW_HEADS_UP, cam.id, OPENED, "Maths 7B", lesson.id)
+    config = parse_config({"serve": {"database_cameras": True}, "cameras": []}, Path("school.toml"))
+    notifier = Notifier(factory, config, lambda: [], host=HERE)
+    now = OPENED + timedelta(minutes=30)
+    notifier.check_low_heads_up(now)  # alert_low_heads_up is off (the default)
+    assert _open(factory) == {"room-1": now}
     engine.dispose()
