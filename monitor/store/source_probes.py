@@ -1,8 +1,9 @@
 """The admin page's "Test connection" requests, answered by the host that serves the camera (issue 24).
 
-The admin page adds a row (:func:`request_probe`); a ``serve`` with ``database_cameras = true`` that may
-serve the camera claims it (:func:`claim`, one host only), opens the source itself and writes what it found
-(:func:`answer`): reachable, resolution, fps or the error, credentials masked. Never a frame. A request that
+The admin page adds a row (:func:`request_probe`); any running ``serve`` (cameras from its config file or
+the database) that may serve the camera claims it (:func:`claim`, one host only), opens the source itself
+and writes what it found (:func:`answer`): reachable, resolution, fps or the error, credentials masked. Never
+a frame. A request that
 no serve host claims within seconds is claimed by the dashboard, which probes from its own host instead.
 Rows older than :data:`KEEP_S` are deleted when a new request comes in.
 """
