@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import access
 from dashboard.db import audit, write_db
-from monitor.store.camera_sources import set_camera_source, source_view
+from monitor.store.camera_sources import FileSource, file_source_of, set_camera_source, source_view
 from monitor.store.schema import Camera
 
 
@@ -27,12 +27,15 @@ def camera_or_404(db: Session, camera_id: int) -> Camera:
 
 
 def save_source(camera_id: int, source: str, hosts: str, clear_password: bool = False) -> str:
-    """Store a camera's source and hosts; returns the message for the admin (``CameraSourceError``)."""
+    """Store a camera's source and hosts; returns the message for the admin (``CameraSourceError``).
+
+    A camera a serve runs from its config file is saved too, and the message says plainly that the saved
+    source is not used while that file lists the camera (see :func:`file_source_warning`)."""
     with write_db() as db:
         cam = camera_or_404(db, camera_id)
         before = source_view(cam)
         set_camera_source(db, cam, source, hosts, keep_password=not clear_password)
-        after, name = source_view(cam), cam.name
+        after, name, in_file = source_view(cam), cam.name, file_source_of(cam)
     changes = []
     if (before["source"], before["password_set"]) != (after["source"], after["password_set"]):
         shown = after["source"] or gettext("none")
@@ -45,10 +48,28 @@ def save_source(camera_id: int, source: str, hosts: str, clear_password: bool = 
         return gettext("Camera %(name)s: nothing changed.", name=name)
     detail = {"camera": name, "source": after["source"], "password_set": after["password_set"]}
     audit(g.user.username, "camera", json.dumps({**detail, "hosts": after["hosts"]}, sort_keys=True))
+    if in_file is not None:
+        return gettext(
+            "Camera %(name)s: %(changes)s. Saved, but NOT used: %(why)s",
+            name=name,
+            changes="; ".join(changes),
+            why=file_source_warning(in_file),
+        )
     return gettext(
         "Camera %(name)s: %(changes)s. A serve with database_cameras = true runs it within 30 s.",
         name=name,
         changes="; ".join(changes),
+    )
+
+
+def file_source_warning(in_file: FileSource) -> str:
+    """The one line an admin reads about a camera whose source a serve config file sets."""
+    return gettext(
+        "the serve config file on host %(host)s sets this camera's source (%(source)s), and serve uses it; "
+        "a source saved here is not used while that file lists the camera. To use it, remove the camera "
+        "from that file and restart serve on %(host)s.",
+        host=in_file.host,
+        source=in_file.source,
     )
 
 

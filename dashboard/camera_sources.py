@@ -7,6 +7,12 @@ within seconds (``monitor.serve.db_cameras``). "Test connection" asks the camera
 source (a ``source_probes`` row, answered by ``monitor.serve.probes``); when no serve host takes the request
 within :data:`CLAIM_WAIT_S` the dashboard opens it from its own host (``monitor.source_probe``). Either way
 the answer says which host tested, within 10 s.
+
+A camera a serve runs from its config file (``[[cameras]] source = ...``, recorded by that serve:
+``monitor.store.config_file_cameras``) runs the FILE's source. The page says so (the file's source masked,
+its host); saving a source here is accepted with that warning (an admin may stage the move from the file to
+this page: save here, then take the camera out of the file and restart serve, with no gap); and "Test
+connection" is answered by that serve only, with the file's source. Every answer names the source tested.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from flask_babel import gettext
 
 from dashboard import access
 from dashboard.auth import admin_required
-from dashboard.camera_source_write import camera_or_404, save_source
+from dashboard.camera_source_write import camera_or_404, file_source_warning, save_source
 from dashboard.db import database, get_db, write_db
 from monitor.config import Settings
 from monitor.source_probe import run_in_child
 from monitor.store.camera_sources import (
     CameraSourceError,
+    file_source_of,
+    file_source_view,
     key_configured,
     openable_source,
     source_view,
@@ -74,7 +82,15 @@ def probe_source(source: str, timeout_s: float = PROBE_TIMEOUT_S) -> ProbeResult
 def camera_source_of(camera_id: int) -> dict:
     """The source form's values for a camera: never its credentials."""
     cam = get_db().get(Camera, camera_id)
-    return {**(source_view(cam) if cam else {}), "key_configured": key_configured()}
+    if cam is None:
+        return {"key_configured": key_configured()}
+    in_file = file_source_of(cam)
+    return {
+        **source_view(cam),
+        "key_configured": key_configured(),
+        "file": file_source_view(cam),
+        "file_warning": file_source_warning(in_file) if in_file else None,
+    }
 
 
 @bp.post("/admin/cameras/<int:camera_id>/source")
@@ -88,12 +104,25 @@ def source_post(camera_id: int) -> Any:
     except CameraSourceError as exc:
         flash(gettext("Source not saved: %(why)s.", why=exc), "error")
     else:
-        flash(message, "info")
+        in_file = file_source_of(camera_or_404(get_db(), camera_id))
+        flash(message, "error warning" if in_file else "info")
     return redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
 
 
+def _tested(name: str, row: ProbeRow) -> str:
+    """The camera's name and the source the test opened (masked): the config file's or the saved one."""
+    if not row.tested_source:
+        return name
+    if row.tested_from_file:
+        return gettext(
+            "%(name)s (source %(source)s, set in the serve config file)", name=name, source=row.tested_source
+        )
+    return gettext("%(name)s (source %(source)s, saved on this page)", name=name, source=row.tested_source)
+
+
 def _result_line(name: str, row: ProbeRow) -> str:
-    """The sentence for the admin: what the test found, and from which host it ran."""
+    """The sentence for the admin: what the test found, which source it opened and from which host."""
+    name = _tested(name, row)
     where = row.answered_by or ""
     if (row.claimed_by or "").startswith(_FALLBACK_MARK):
         where = gettext("%(host)s (the dashboard's host; no serve host answered)", host=where)
@@ -125,7 +154,7 @@ def _read(probe_id: int) -> ProbeRow | None:
         return probe_row(db, probe_id)
 
 
-def _fallback(cam_name: str, source: str | None, probe_id: int) -> None:
+def _fallback(cam_name: str, source: str | None, probe_id: int, shown: str | None) -> None:
     """Take the request for the dashboard's host (if no serve host took it) and test from here."""
     host = socket.gethostname()
     with write_db() as db:
@@ -146,7 +175,24 @@ def _fallback(cam_name: str, source: str | None, probe_id: int) -> None:
             else {"error": result.error}
         )
     with write_db() as db:
-        record_answer(db, probe_id, host, found)
+        record_answer(db, probe_id, host, found, tested=shown)
+
+
+def _file_serve_silent(cam: Camera, probe_id: int) -> None:
+    """No serve took the test of a camera run from a serve config file: the dashboard cannot open that
+    source (it holds only the masked one) and must not test the saved one, which is not used. Say so."""
+    host = socket.gethostname()
+    in_file = file_source_of(cam)
+    if in_file is None:
+        return
+    why = gettext(
+        "the serve on host %(host)s runs this camera from its config file and did not take the test; "
+        "is serve running there?",
+        host=in_file.host,
+    )
+    with write_db() as db:
+        if claim(db, probe_id, _FALLBACK_MARK + host):
+            record_answer(db, probe_id, host, {"error": why}, tested=in_file.source, from_file=True)
 
 
 def advance_probe(camera_id: int, probe_id: int) -> ProbeRow | None:
@@ -158,13 +204,18 @@ def advance_probe(camera_id: int, probe_id: int) -> ProbeRow | None:
     if row.claimed_by is None and waited >= CLAIM_WAIT_S:
         cam = camera_or_404(get_db(), camera_id)
         try:
-            source = openable_source(cam)
+            source = None if file_source_of(cam) else openable_source(cam)
         except CameraSourceError as exc:
             with write_db() as db:
                 if claim(db, probe_id, _FALLBACK_MARK + socket.gethostname()):
-                    record_answer(db, probe_id, socket.gethostname(), {"error": str(exc)})
+                    record_answer(
+                        db, probe_id, socket.gethostname(), {"error": str(exc)}, tested=cam.configured_source
+                    )
         else:
-            _fallback(cam.name, source, probe_id)
+            if file_source_of(cam):
+                _file_serve_silent(cam, probe_id)
+            else:
+                _fallback(cam.name, source, probe_id, cam.configured_source)
         row = _read(probe_id)
     elif row.claimed_by is not None and waited >= PROBE_TIMEOUT_S + 2:
         with write_db() as db:  # the serve host took it and went silent (it died mid-test)
@@ -196,7 +247,7 @@ def test_post(camera_id: int) -> Any:
     request waits for the answer and flashes it."""
     cam = camera_or_404(get_db(), camera_id)
     back = redirect(url_for("admin.cameras") + f"#camera-{camera_id}")
-    if not cam.configured_source:
+    if not cam.configured_source and file_source_of(cam) is None:
         if _wants_json():
             return {"error": gettext("Test of %(name)s: no source set yet.", name=cam.name)}, 400
         flash(gettext("Test of %(name)s: no source set yet.", name=cam.name), "error")
@@ -220,7 +271,8 @@ def test_post(camera_id: int) -> Any:
 @bp.get("/admin/cameras/<int:camera_id>/test/<int:probe_id>")
 @admin_required
 def test_get(camera_id: int, probe_id: int) -> Any:
-    """The page polls this: ``{"done": false}`` until the answer, then ``{"done", "ok", "line"}``."""
+    """The page polls this: ``{"done": false}`` until the answer, then ``{"done", "ok", "host",
+    "tested_source", "from_file", "line"}`` (the source tested masked; from_file: the serve config file's)."""
     cam = camera_or_404(get_db(), camera_id)
     row = advance_probe(camera_id, probe_id) if 0 < probe_id <= access.MAX_ID else None
     if row is None or row.camera_id != camera_id:
@@ -231,6 +283,8 @@ def test_get(camera_id: int, probe_id: int) -> Any:
         "done": True,
         "ok": bool(row.reachable),
         "host": row.answered_by,
+        "tested_source": row.tested_source,
+        "from_file": row.tested_from_file,
         "line": _result_line(cam.name, row),
     }
 

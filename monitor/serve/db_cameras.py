@@ -7,7 +7,8 @@ longer names this host, or a deleted camera stops it. No restart of ``serve`` is
 
 The openable source (credentials decrypted with this process's ``camera_key``) reaches the worker in its
 environment (``CLASSROOM_MONITOR_WORKER_SOURCE``), never on its command line, where ``ps`` would show it.
-Cameras of the ``[[cameras]]`` table are the config file's, never touched here.
+Cameras of the ``[[cameras]]`` table are the config file's, never touched here; so are those another
+host's serve runs from its config file (``monitor.store.config_file_cameras``): the file's source wins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import signal
+import socket
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -90,9 +92,16 @@ def wanted_cameras(
     A camera whose stored password this process cannot decrypt is left out with a warning through ``warn``;
     so is one whose options do not check (``ServeConfigError`` instead when ``strict``: at start)."""
     own = {c.name for c in config.cameras}
+    me = hostname or socket.gethostname()
     wanted: dict[str, DatabaseCameraSpec] = {}
     for cam in db.scalars(select(Camera).order_by(Camera.name)):
         if cam.name in own:
+            continue
+        if cam.file_host and cam.file_host != me:  # this host's own mark is stale: the camera left our file
+            warn(
+                f"camera {cam.name}: its source is set in the serve config file on host {cam.file_host}; "
+                "the source saved on the admin page is not used while that file lists it"
+            )
             continue
         if cam.configured_source:
             if not host_may_serve(cam.serve_hosts, hostname):

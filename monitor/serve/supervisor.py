@@ -57,6 +57,7 @@ from monitor.serve.state import (
 )
 from monitor.serve.timetables import import_config_timetables
 from monitor.store import make_engine, session_factory
+from monitor.store.config_file_cameras import record_config_cameras
 from monitor.store.db import read_sessions
 from monitor.store.retention import run_retention
 from monitor.store.schema import utcnow
@@ -134,7 +135,7 @@ class Supervisor:
         self.db_cameras = DatabaseCameras(config)  # the admin page's cameras (database_cameras = true)
         # "Test connection" on the admin page, answered from this host (monitor/serve/probes.py): by every
         # serve, whether its cameras come from the config file or the database
-        self.probes = ProbeResponder(self.engine)
+        self.probes = ProbeResponder(self.engine, file_sources={c.name: c.source for c in config.cameras})
 
     # --- setup --------------------------------------------------------------------------------------
 
@@ -149,6 +150,8 @@ class Supervisor:
     def prepare(self) -> None:
         specs = self.plan()
         ensure_cameras(self.db, {s.name: s.camera_changes() for s in specs})
+        with self.db.begin() as db:  # the admin page says which cameras this host's file sets, and how
+            record_config_cameras(db, {c.name: c.source for c in self.config.cameras}, HOSTNAME)
         import_config_timetables(self.db, self.config)  # TOML timetables the database does not hold yet
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:

@@ -21,6 +21,7 @@ import hashlib
 import re
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit, urlunsplit
 
@@ -236,3 +237,31 @@ def source_view(cam: Camera) -> dict:
         "password_set": bool(cam.source_credentials),
         "hosts": list(parse_hosts(cam.serve_hosts)),
     }
+
+
+# --- a serve config file's source (recorded by serve: monitor.store.config_file_cameras) ------------
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A camera's source as a serve's config file sets it: masked, the serve's host, when recorded."""
+
+    source: str
+    host: str
+    recorded_at: datetime | None
+
+
+def file_source_of(cam: Camera) -> FileSource | None:
+    """Where ``cam``'s source is set in a serve config file (None: it is not)."""
+    if not cam.file_host:
+        return None
+    return FileSource(cam.file_source or "", cam.file_host, cam.file_recorded_at)
+
+
+def file_source_view(cam: Camera) -> dict | None:
+    """What a page or the API may show of it (the source is stored masked already)."""
+    found = file_source_of(cam)
+    if found is None:
+        return None
+    at = found.recorded_at.isoformat() if found.recorded_at else None
+    return {"source": found.source, "host": found.host, "recorded_at": at}

@@ -90,6 +90,12 @@ class Camera(Base):
     configured_source: Mapped[str | None] = mapped_column(String(1000))
     source_credentials: Mapped[str | None] = mapped_column(Text)
     serve_hosts: Mapped[str | None] = mapped_column(String(500))
+    # A camera a serve runs from its config file ([[cameras]] source = ...), recorded by that serve at its
+    # start (monitor/store/config_file_cameras.py): the file's source, masked; the serve's host; when. Such a
+    # camera runs the file's source, never configured_source.
+    file_source: Mapped[str | None] = mapped_column(String(1000))
+    file_host: Mapped[str | None] = mapped_column(String(200))
+    file_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[ClassSession]] = relationship(back_populates="camera")
 
@@ -509,3 +515,5 @@ class SourceProbe(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     fps: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(String(500))  # credentials masked
+    tested_source: Mapped[str | None] = mapped_column(String(1000))  # the source opened, masked
+    tested_from_file: Mapped[bool | None] = mapped_column(Boolean)  # it was the serve config file's

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.source_mask import mask_source
 from monitor.store.schema import Camera, SourceProbe, WorkerStatus, utcnow
 from monitor.store.sessions import STALE_AFTER_S
 
@@ -39,6 +40,8 @@ class ProbeRow:
     height: int | None
     fps: float | None
     error: str | None
+    tested_source: str | None = None  # masked
+    tested_from_file: bool = False  # the serve config file's source, not the one saved on the admin page
 
     @property
     def answered(self) -> bool:
@@ -76,6 +79,8 @@ def probe_row(db: Session, probe_id: int) -> ProbeRow | None:
         p.height,
         p.fps,
         p.error,
+        p.tested_source,
+        bool(p.tested_from_file),
     )
 
 
@@ -88,32 +93,49 @@ class OpenRequest:
     age_s: float
     serve_hosts: str | None
     serving_host: str | None  # the host whose worker holds the camera's lease now (None: nobody)
+    name: str = ""
+    file_host: str | None = None  # the host whose serve config file sets the camera's source (None: none)
 
 
 def open_requests(db: Session, now: datetime | None = None) -> list[OpenRequest]:
-    """Unclaimed requests younger than :data:`OPEN_FOR_S`, for cameras with a source set."""
+    """Unclaimed requests younger than :data:`OPEN_FOR_S`, for cameras with a source set (on the admin page or
+    in a serve's config file)."""
     now = now or utcnow()
     rows = db.execute(
         select(
-            SourceProbe.id, SourceProbe.camera_id, SourceProbe.requested_at, Camera.serve_hosts, WorkerStatus
+            SourceProbe.id,
+            SourceProbe.camera_id,
+            SourceProbe.requested_at,
+            Camera.serve_hosts,
+            WorkerStatus,
+            Camera.name,
+            Camera.file_host,
         )
         .join(Camera, Camera.id == SourceProbe.camera_id)
         .outerjoin(WorkerStatus, WorkerStatus.camera_id == SourceProbe.camera_id)
         .where(
             SourceProbe.claimed_by.is_(None),
             SourceProbe.requested_at >= now - timedelta(seconds=OPEN_FOR_S),
-            Camera.configured_source.is_not(None),
+            or_(Camera.configured_source.is_not(None), Camera.file_host.is_not(None)),
         )
         .order_by(SourceProbe.id)
     )
     out = []
-    for probe_id, camera_id, requested_at, serve_hosts, ws in rows:
+    for probe_id, camera_id, requested_at, serve_hosts, ws, name, file_host in rows:
         serving = None
         beat = None if ws is None or not ws.lease_owner else ws.last_heartbeat
         if beat is not None and (now - beat).total_seconds() <= STALE_AFTER_S:
             serving = ws.hostname
         out.append(
-            OpenRequest(probe_id, camera_id, (now - requested_at).total_seconds(), serve_hosts, serving)
+            OpenRequest(
+                probe_id,
+                camera_id,
+                (now - requested_at).total_seconds(),
+                serve_hosts,
+                serving,
+                name,
+                file_host,
+            )
         )
     return out
 
@@ -128,9 +150,22 @@ def claim(db: Session, probe_id: int, host: str) -> bool:
     return taken.rowcount == 1
 
 
-def answer(db: Session, probe_id: int, host: str, found: dict) -> None:
-    """Write what the probe found: ``{"width", "height", "fps"}`` or ``{"error"}`` (already masked)."""
-    values: dict = {"answered_by": host[:200], "answered_at": utcnow()}
+def answer(
+    db: Session,
+    probe_id: int,
+    host: str,
+    found: dict,
+    tested: str | None = None,
+    from_file: bool = False,
+) -> None:
+    """Write what the probe found: ``{"width", "height", "fps"}`` or ``{"error"}`` (already masked), and
+    which source it opened (``tested``, masked here) and whether it was a serve config file's."""
+    values: dict = {
+        "answered_by": host[:200],
+        "answered_at": utcnow(),
+        "tested_source": None if tested is None else mask_source(tested)[:1000],
+        "tested_from_file": from_file,
+    }
     if "error" in found:
         values.update(reachable=False, error=str(found["error"])[:500])
     else:
