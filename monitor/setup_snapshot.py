@@ -33,7 +33,7 @@ from monitor.capture import FrameSource, SourceError
 from monitor.config import ENV_PREFIX
 from monitor.detect import DetectorError, make_detector
 from monitor.engagement import HeadsUp
-from monitor.store.camera_sources import CameraSourceError, camera_source_url
+from monitor.store.camera_sources import CameraSourceError, camera_source_url, file_source_of
 from monitor.store.schema import Camera
 
 SNAPSHOT_FRAMES = 5
@@ -65,9 +65,21 @@ def hide_credentials(text: str) -> str:
 
 
 def camera_source(db: Session, camera_id: int) -> str | None:
-    """The source set for the camera on the admin page, credentials included
-    (``monitor.store.camera_sources.camera_source_url``); None when none is set. The ``cameras.source`` a
-    worker records is only shown, never opened: it is masked (a file's name, a URL without its password)."""
+    """The source the camera runs: a serve config file's when one lists it (as that serve recorded it, when
+    it holds no password; else ``SnapshotError``: the dashboard holds only the masked one), else the one
+    set on the admin page, credentials included (``monitor.store.camera_sources.camera_source_url``); None
+    when none is set. The ``cameras.source`` a worker records is only shown, never opened: it is masked (a
+    file's name, a URL without its password)."""
+    cam = db.get(Camera, camera_id)
+    in_file = None if cam is None else file_source_of(cam)
+    if in_file is not None:
+        if "***@" in in_file.source:
+            raise SnapshotError(
+                f"camera {cam.name} runs the source set in the serve config file on host {in_file.host} "
+                f"({in_file.source}), whose password the dashboard does not hold: take the picture on "
+                f"{in_file.host} with `classroom-monitor calibrate --snapshot`"
+            )
+        return in_file.source
     try:
         return camera_source_url(db, camera_id)
     except CameraSourceError as exc:  # credentials this process cannot decrypt

@@ -155,3 +155,24 @@ def test_a_database_serve_elsewhere_leaves_a_config_file_camera_alone(world, tmp
         assert "room-a" in same_host
     finally:
         camera_sources.use_settings(Settings(camera_key=None))
+
+
+@requires_videos
+def test_the_picture_comes_from_the_config_file_source(world, login) -> None:
+    room = world.camera("room-a")
+    world.user("ada", admin=True)
+    with world.Session.begin() as db:
+        camera_sources.set_camera_source(db, db.get(Camera, room), SAVED, "", keep_password=False)
+        record_config_cameras(db, {"room-a": str(GROUP)}, "file-host-1")
+    admin = login("ada")
+    shot = admin.post(f"/api/cameras/{room}/snapshot", headers={"X-CSRFToken": csrf_of(admin)})
+    assert shot.status_code == 200, shot.get_json()
+    assert (shot.get_json()["width"], shot.get_json()["height"]) == (640, 360)
+    # A file source with a password: the dashboard holds only the masked one, and says where to go.
+    with world.Session.begin() as db:
+        record_config_cameras(db, {"room-a": "rtsp://admin:Hidden-9@cam-a.lan/main"}, "file-host-1")
+    refused = admin.post(f"/api/cameras/{room}/snapshot", headers={"X-CSRFToken": csrf_of(admin)})
+    message = refused.get_json()["message"]
+    assert refused.status_code == 409 and "\n" not in message, message
+    assert "serve config file on host file-host-1 (rtsp://***@cam-a.lan/main)" in message, message
+    assert "Hidden-9" not in message
