@@ -43,10 +43,16 @@ def serve(ctx: click.Context, school_config: Path, check: bool) -> None:
         ctx.exit(EXIT_BAD_CONFIG)
     if check:
         from monitor.serve.timetables import upcoming_periods  # each camera's next three periods
+        from monitor.source_mask import mask_source
+        from monitor.store.config_file_cameras import saved_sources_not_used_at
 
         upcoming = upcoming_periods(config, settings.db_url)
+        unused = saved_sources_not_used_at(settings.db_url, [c.name for c in config.cameras])
         for cam in config.cameras:
-            click.echo(f"{cam.name}: {cam.source} ({'always on' if cam.always_on else 'timetable'})")
+            mode = "always on" if cam.always_on else "timetable"
+            click.echo(f"{cam.name}: {mask_source(cam.source)} ({mode})")
+            if cam.name in unused:
+                click.echo(f"  note: the source saved on the admin page ({unused[cam.name]}) is not used")
             for line in upcoming.get(cam.name, []):
                 click.echo(f"  next: {line}")
         if warning := capacity_warning(config.cameras):

@@ -57,7 +57,7 @@ from monitor.serve.state import (
 )
 from monitor.serve.timetables import import_config_timetables
 from monitor.store import make_engine, session_factory
-from monitor.store.config_file_cameras import record_config_cameras
+from monitor.store.config_file_cameras import record_config_cameras, saved_sources_not_used
 from monitor.store.db import read_sessions
 from monitor.store.retention import run_retention
 from monitor.store.schema import utcnow
@@ -152,6 +152,8 @@ class Supervisor:
         ensure_cameras(self.db, {s.name: s.camera_changes() for s in specs})
         with self.db.begin() as db:  # the admin page says which cameras this host's file sets, and how
             record_config_cameras(db, {c.name: c.source for c in self.config.cameras}, HOSTNAME)
+            for name, saved in saved_sources_not_used(db, [c.name for c in self.config.cameras]).items():
+                log.warning("camera %s: the source saved on the admin page (%s) is not used", name, saved)
         import_config_timetables(self.db, self.config)  # TOML timetables the database does not hold yet
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         for spec in specs:

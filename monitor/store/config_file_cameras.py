@@ -10,9 +10,10 @@ again, so the record follows the file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from monitor.source_mask import mask_source
@@ -34,3 +35,31 @@ def record_config_cameras(db: Session, sources: Mapping[str, str], host: str) ->
             cam.file_source = cam.file_host = cam.file_recorded_at = None
             gone.append(cam.name)
     return gone
+
+
+def saved_sources_not_used(db: Session, names: Iterable[str]) -> dict[str, str]:
+    """The cameras of ``names`` (a config file's) that also have a source saved on the admin page: name ->
+    that saved source (stored without its credentials), which is not used while the file lists the camera."""
+    rows = db.execute(
+        select(Camera.name, Camera.configured_source).where(
+            Camera.name.in_(list(names)), Camera.configured_source.is_not(None)
+        )
+    )
+    return {name: mask_source(source) for name, source in rows}
+
+
+def saved_sources_not_used_at(db_url: str | None, names: Iterable[str]) -> dict[str, str]:
+    """:func:`saved_sources_not_used` for ``serve --check``: empty when there is no database (yet)."""
+    from monitor.store import DatabaseError, make_engine, session_factory
+
+    if not db_url:
+        return {}
+    try:
+        engine = make_engine(db_url, read_only=True)
+        try:
+            with session_factory(engine)() as db:
+                return saved_sources_not_used(db, names)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, DatabaseError):
+        return {}

@@ -23,7 +23,7 @@ from monitor.serve.db_cameras import wanted_cameras
 from monitor.store import camera_sources
 from monitor.store.config_file_cameras import record_config_cameras
 from monitor.store.schema import Camera
-from tests.conftest import GROUP, requires_videos
+from tests.conftest import GROUP, requires_videos, run_cli
 from tests.dashboard.helpers import csrf_of
 from tests.dashboard.test_source_probes import (
     KEY,
@@ -176,3 +176,21 @@ def test_the_picture_comes_from_the_config_file_source(world, login) -> None:
     assert refused.status_code == 409 and "\n" not in message, message
     assert "serve config file on host file-host-1 (rtsp://***@cam-a.lan/main)" in message, message
     assert "Hidden-9" not in message
+
+
+def test_serve_check_masks_the_file_source_and_notes_the_unused_saved_one(world, tmp_path: Path) -> None:
+    room = world.camera("room-a")
+    with world.Session.begin() as db:
+        camera_sources.set_camera_source(db, db.get(Camera, room), SAVED, "", keep_password=False)
+    school = tmp_path / "school.toml"
+    school.write_text(
+        '[[cameras]]\nname = "room-a"\nsource = "rtsp://admin:Hidden-9@cam-a.lan/main"\nalways_on = true\n'
+        '[[cameras]]\nname = "room-b"\nsource = "0"\nalways_on = true\n'
+    )
+    proc = run_cli("--db", world.url, "serve", "--config", str(school), "--check", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Hidden-9" not in proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    at = lines.index("room-a: rtsp://***@cam-a.lan/main (always on)")
+    assert lines[at + 1] == f"  note: the source saved on the admin page ({SAVED}) is not used", lines
+    assert "room-b: 0 (always on)" in lines and proc.stdout.count("note:") == 1
