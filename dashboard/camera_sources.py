@@ -186,9 +186,10 @@ def _file_serve_silent(cam: Camera, probe_id: int) -> None:
     if in_file is None:
         return
     why = gettext(
-        "the serve on host %(host)s runs this camera from its config file and did not take the test; "
-        "is serve running there?",
+        "the serve on host %(host)s runs this camera from its config file and did not take the test within "
+        "%(s)s s; is serve running there?",
         host=in_file.host,
+        s=f"{CLAIM_WAIT_S:g}",
     )
     with write_db() as db:
         if claim(db, probe_id, _FALLBACK_MARK + host):
