@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.dashboard.helpers import PASSWORD
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, start_chromium, wait_for
 
 pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 
@@ -31,10 +31,7 @@ def test_a_teacher_makes_and_downloads_a_class_zip(server, browser, app, school,
     world.lesson(room_a, "Maths 7A · Tue period 2", start=datetime(2025, 3, 4, 9, 0, tzinfo=UTC))
     world.lesson(room_a, "Art 7A", start=datetime(2025, 3, 5, 9, 0, tzinfo=UTC))
     browser.get(f"{server}/sessions?label=Maths+7A")
-    browser.find_element(By.NAME, "username").send_keys("alice")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(lambda: "/sessions" in browser.current_url, what="the sessions list")
+    log_in(browser, "alice", PASSWORD)
     browser.find_element(By.ID, "bulk-export-link").click()
     wait_for(lambda: "/exports" in browser.current_url, what="the export page")
     classes = Select(browser.find_element(By.ID, "export-label"))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from monitor.store.schema import Camera, ClassSession, Observation, WorkerStatus
 from tests.conftest import VIDEOS, cli_env, process_output, start_cli
 from tests.dashboard.helpers import PASSWORD
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, start_chromium, wait_for
 
 CLASSROOM = VIDEOS / "classroom_front_720p.mp4"
 requires_classroom = pytest.mark.skipif(not CLASSROOM.is_file(), reason=f"clip not found: {CLASSROOM}")
@@ -52,10 +52,7 @@ def test_a_camera_added_in_the_browser_is_recorded_by_a_running_serve(
         time.sleep(3)  # serve is up and polling, with no camera to run
         assert serve.poll() is None, process_output(serve)
         browser.get(f"{server}/admin/cameras")
-        browser.find_element(By.NAME, "username").send_keys("ada")
-        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait_for(lambda: "/admin/cameras" in browser.current_url, what="the camera page")
+        log_in(browser, "ada", PASSWORD)
         form = browser.find_element(By.ID, "add-camera-form")
         form.find_element(By.NAME, "name").send_keys("Room 7")
         form.find_element(By.NAME, "source").send_keys(str(CLASSROOM))

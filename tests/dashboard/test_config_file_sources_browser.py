@@ -16,7 +16,7 @@ from tests.dashboard.helpers import PASSWORD
 from tests.dashboard.test_config_file_sources import SAVED, _file_host, _stop
 from tests.dashboard.test_source_probes import SERVE_HOST
 from tests.dashboard.test_toml_serve_loose_ends import _toml_serve
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, start_chromium, wait_for
 
 pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 
@@ -40,10 +40,7 @@ def test_the_page_says_the_file_source_is_used_and_tests_it(server, browser, wor
     try:
         _file_host(world, room, serve, SERVE_HOST)
         browser.get(f"{server}/admin/cameras")
-        browser.find_element(By.NAME, "username").send_keys("ada")
-        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait_for(lambda: "/admin/cameras" in browser.current_url, what="the camera page")
+        log_in(browser, "ada", PASSWORD)
         notice = browser.find_element(By.CSS_SELECTOR, f"#camera-{room} .file-source").text
         assert f"Source set in the serve config file on host {SERVE_HOST}: {GROUP}" in notice, notice
         assert "a source saved below is not used while the file lists it" in notice, notice

@@ -16,7 +16,7 @@ from monitor.store.camera_sources import set_camera_source
 from monitor.store.schema import Camera, ClassSession, Observation
 from tests.conftest import VIDEOS
 from tests.dashboard.helpers import PASSWORD
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, start_chromium, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 CLASSROOM = VIDEOS / "classroom_front_720p.mp4"
@@ -59,10 +59,7 @@ def test_draw_an_ignore_area_on_the_snapshot_and_the_worker_ignores_it(server, b
     world.user("ada", admin=True)
     _set_source(world, cam, str(CLASSROOM))
     browser.get(f"{server}/admin/cameras/{cam}/picture")
-    browser.find_element(By.NAME, "username").send_keys("ada")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(lambda: "/picture" in browser.current_url, what="the set-up page")
+    log_in(browser, "ada", PASSWORD)
     browser.find_element(By.ID, "take-snapshot").click()
     overlay = browser.find_element(By.ID, "picture-overlay")
     wait_for(lambda: overlay.find_elements(By.CSS_SELECTOR, "rect.person"), timeout=60, what="the snapshot")

@@ -16,7 +16,7 @@ from tests.dashboard.test_source_probes import (  # noqa: F401 - other_host_serv
     _wait_until_serve_answers,
     other_host_serve,
 )
-from tests.support.browser import DASHBOARD_BROWSER, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, start_chromium, wait_for
 
 pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 
@@ -39,10 +39,7 @@ def test_the_page_shows_which_host_tested_within_10_s(server, browser, world, ot
     _wait_until_serve_answers(world, room, other_host_serve)
 
     browser.get(f"{server}/admin/cameras")
-    browser.find_element(By.NAME, "username").send_keys("ada")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(lambda: "/admin/cameras" in browser.current_url, what="the camera page")
+    log_in(browser, "ada", PASSWORD)
     form = browser.find_element(By.CSS_SELECTOR, f"#camera-{room} form.test-form")
     url_before = browser.current_url
     started = time.monotonic()

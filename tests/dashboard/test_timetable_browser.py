@@ -17,7 +17,7 @@ from monitor.store.schema import ClassSession, User, WorkerStatus
 from monitor.store.timetables import POLL_S, import_timetables, period_rows
 from tests.conftest import GROUP, cli_env, process_output, requires_videos, start_cli
 from tests.dashboard.helpers import PASSWORD
-from tests.support.browser import DASHBOARD_BROWSER, save_full_page, start_chromium, wait_for
+from tests.support.browser import DASHBOARD_BROWSER, log_in, save_full_page, start_chromium, wait_for
 
 pytestmark = [*DASHBOARD_BROWSER, pytest.mark.slow]
 ZONE = "Pacific/Auckland"  # far from UTC: a period read in the wrong zone would be 13 hours off
@@ -60,10 +60,7 @@ def test_a_period_moved_in_the_browser_is_recorded_by_the_running_worker(server,
             (period,) = period_rows(db, 1)
             camera_id = period.camera_id
         browser.get(f"{server}/timetable?camera={camera_id}")
-        browser.find_element(By.NAME, "username").send_keys("ada")
-        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait_for(lambda: "/timetable" in browser.current_url, what="the timetable page")
+        log_in(browser, "ada", PASSWORD)
         assert "03:00–03:05" in browser.page_source
 
         start = (datetime.now(UTC) + timedelta(seconds=LEAD_S)).replace(microsecond=0)

@@ -108,3 +108,24 @@ def save_full_page(driver, path: Path) -> None:
 
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
     Path(path).write_bytes(base64.b64decode(shot["data"]))
+
+
+def log_in(driver, username: str, password: str, timeout: float = 15.0) -> None:
+    """Fill and send the login form the browser is on, and wait until the page it leads to has loaded.
+
+    The login page's URL carries the page asked for (``/login?next=/sessions...``), so waiting for that
+    page's path in the URL passes before the form is even sent; wait for the URL to leave ``/login``.
+    """
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(
+        lambda: (
+            "/login" not in driver.current_url
+            and driver.execute_script("return document.readyState") == "complete"
+        ),
+        timeout=timeout,
+        what="the login to lead on",
+    )
