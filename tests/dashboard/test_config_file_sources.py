@@ -12,7 +12,6 @@ the admin page: the file's wins. The page, the save and "Test connection" must s
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -34,17 +33,13 @@ from tests.dashboard.test_source_probes import (
     keyed_app,  # noqa: F401 - a fixture
 )
 from tests.dashboard.test_toml_serve_loose_ends import _toml_serve
+from tests.support.processes import terminate
 
 SAVED = "/nowhere/saved-on-the-page.mp4"  # a saved source no host can open: testing it would fail
 
 
 def _stop(proc: subprocess.Popen, tmp_path: Path) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    terminate(proc)
     print((tmp_path / "serve.out").read_text(errors="replace")[-2000:])
 
 

@@ -5,7 +5,6 @@ own host and says so. Teachers cannot ask, and old requests are purged."""
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from monitor.store.source_probes import probe_row, request_probe
 from tests.conftest import GROUP, REPO, cli_env, requires_videos
 from tests.dashboard.conftest import running_app
 from tests.dashboard.helpers import csrf_of, log_in
+from tests.support.processes import terminate
 
 KEY = "probe-test-camera-key-0123"
 USER, PASSWORD = "probe-user", "Pr0be-pass-never-shown"
@@ -58,12 +58,7 @@ def other_host_serve(world, tmp_path: Path) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
         out.close()
 
 

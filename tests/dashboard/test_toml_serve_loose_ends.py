@@ -11,7 +11,6 @@ real database, under a host name of its own (issue 24's loose ends):
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from tests.dashboard.test_source_probes import (
     _wait_until_serve_answers,
     keyed_app,  # noqa: F401 - a fixture
 )
+from tests.support.processes import terminate
 
 
 def _toml_serve(world, tmp_path: Path, camera: str) -> subprocess.Popen:
@@ -74,12 +74,7 @@ def toml_serve(world, school, tmp_path: Path) -> Iterator[Callable[[], subproces
 
     yield start
     for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
     print((tmp_path / "serve.out").read_text(errors="replace")[-3000:])
 
 
