@@ -308,14 +308,15 @@ class ObservationWriter:
                 conn.execute(insert(Observation), rows)
             for (sid, bucket), delta in rollups.items():
                 _upsert_add(conn, SessionRollup, {"session_id": sid, "bucket_start": bucket}, delta)
-            known = [(key, v) for key, v in tracks.items() if key in self._tracks_seen]
+            known = [
+                _track_add_params(k, last, delta)
+                for k, (_, last, delta) in tracks.items()
+                if k not in new_tracks
+            ]
             if known:  # the tracks of earlier batches: one statement for all (one each cost 0.75 ms)
-                conn.execute(
-                    _TRACK_ADD, [_track_add_params(key, last, delta) for key, (_, last, delta) in known]
-                )
-            for (sid, track_id), (first, last, delta) in tracks.items():
-                if (sid, track_id) in self._tracks_seen:
-                    continue
+                conn.execute(_TRACK_ADD, known)
+            for sid, track_id in new_tracks:
+                first, last, delta = tracks[(sid, track_id)]
                 key = {"session_id": sid, "track_id": track_id}
                 if not _add_to(conn, TrackSummary, key, delta, last_seen=last):
                     conn.execute(
